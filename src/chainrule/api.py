@@ -1,0 +1,330 @@
+"""Function transforms in JAX's style: grad, value_and_grad, vjp, jvp, jacobian, hessian.
+
+Layer: api (imports core, tensor, functions). ``f`` is ordinary Python written with
+chainrule operations. At the outermost call inputs may be floats, lists, arrays
+or Tensors and the results are NumPy arrays (Python floats for scalars). A
+transform called while another one is running (``grad(grad(f))``, or ``grad``
+inside a function being differentiated) records its own backward pass and
+returns Tensors on the graph, so the outer transform can differentiate through it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .core import engine
+from .core.mode import enable_grad
+from .errors import DtypeError, ShapeError
+from .functions import reshape, stack
+from .ops import shape as shape_ops
+from .tensor import _NO_PARAMS, Tensor, _to_array, apply, get_default_dtype
+
+
+class _Nesting:
+    """How many transforms are currently running a user function."""
+
+    depth = 0
+
+
+def _normalize_argnums(argnums: int | Sequence[int], nargs: int, name: str) -> tuple[int, ...]:
+    items = (argnums,) if isinstance(argnums, (int, np.integer)) else tuple(argnums)
+    if not items:
+        raise ValueError(f"{name}: argnums is empty")
+    normalized = []
+    for a in items:
+        if not isinstance(a, (int, np.integer)) or not -nargs <= a < nargs:
+            raise ValueError(
+                f"{name}: argnums {argnums!r} is out of range: the function was called with "
+                f"{nargs} positional argument{'s' if nargs != 1 else ''}"
+            )
+        normalized.append(int(a) % nargs)
+    return tuple(normalized)
+
+
+def _float_array(value: Any, name: str, position: int) -> np.ndarray:
+    """Inputs as floating point arrays; Python ints and int lists become the default dtype."""
+    array = _to_array(value)
+    if array.dtype.kind in "fc":
+        return array
+    if not isinstance(value, (np.ndarray, np.generic, Tensor)) and array.dtype.kind in "iub":
+        return array.astype(get_default_dtype())
+    raise DtypeError(
+        f"{name}: argument {position} has dtype {array.dtype}; derivatives need floating point "
+        "inputs (use floats, e.g. 2.0, or .astype(np.float64))"
+    )
+
+
+def _is_nested(args: Sequence[Any]) -> bool:
+    return _Nesting.depth > 0 or any(isinstance(a, Tensor) and a.requires_grad for a in args)
+
+
+def _input_node(value: Any, name: str, position: int) -> Tensor:
+    """A fresh differentiation variable holding ``value``.
+
+    A Tensor already on a graph is passed through an identity node, so gradients
+    stop at this transform's variable and still flow on to the outer graph.
+    """
+    if isinstance(value, Tensor) and value.requires_grad:
+        with enable_grad():
+            return apply(shape_ops.identity, (value,), _NO_PARAMS)
+    return Tensor(_float_array(value, name, position), requires_grad=True)
+
+
+def _call(f: Callable[..., Any], args: list[Any], kwargs: dict) -> Any:
+    _Nesting.depth += 1
+    try:
+        with enable_grad():
+            return f(*args, **kwargs)
+    finally:
+        _Nesting.depth -= 1
+
+
+def _prepare(
+    f: Callable[..., Any], args: tuple, kwargs: dict, argnums: tuple[int, ...], name: str
+) -> tuple[list[Tensor], Any]:
+    inputs = [_input_node(args[i], name, i) for i in argnums]
+    call_args = list(args)
+    for i, node in zip(argnums, inputs, strict=True):
+        call_args[i] = node
+    return inputs, _call(f, call_args, kwargs)
+
+
+def _as_output(value: Any) -> Tensor:
+    return value if isinstance(value, Tensor) else Tensor(value)
+
+
+def _export(value: Any, nested: bool) -> Any:
+    """Tensors inside a transform; arrays (floats for scalars) at the outermost call."""
+    if nested:
+        return value if isinstance(value, Tensor) else Tensor(value)
+    array = value._data if isinstance(value, Tensor) else np.asarray(value)
+    return array.item() if array.ndim == 0 else array
+
+
+def _seed(array: np.ndarray, nested: bool) -> Any:
+    return Tensor(array) if nested else array
+
+
+def _gradients(
+    out: Tensor, seed: np.ndarray, inputs: list[Tensor], nested: bool, retain: bool
+) -> list[Any]:
+    if out.requires_grad:
+        grads = engine.backprop(
+            out, _seed(seed, nested), inputs, create_graph=nested, retain_graph=retain or nested
+        )
+    else:
+        grads = [None] * len(inputs)
+    return [np.zeros_like(x._data) if g is None else g for g, x in zip(grads, inputs, strict=True)]
+
+
+def value_and_grad(
+    f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False
+) -> Callable[..., Any]:
+    """A function returning ``(f(*args), gradient)`` of a scalar-valued ``f``.
+
+    With a tuple ``argnums`` the gradient is a tuple; with ``has_aux`` ``f``
+    returns ``(value, aux)`` and the result is ``((value, aux), gradient)``.
+
+    >>> import chainrule as cr
+    >>> cr.value_and_grad(lambda x: x ** 3)(2.0)
+    (8.0, 12.0)
+    """
+
+    @functools.wraps(f)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        nums = _normalize_argnums(argnums, len(args), "grad")
+        nested = _is_nested(args)
+        inputs, result = _prepare(f, args, kwargs, nums, "grad")
+        if has_aux:
+            if not (isinstance(result, tuple) and len(result) == 2):
+                raise TypeError("grad with has_aux=True: f must return a pair (value, aux)")
+            result, aux = result
+        out = _as_output(result)
+        if out.size != 1:
+            raise ShapeError(
+                f"grad: f must return a scalar (one element) to have a gradient, but it "
+                f"returned shape {out.shape}; use jacobian or vjp for vector outputs"
+            )
+        grads = _gradients(out, np.ones_like(out._data), inputs, nested, retain=False)
+        grads = [_export(g, nested) for g in grads]
+        gradient = grads[0] if isinstance(argnums, (int, np.integer)) else tuple(grads)
+        value = _export(out, nested)
+        return ((value, aux) if has_aux else value), gradient
+
+    return wrapped
+
+
+def grad(
+    f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False
+) -> Callable[..., Any]:
+    """The gradient of a scalar-valued ``f`` with respect to argument(s) ``argnums``.
+
+    >>> import chainrule as cr
+    >>> cr.grad(lambda x: cr.sin(x) * x)(0.0)
+    0.0
+    >>> cr.grad(cr.grad(lambda x: x ** 3))(2.0)
+    12.0
+    """
+    value_and_gradient = value_and_grad(f, argnums, has_aux)
+
+    @functools.wraps(f)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        value, gradient = value_and_gradient(*args, **kwargs)
+        return (gradient, value[1]) if has_aux else gradient
+
+    return wrapped
+
+
+def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tuple]]:
+    """``(f(*primals), vjp_fn)``: ``vjp_fn(cotangent)`` gives one gradient per primal.
+
+    The graph is kept, so ``vjp_fn`` may be called with many cotangents.
+
+    >>> import chainrule as cr, numpy as np
+    >>> out, pullback = cr.vjp(lambda x: x * x, np.array([1.0, 2.0]))
+    >>> pullback(np.array([1.0, 10.0]))
+    (array([ 2., 40.]),)
+    """
+    nums = tuple(range(len(primals)))
+    nested = _is_nested(primals)
+    inputs, result = _prepare(f, primals, {}, nums, "vjp")
+    out = _as_output(result)
+
+    def vjp_fn(cotangent: Any) -> tuple:
+        seed = _to_array(cotangent, out.dtype)
+        if seed.shape != out.shape:
+            raise ShapeError(
+                f"vjp: the cotangent has shape {seed.shape} but f's output has shape {out.shape}"
+            )
+        grads = _gradients(out, seed, inputs, nested, retain=True)
+        return tuple(_export(g, nested) for g in grads)
+
+    return _export(out, nested), vjp_fn
+
+
+def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
+    """``(f(*primals), J @ tangents)`` by forward mode.
+
+    ``f`` is traced once; the tangents are then pushed forward through every
+    recorded primitive's JVP rule in evaluation order (no reverse rule is used).
+
+    >>> import chainrule as cr
+    >>> cr.jvp(cr.sin, (0.0,), (2.0,))
+    (0.0, 2.0)
+    """
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise ValueError(
+            f"jvp: got {len(primals)} primals but {len(tangents)} tangents; give one tangent "
+            "per primal"
+        )
+    nested = _is_nested(primals) or _is_nested(tangents)
+    inputs, result = _prepare(f, primals, {}, tuple(range(len(primals))), "jvp")
+    out = _as_output(result)
+    seeds = []
+    for i, (x, t) in enumerate(zip(inputs, tangents, strict=True)):
+        if isinstance(t, Tensor) and nested:
+            tangent = t if t.dtype == x.dtype else t.astype(x.dtype)
+        else:
+            tangent = _seed(_to_array(t, x.dtype), nested)
+        if tangent.shape != x.shape:
+            raise ShapeError(
+                f"jvp: tangent {i} has shape {tangent.shape} but primal {i} has shape {x.shape}"
+            )
+        seeds.append(tangent)
+    (tangent_out,) = engine.push_tangents([out], inputs, seeds, create_graph=nested)
+    if tangent_out is None:
+        tangent_out = np.zeros_like(out._data)
+    return _export(out, nested), _export(tangent_out, nested)
+
+
+def _unit(shape: tuple[int, ...], dtype: np.dtype, k: int) -> np.ndarray:
+    basis = np.zeros(int(np.prod(shape)), dtype=dtype)
+    basis[k] = 1
+    return basis.reshape(shape)
+
+
+def jacobian(
+    f: Callable[..., Any], argnums: int | Sequence[int] = 0, mode: str = "rev"
+) -> Callable[..., Any]:
+    """The Jacobian of ``f``: an array of shape ``out.shape + input.shape``.
+
+    ``mode="rev"`` runs one reverse sweep per output element; ``mode="fwd"`` one
+    forward sweep per input element (better when inputs are fewer than outputs).
+
+    >>> import chainrule as cr, numpy as np
+    >>> cr.jacobian(lambda x: x * x, mode="fwd")(np.array([1.0, 3.0]))
+    array([[2., 0.],
+           [0., 6.]])
+    """
+    if mode not in ("rev", "fwd"):
+        raise ValueError(f"jacobian: mode must be 'rev' or 'fwd', got {mode!r}")
+
+    @functools.wraps(f)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        nums = _normalize_argnums(argnums, len(args), "jacobian")
+        nested = _is_nested(args)
+        inputs, result = _prepare(f, args, kwargs, nums, "jacobian")
+        out = _as_output(result)
+        if mode == "rev":
+            blocks = _jacobian_rev(out, inputs, nested)
+        else:
+            blocks = _jacobian_fwd(out, inputs, nested)
+        blocks = [_export(b, nested) for b in blocks]
+        return blocks[0] if isinstance(argnums, (int, np.integer)) else tuple(blocks)
+
+    return wrapped
+
+
+def _combine(rows: list[Any], shape: tuple[int, ...], nested: bool) -> Any:
+    if nested:
+        return reshape(stack(rows), shape)
+    return np.stack(rows).reshape(shape)
+
+
+def _jacobian_rev(out: Tensor, inputs: list[Tensor], nested: bool) -> list[Any]:
+    rows: list[list[Any]] = [[] for _ in inputs]
+    for k in range(out.size):
+        grads = _gradients(out, _unit(out.shape, out.dtype, k), inputs, nested, retain=True)
+        for row, g in zip(rows, grads, strict=True):
+            row.append(g)
+    return [
+        _combine(row, out.shape + x.shape, nested) if row else np.zeros(out.shape + x.shape)
+        for row, x in zip(rows, inputs, strict=True)
+    ]
+
+
+def _jacobian_fwd(out: Tensor, inputs: list[Tensor], nested: bool) -> list[Any]:
+    blocks = []
+    for x in inputs:
+        columns = []
+        for k in range(x.size):
+            (t,) = engine.push_tangents(
+                [out], [x], [_seed(_unit(x.shape, x.dtype, k), nested)], create_graph=nested
+            )
+            columns.append(np.zeros_like(out._data) if t is None else t)
+        if not columns:
+            blocks.append(np.zeros(out.shape + x.shape))
+            continue
+        # columns[k] is dOut/dx_k; stack them last, then unflatten x's axes.
+        stacked = _combine(columns, (x.size,) + out.shape, nested)
+        order = tuple(range(1, out.ndim + 1)) + (0,)
+        moved = stacked.transpose(order)
+        blocks.append(moved.reshape(out.shape + x.shape))
+    return blocks
+
+
+def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
+    """The Hessian of a scalar-valued ``f``, forward-over-reverse: shape ``x.shape + x.shape``.
+
+    >>> import chainrule as cr
+    >>> cr.hessian(lambda x: x ** 3)(2.0)
+    12.0
+    """
+    if not isinstance(argnums, (int, np.integer)):
+        raise ValueError("hessian: argnums must be a single int")
+    return jacobian(grad(f, argnums), argnums, mode="fwd")

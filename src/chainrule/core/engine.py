@@ -1,0 +1,265 @@
+"""The sweeps: topological order, reverse (adjoint) sweep, forward (tangent) sweep.
+
+Layer: core. Imports nothing else from chainrule; it works on any node object
+with these attributes (chainrule.Tensor has them):
+
+``data``        the forward value (an ndarray)
+``requires_grad``
+``grad``        accumulated gradient of a leaf (or of a node that asked ``retain_grad``)
+``_prim``       the Primitive that produced it, or None for a leaf
+``_inputs``     one entry per positional argument: the input node, or None for a
+                non-node argument; None altogether once the graph has been freed
+``_args``       the raw positional arguments (arrays and Python values)
+``_params``     keyword parameters of the primitive (axis, shape, index, ...)
+``_vsum``       sum of the inputs' versions when the node was recorded
+``_version``    how many in-place writes the node's own value has seen
+``_retain``     keep ``grad`` on this non-leaf node
+
+Both sweeps walk the graph with explicit stacks (no recursion), so a chain of a
+million operations is fine, and compute the order once per call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .mode import GRAD_MODE
+
+FREED_GRAPH_MESSAGE = (
+    "Trying to backward through the graph a second time: the buffers saved by "
+    "{op} were freed by the previous backward. Pass retain_graph=True to the first "
+    "backward() if you need to go through the graph again."
+)
+
+
+def _freed_error(node: Any) -> RuntimeError:
+    return RuntimeError(FREED_GRAPH_MESSAGE.format(op=node._prim.name))
+
+
+def _differentiable_inputs(node: Any) -> Iterable[Any]:
+    inputs = node._inputs
+    if inputs is None:
+        raise _freed_error(node)
+    for inp in inputs:
+        if inp is not None and inp.requires_grad:
+            yield inp
+
+
+def toposort(roots: Sequence[Any], stops: set | frozenset = frozenset()) -> list[Any]:
+    """Nodes reachable from ``roots`` through inputs that require grad, consumers first.
+
+    Kahn's algorithm: count each node's consumers inside the reachable graph,
+    then release a node once all of its consumers are done. Nodes in ``stops``
+    (the inputs of a functional gradient) end the walk.
+    """
+    consumers: dict[Any, int] = {}
+    for root in roots:
+        consumers.setdefault(root, 0)
+    stack = list(consumers)
+    while stack:
+        node = stack.pop()
+        if node._prim is None or node in stops:
+            continue
+        for inp in _differentiable_inputs(node):
+            if inp in consumers:
+                consumers[inp] += 1
+            else:
+                consumers[inp] = 1
+                stack.append(inp)
+    ready = [node for node, count in consumers.items() if count == 0]
+    order = []
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        if node._prim is None or node in stops:
+            continue
+        for inp in _differentiable_inputs(node):
+            remaining = consumers[inp] - 1
+            consumers[inp] = remaining
+            if remaining == 0:
+                ready.append(inp)
+    return order
+
+
+def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``g`` over the axes that broadcasting added to reach ``shape``.
+
+    This is the one place where broadcasting is undone: every binary rule
+    returns a gradient of the broadcast shape and the sweep reduces it here.
+    """
+    gshape = g.shape
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
+    )
+    if axes:
+        g = g.sum(axis=axes)
+    if g.shape != shape:
+        g = g.reshape(shape)
+    return g
+
+
+def _fit(g: Any, node: Any) -> Any:
+    """Bring a rule's result to ``node``'s shape and dtype."""
+    g = unbroadcast(g, node.data.shape)
+    if g.dtype != node.data.dtype:
+        g = g.astype(node.data.dtype)
+    return g
+
+
+def _check_version(node: Any) -> None:
+    total = node._version
+    for inp in node._inputs:
+        if inp is not None:
+            total += inp._version
+    if total != node._vsum:
+        shapes = ", ".join(str(a.shape) for a in node._inputs if a is not None)
+        raise RuntimeError(
+            f"one of the values needed to differentiate {node._prim.name} (operands of "
+            f"shape {shapes}) has been modified by an in-place operation since it was "
+            "recorded; recompute it after the change, or change a copy instead."
+        )
+
+
+def _rule_operands(node: Any, create_graph: bool) -> tuple[Any, tuple]:
+    """The output and the arguments a rule sees: arrays, or nodes when recording."""
+    if not create_graph:
+        return node.data, node._args
+    args = tuple(
+        arg if inp is None else inp for inp, arg in zip(node._inputs, node._args, strict=True)
+    )
+    return node, args
+
+
+def _needed(order: list[Any], stops: set | frozenset) -> set:
+    """Nodes from which some stop (an input of a functional gradient) can be reached."""
+    needed: set = set()
+    for node in reversed(order):
+        if node in stops:
+            needed.add(node)
+        elif node._prim is not None and any(inp in needed for inp in _differentiable_inputs(node)):
+            needed.add(node)
+    return needed
+
+
+def backprop(
+    root: Any,
+    seed: Any,
+    inputs: Sequence[Any] | None = None,
+    *,
+    create_graph: bool = False,
+    retain_graph: bool | None = None,
+    accumulate: Any = None,
+) -> list[Any] | None:
+    """Reverse sweep from ``root`` with cotangent ``seed``.
+
+    With ``inputs`` it returns the adjoint of each input (None where the output
+    does not depend on it) and touches no ``.grad``; without, it calls
+    ``accumulate(leaf, gradient)`` for every leaf that requires grad and every
+    node that asked to retain its gradient. ``create_graph`` runs the rules on
+    nodes so the result is itself differentiable; otherwise they run on arrays.
+    Unless ``retain_graph`` (default: ``create_graph``), the saved buffers of the
+    nodes it went through are freed.
+    """
+    if retain_graph is None:
+        retain_graph = create_graph
+    stops = frozenset(inputs) if inputs is not None else frozenset()
+    order = toposort([root], stops)
+    needed = _needed(order, stops) if inputs is not None else None
+    adjoints: dict[Any, Any] = {root: seed}
+    results: dict[Any, Any] = {}
+    previous_mode = GRAD_MODE.enabled
+    GRAD_MODE.enabled = create_graph
+    try:
+        for node in order:
+            g = adjoints.pop(node, None)
+            if node in stops:
+                results[node] = g
+                continue
+            prim = node._prim
+            if prim is None or node._retain:
+                if g is not None and accumulate is not None:
+                    accumulate(node, g)
+                if prim is None:
+                    continue
+            if g is None:
+                continue
+            _check_version(node)
+            ans, args = _rule_operands(node, create_graph)
+            params = node._params
+            for argnum, inp in enumerate(node._inputs):
+                if inp is None or not inp.requires_grad:
+                    continue
+                if needed is not None and inp not in needed:
+                    continue
+                rule = prim.vjp(argnum)
+                if rule is None:
+                    continue
+                contribution = _fit(rule(g, ans, *args, **params), inp)
+                previous = adjoints.get(inp)
+                adjoints[inp] = contribution if previous is None else previous + contribution
+            if not retain_graph:
+                node._inputs = None
+                node._args = None
+    finally:
+        GRAD_MODE.enabled = previous_mode
+    if inputs is None:
+        return None
+    return [results.get(node) for node in inputs]
+
+
+def push_tangents(
+    outputs: Sequence[Any],
+    inputs: Sequence[Any],
+    tangents: Sequence[Any],
+    *,
+    create_graph: bool = False,
+) -> list[Any]:
+    """Forward sweep: push ``tangents`` of ``inputs`` through the recorded graph.
+
+    Visits the nodes between the inputs and ``outputs`` in evaluation order and
+    applies each primitive's JVP rules; no reverse rule is used. Returns the
+    tangent of each output (None where an output does not depend on the inputs).
+    """
+    stops = frozenset(inputs)
+    order = toposort(list(outputs), stops)
+    tangent_of: dict[Any, Any] = dict(zip(inputs, tangents, strict=True))
+    previous_mode = GRAD_MODE.enabled
+    GRAD_MODE.enabled = create_graph
+    try:
+        for node in reversed(order):
+            prim = node._prim
+            if prim is None or node in stops:
+                continue
+            ans, args = _rule_operands(node, create_graph)
+            params = node._params
+            total = None
+            for argnum, inp in enumerate(node._inputs):
+                t = tangent_of.get(inp) if inp is not None else None
+                if t is None:
+                    continue
+                rule = prim.jvp(argnum)
+                if rule is None:
+                    continue
+                contribution = rule(t, ans, *args, **params)
+                total = contribution if total is None else total + contribution
+            if total is not None:
+                tangent_of[node] = _broadcast_to_node(total, node)
+    finally:
+        GRAD_MODE.enabled = previous_mode
+    return [tangent_of.get(out) for out in outputs]
+
+
+def _broadcast_to_node(t: Any, node: Any) -> Any:
+    """A tangent contribution may have an operand's smaller shape; bring it to the output's."""
+    shape = node.data.shape
+    if t.shape != shape:
+        t = np.broadcast_to(t, shape)
+    if t.dtype != node.data.dtype:
+        t = t.astype(node.data.dtype)
+    return t

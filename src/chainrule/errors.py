@@ -1,0 +1,18 @@
+"""Exception types of chainrule, so callers can catch what they expect.
+
+Layer: bottom (imports nothing from chainrule).
+"""
+
+from __future__ import annotations
+
+
+class ChainruleError(Exception):
+    """Base class of chainrule's own errors."""
+
+
+class ShapeError(ChainruleError, ValueError):
+    """Operands whose shapes do not fit the operation (broadcasting, matmul, reshape)."""
+
+
+class DtypeError(ChainruleError, TypeError):
+    """A dtype that cannot take part, such as gradients of integer tensors."""

@@ -1,0 +1,9 @@
+"""The primitives: the only place in chainrule where derivatives are written.
+
+Layer: ops (imports numpy and chainrule.core). Importing this package registers
+every primitive in chainrule.core.primitive.PRIMITIVES.
+"""
+
+from . import elementwise, linalg, nn, reductions, shape
+
+__all__ = ["elementwise", "linalg", "nn", "reductions", "shape"]

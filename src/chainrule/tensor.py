@@ -1,0 +1,603 @@
+"""Tensor: a NumPy array plus the node that recorded how it was computed.
+
+Layer: tensor (imports core and ops). A Tensor is its own graph node: an operation
+on Tensors calls :func:`apply`, which runs the primitive's forward function on the
+arrays and, when grad mode is on and an operand requires grad, records the
+primitive, its operands and its parameters on the result. ``backward`` hands the
+graph to :mod:`chainrule.core.engine`.
+
+Tensors also speak NumPy's dispatch protocols (``__array_ufunc__`` and
+``__array_function__``): ``np.cos(t)`` is ``chainrule.cos(t)``. That is what lets
+the derivative rules in :mod:`chainrule.ops`, written with NumPy, run on Tensors
+to record the backward pass for higher-order derivatives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from .core import engine
+from .core.mode import GRAD_MODE
+from .core.primitive import Primitive, Traceable, set_apply_hook
+from .errors import DtypeError, ShapeError
+from .ops import elementwise as ew
+from .ops import linalg
+from .ops import shape as shape_ops
+
+_default_dtype = np.dtype(np.float64)
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Set the dtype given to Python floats and lists of floats (float64 unless changed).
+
+    >>> import chainrule as cr, numpy as np
+    >>> cr.set_default_dtype(np.float32); cr.tensor(1.5).dtype
+    dtype('float32')
+    >>> cr.set_default_dtype(np.float64)
+    """
+    global _default_dtype
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise DtypeError(f"the default dtype must be a floating point type, got {dtype}")
+    _default_dtype = dtype
+
+
+def get_default_dtype() -> np.dtype:
+    """The dtype given to Python floats and lists of floats."""
+    return _default_dtype
+
+
+def _to_array(data: Any, dtype: Any = None, copy: bool = False) -> np.ndarray:
+    """An ndarray from Python scalars, lists, arrays or Tensors.
+
+    Python floats (and lists holding them) get the default dtype; Python ints
+    int64 and bools bool, as in PyTorch; NumPy arrays keep their dtype.
+    """
+    if isinstance(data, Tensor):
+        data = data._data
+    if dtype is not None:
+        return np.array(data, dtype=dtype, copy=copy or None)
+    if isinstance(data, (np.ndarray, np.generic)):
+        return np.array(data, copy=copy or None)
+    array = np.asarray(data)
+    if array.dtype.kind == "f" and array.dtype != _default_dtype:
+        array = array.astype(_default_dtype)
+    elif array.dtype.kind == "i":
+        array = array.astype(np.int64, copy=False)
+    elif array.dtype.kind not in "biucf":
+        raise DtypeError(
+            f"cannot make a tensor from {type(data).__name__} data of dtype {array.dtype}"
+        )
+    return array
+
+
+def _check_can_require_grad(array: np.ndarray) -> None:
+    if array.dtype.kind not in "fc":
+        raise DtypeError(
+            f"only floating point tensors can require gradients, got dtype {array.dtype} "
+            "(integer data: write 2.0 instead of 2, or pass dtype=np.float64)"
+        )
+
+
+class Tensor(Traceable):
+    """An n-dimensional array that records operations for differentiation.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor(2.0, requires_grad=True)
+    >>> y = x * x + 3 * x
+    >>> y.backward()
+    >>> x.grad
+    tensor(7.)
+    """
+
+    __slots__ = (
+        "_data",
+        "requires_grad",
+        "grad",
+        "_prim",
+        "_inputs",
+        "_args",
+        "_params",
+        "_vsum",
+        "_version",
+        "_retain",
+        "__weakref__",
+    )
+
+    __hash__ = object.__hash__
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        array = _to_array(data, dtype)
+        if requires_grad:
+            _check_can_require_grad(array)
+        self._data = array
+        self.requires_grad = requires_grad
+        self.grad: Tensor | None = None
+        self._prim: Primitive | None = None
+        self._inputs: tuple | None = None
+        self._args: tuple | None = None
+        self._params: dict = _NO_PARAMS
+        self._vsum = 0
+        self._version = 0
+        self._retain = False
+
+    # --- array facts ----------------------------------------------------------
+    @property
+    def data(self) -> np.ndarray:
+        """The value as an ndarray. Assigning to it counts as an in-place write."""
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = _to_array(value, self._data.dtype)
+        self._version += 1
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def size(self) -> int:
+        return self._data.size
+
+    @property
+    def is_leaf(self) -> bool:
+        """True unless the tensor was computed by a recorded operation."""
+        return self._prim is None
+
+    @property
+    def grad_fn(self) -> str | None:
+        """Name of the primitive that produced this tensor (None for leaves)."""
+        return None if self._prim is None else self._prim.name
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - NumPy's name
+        return _F.transpose(self)
+
+    def numpy(self) -> np.ndarray:
+        """The value as an ndarray (shares memory with the tensor)."""
+        return self._data
+
+    def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise ShapeError(f"item(): the tensor has shape {self.shape}, not a single element")
+        return self._data.item()
+
+    def tolist(self) -> Any:
+        return self._data.tolist()
+
+    def detach(self) -> Tensor:
+        """The same values, cut from the graph (shares memory)."""
+        return Tensor(self._data)
+
+    def clone(self) -> Tensor:
+        """A copy that stays on the graph (gradients flow back to this tensor)."""
+        return apply(shape_ops.identity, (self,), _NO_PARAMS)._own_copy()
+
+    def _own_copy(self) -> Tensor:
+        self._data = self._data.copy()
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place (leaves only) and return self."""
+        if requires_grad:
+            _check_can_require_grad(self._data)
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        self._retain = True
+
+    def __repr__(self) -> str:
+        body = np.array2string(self._data, separator=", ", prefix="tensor(")
+        extras = []
+        if self._data.dtype != _default_dtype and self._data.dtype.kind == "f":
+            extras.append(f"dtype={self._data.dtype}")
+        if self._prim is not None:
+            extras.append(f"grad_fn=<{self._prim.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return f"tensor({body}{''.join(', ' + e for e in extras)})"
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self._data)
+
+    def __format__(self, spec: str) -> str:
+        return format(self.item(), spec) if spec and self._data.size == 1 else repr(self)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return np.array(self._data, dtype=dtype, copy=copy)
+
+    # --- backward -------------------------------------------------------------
+    def backward(
+        self,
+        gradient: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+    ) -> None:
+        """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires grad.
+
+        ``gradient`` is the cotangent (needed unless the tensor has one element).
+        The graph's saved buffers are freed unless ``retain_graph=True``;
+        ``create_graph=True`` records the backward pass so ``.grad`` can be
+        differentiated again.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward(): this tensor does not require grad: none of the tensors it was "
+                "computed from has requires_grad=True, or it was computed under no_grad()"
+            )
+        if gradient is None:
+            if self._data.size != 1:
+                raise ShapeError(
+                    f"backward(): the output has shape {self.shape}; without gradient= the "
+                    "output must be a scalar (one element). Reduce it (e.g. .sum()) or pass "
+                    f"gradient= with shape {self.shape}"
+                )
+            seed = np.ones_like(self._data)
+        else:
+            seed = _to_array(gradient, self._data.dtype)
+            if seed.shape != self.shape:
+                raise ShapeError(
+                    f"backward(): gradient has shape {seed.shape} but the output has shape "
+                    f"{self.shape}"
+                )
+        if create_graph:
+            seed = Tensor(seed)
+        engine.backprop(
+            self,
+            seed,
+            create_graph=create_graph,
+            retain_graph=retain_graph,
+            accumulate=_accumulate_grad,
+        )
+
+    # --- in-place updates -----------------------------------------------------
+    def _write(self, update: Any) -> Tensor:
+        """Apply ``update(array)`` in place, after checking it is allowed; bump the version."""
+        if GRAD_MODE.enabled and self.requires_grad:
+            raise RuntimeError(
+                f"in-place operation on a tensor of shape {self.shape} that requires grad "
+                "while grad mode is on: it would change a value the graph needs. Do updates "
+                "under `with chainrule.no_grad():`, or use an out-of-place operation"
+            )
+        if not self._data.flags.writeable or self._data.base is not None:
+            self._data = self._data.copy()
+        update(self._data)
+        self._version += 1
+        return self
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if GRAD_MODE.enabled and isinstance(value, Tensor) and value.requires_grad:
+            raise RuntimeError(
+                "t[index] = value with a value that requires grad is not recorded; use "
+                "chainrule.where or concatenate to build the tensor out of place"
+            )
+        index = _F.normalize_index(index)
+        value = value._data if isinstance(value, Tensor) else value
+
+        def assign(array: np.ndarray) -> None:
+            array[index] = value
+
+        self._write(assign)
+
+    def _inplace(self, ufunc: np.ufunc, other: Any) -> Tensor:
+        other = other._data if isinstance(other, Tensor) else other
+        return self._write(lambda array: ufunc(array, other, out=array))
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._inplace(np.add, other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._inplace(np.subtract, other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._inplace(np.multiply, other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._inplace(np.true_divide, other)
+
+    def zero_(self) -> Tensor:
+        """Fill with zeros in place."""
+        return self._write(lambda array: array.fill(0))
+
+    def copy_(self, source: Any) -> Tensor:
+        """Overwrite the values in place with ``source`` (broadcast to this shape)."""
+        values = source._data if isinstance(source, Tensor) else source
+
+        def assign(array: np.ndarray) -> None:
+            array[...] = values
+
+        return self._write(assign)
+
+    # --- operators ------------------------------------------------------------
+    def __add__(self, other: Any) -> Tensor:
+        return apply(ew.add, (self, other), _NO_PARAMS)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return apply(ew.add, (other, self), _NO_PARAMS)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return apply(ew.subtract, (self, other), _NO_PARAMS)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return apply(ew.subtract, (other, self), _NO_PARAMS)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return apply(ew.multiply, (self, other), _NO_PARAMS)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return apply(ew.multiply, (other, self), _NO_PARAMS)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return apply(ew.divide, (self, other), _NO_PARAMS)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return apply(ew.divide, (other, self), _NO_PARAMS)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return apply(ew.power, (self, other), _NO_PARAMS)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return apply(ew.power, (other, self), _NO_PARAMS)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return apply(linalg.matmul, (self, _F.as_operand(other)), _NO_PARAMS)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return apply(linalg.matmul, (_F.as_operand(other), self), _NO_PARAMS)
+
+    def __neg__(self) -> Tensor:
+        return apply(ew.negative, (self,), _NO_PARAMS)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return apply(ew.abs, (self,), _NO_PARAMS)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return apply(shape_ops.getitem, (self,), {"index": _F.normalize_index(index)})
+
+    # Comparisons give boolean tensors that carry no gradient.
+    def __lt__(self, other: Any) -> Tensor:
+        return _F.compare(np.less, self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return _F.compare(np.less_equal, self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return _F.compare(np.greater, self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return _F.compare(np.greater_equal, self, other)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _F.compare(np.equal, self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _F.compare(np.not_equal, self, other)
+
+    def __and__(self, other: Any) -> Tensor:
+        return _F.compare(np.logical_and, self, other)
+
+    def __or__(self, other: Any) -> Tensor:
+        return _F.compare(np.logical_or, self, other)
+
+    def __invert__(self) -> Tensor:
+        return Tensor(np.logical_not(self._data))
+
+    # --- methods with NumPy's and PyTorch's names -----------------------------
+    def sum(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
+        return _F.sum(self, axis, keepdims, **torch_names)
+
+    def mean(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
+        return _F.mean(self, axis, keepdims, **torch_names)
+
+    def max(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
+        return _F.max(self, axis, keepdims, **torch_names)
+
+    def min(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
+        return _F.min(self, axis, keepdims, **torch_names)
+
+    def logsumexp(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
+        return _F.logsumexp(self, axis, keepdims, **torch_names)
+
+    def argmax(self, axis: int | None = None) -> Tensor:
+        return Tensor(np.argmax(self._data, axis=axis))
+
+    def argmin(self, axis: int | None = None) -> Tensor:
+        return Tensor(np.argmin(self._data, axis=axis))
+
+    def any(self) -> bool:
+        return bool(np.any(self._data))
+
+    def all(self) -> bool:
+        return bool(np.all(self._data))
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return _F.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    view = reshape
+
+    def flatten(self) -> Tensor:
+        return _F.reshape(self, (-1,))
+
+    def transpose(self, *axes: Any) -> Tensor:
+        return _F.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        return _F.swapaxes(self, axis1, axis2)
+
+    def squeeze(self, axis: Any = None) -> Tensor:
+        return _F.squeeze(self, axis)
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        return _F.expand_dims(self, axis)
+
+    def astype(self, dtype: Any) -> Tensor:
+        """A copy converted to ``dtype`` (gradients are converted back)."""
+        return _F.astype(self, dtype)
+
+    def exp(self) -> Tensor:
+        return apply(ew.exp, (self,), _NO_PARAMS)
+
+    def log(self) -> Tensor:
+        return apply(ew.log, (self,), _NO_PARAMS)
+
+    def sin(self) -> Tensor:
+        return apply(ew.sin, (self,), _NO_PARAMS)
+
+    def cos(self) -> Tensor:
+        return apply(ew.cos, (self,), _NO_PARAMS)
+
+    def tan(self) -> Tensor:
+        return apply(ew.tan, (self,), _NO_PARAMS)
+
+    def tanh(self) -> Tensor:
+        return apply(ew.tanh, (self,), _NO_PARAMS)
+
+    def sigmoid(self) -> Tensor:
+        return apply(ew.sigmoid, (self,), _NO_PARAMS)
+
+    def relu(self) -> Tensor:
+        return apply(ew.relu, (self,), _NO_PARAMS)
+
+    def sqrt(self) -> Tensor:
+        return apply(ew.sqrt, (self,), _NO_PARAMS)
+
+    def abs(self) -> Tensor:
+        return apply(ew.abs, (self,), _NO_PARAMS)
+
+    def clip(self, lo: Any = None, hi: Any = None) -> Tensor:
+        return _F.clip(self, lo, hi)
+
+    clamp = clip
+
+    def softmax(self, axis: int = -1, **torch_names: Any) -> Tensor:
+        return _F.softmax(self, axis, **torch_names)
+
+    def log_softmax(self, axis: int = -1, **torch_names: Any) -> Tensor:
+        return _F.log_softmax(self, axis, **torch_names)
+
+    def matmul(self, other: Any) -> Tensor:
+        return self @ other
+
+    # --- NumPy dispatch: np.f(tensor) runs chainrule's f ---------------------
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return _F.dispatch_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return _F.dispatch_function(func, args, kwargs)
+
+
+_NO_PARAMS: dict = {}
+
+
+def _operand_shapes(args: tuple) -> str:
+    return " and ".join(str(np.shape(a._data if isinstance(a, Tensor) else a)) for a in args)
+
+
+def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
+    """Run ``prim`` on the operands' arrays and record it when a gradient may be needed."""
+    values = []
+    record = False
+    for arg in args:
+        if isinstance(arg, Tensor):
+            values.append(arg._data)
+            if arg.requires_grad:
+                record = True
+        else:
+            values.append(arg)
+    try:
+        ans = prim.forward(*values, **params)
+    except ShapeError:
+        raise
+    except (ValueError, IndexError) as error:
+        message = str(error)
+        if "broadcast" in message:
+            raise ShapeError(
+                f"{prim.name}: cannot broadcast operands of shapes {_operand_shapes(args)}"
+            ) from None
+        raise ShapeError(
+            f"{prim.name}: {message} (operand shapes {_operand_shapes(args)})"
+        ) from None
+    out = Tensor.__new__(Tensor)
+    out._data = ans if type(ans) is np.ndarray else np.asarray(ans)
+    out.grad = None
+    out._version = 0
+    out._retain = False
+    if record and GRAD_MODE.enabled:
+        out.requires_grad = True
+        out._prim = prim
+        out._inputs = tuple(arg if isinstance(arg, Tensor) else None for arg in args)
+        out._args = tuple(values)
+        out._params = params
+        vsum = 0
+        for arg in args:
+            if isinstance(arg, Tensor):
+                vsum += arg._version
+        out._vsum = vsum
+    else:
+        out.requires_grad = False
+        out._prim = None
+        out._inputs = None
+        out._args = None
+        out._params = _NO_PARAMS
+        out._vsum = 0
+    return out
+
+
+def _accumulate_grad(node: Tensor, gradient: Any) -> None:
+    """Add a finished adjoint into ``node.grad`` (in place when the buffer is ours)."""
+    if isinstance(gradient, Tensor):
+        node.grad = gradient if node.grad is None else node.grad + gradient
+        return
+    current = node.grad
+    if current is None:
+        node.grad = Tensor(np.array(gradient, dtype=node._data.dtype, copy=True))
+    elif current.requires_grad:
+        node.grad = current.detach() + gradient
+    else:
+        np.add(current._data, gradient, out=current._data, casting="unsafe")
+        current._version += 1
+
+
+set_apply_hook(apply)
+
+from . import functions as _F  # noqa: E402 - functions imports Tensor from this module
