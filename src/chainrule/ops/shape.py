@@ -70,7 +70,7 @@ cast = _shape_op(
     _cast,
     (lambda g, ans, x, *, dtype: g.astype(x.dtype),),
     (lambda t, ans, x, *, dtype: t.astype(dtype),),
-    lambda rng: [((d.real(rng, (3,)),), {"dtype": np.dtype(np.float32)})],
+    lambda rng: [((d.real(rng, (3,)).astype(np.float32),), {"dtype": np.dtype(np.float64)})],
     label="astype",
 )
 
