@@ -99,7 +99,6 @@ class Tensor(Traceable):
         "grad",
         "_prim",
         "_inputs",
-        "_args",
         "_params",
         "_vsum",
         "_version",
@@ -118,7 +117,6 @@ class Tensor(Traceable):
         self.grad: Tensor | None = None
         self._prim: Primitive | None = None
         self._inputs: tuple | None = None
-        self._args: tuple | None = None
         self._params: dict = _NO_PARAMS
         self._vsum = 0
         self._version = 0
@@ -565,8 +563,7 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
     if record and GRAD_MODE.enabled:
         out.requires_grad = True
         out._prim = prim
-        out._inputs = tuple(arg if isinstance(arg, Tensor) else None for arg in args)
-        out._args = tuple(values)
+        out._inputs = args
         out._params = params
         vsum = 0
         for arg in args:
@@ -577,7 +574,6 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
         out.requires_grad = False
         out._prim = None
         out._inputs = None
-        out._args = None
         out._params = _NO_PARAMS
         out._vsum = 0
     return out

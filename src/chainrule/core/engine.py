@@ -7,9 +7,8 @@ with these attributes (chainrule.Tensor has them):
 ``requires_grad``
 ``grad``        accumulated gradient of a leaf (or of a node that asked ``retain_grad``)
 ``_prim``       the Primitive that produced it, or None for a leaf
-``_inputs``     one entry per positional argument: the input node, or None for a
-                non-node argument; None altogether once the graph has been freed
-``_args``       the raw positional arguments (arrays and Python values)
+``_inputs``     the positional arguments as given: input nodes, arrays and Python
+                values; None once the graph has been freed
 ``_params``     keyword parameters of the primitive (axis, shape, index, ...)
 ``_vsum``       sum of the inputs' versions when the node was recorded
 ``_version``    how many in-place writes the node's own value has seen
@@ -27,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from .mode import GRAD_MODE
+from .primitive import Traceable
 
 FREED_GRAPH_MESSAGE = (
     "Trying to backward through the graph a second time: the buffers saved by "
@@ -44,7 +44,7 @@ def _differentiable_inputs(node: Any) -> Iterable[Any]:
     if inputs is None:
         raise _freed_error(node)
     for inp in inputs:
-        if inp is not None and inp.requires_grad:
+        if isinstance(inp, Traceable) and inp.requires_grad:
             yield inp
 
 
@@ -115,10 +115,10 @@ def _fit(g: Any, node: Any) -> Any:
 def _check_version(node: Any) -> None:
     total = node._version
     for inp in node._inputs:
-        if inp is not None:
+        if isinstance(inp, Traceable):
             total += inp._version
     if total != node._vsum:
-        shapes = ", ".join(str(a.shape) for a in node._inputs if a is not None)
+        shapes = ", ".join(str(np.shape(a)) for a in _values(node._inputs))
         raise RuntimeError(
             f"one of the values needed to differentiate {node._prim.name} (operands of "
             f"shape {shapes}) has been modified by an in-place operation since it was "
@@ -126,14 +126,15 @@ def _check_version(node: Any) -> None:
         )
 
 
+def _values(inputs: tuple) -> tuple:
+    return tuple(inp.data if isinstance(inp, Traceable) else inp for inp in inputs)
+
+
 def _rule_operands(node: Any, create_graph: bool) -> tuple[Any, tuple]:
     """The output and the arguments a rule sees: arrays, or nodes when recording."""
-    if not create_graph:
-        return node.data, node._args
-    args = tuple(
-        arg if inp is None else inp for inp, arg in zip(node._inputs, node._args, strict=True)
-    )
-    return node, args
+    if create_graph:
+        return node, node._inputs
+    return node.data, _values(node._inputs)
 
 
 def _needed(order: list[Any], stops: set | frozenset) -> set:
@@ -193,7 +194,7 @@ def backprop(
             ans, args = _rule_operands(node, create_graph)
             params = node._params
             for argnum, inp in enumerate(node._inputs):
-                if inp is None or not inp.requires_grad:
+                if not isinstance(inp, Traceable) or not inp.requires_grad:
                     continue
                 if needed is not None and inp not in needed:
                     continue
@@ -205,7 +206,6 @@ def backprop(
                 adjoints[inp] = contribution if previous is None else previous + contribution
             if not retain_graph:
                 node._inputs = None
-                node._args = None
     finally:
         GRAD_MODE.enabled = previous_mode
     if inputs is None:
@@ -240,7 +240,7 @@ def push_tangents(
             params = node._params
             total = None
             for argnum, inp in enumerate(node._inputs):
-                t = tangent_of.get(inp) if inp is not None else None
+                t = tangent_of.get(inp) if isinstance(inp, Traceable) else None
                 if t is None:
                     continue
                 rule = prim.jvp(argnum)
