@@ -51,6 +51,14 @@ def test_broadcast_failure_with_numpy_operand_is_shape_error():
         np.ones(4) + cr.tensor(np.ones(3))
 
 
+def test_broadcast_failure_in_inplace_add_is_shape_error():
+    t = cr.tensor(np.ones(3))
+    with pytest.raises(ShapeError) as info:
+        t += np.ones(4)
+    assert "(3,)" in str(info.value)
+    assert "(4,)" in str(info.value)
+
+
 def test_shape_error_catchable_as_value_error():
     with pytest.raises(ValueError, match="add"):
         cr.tensor(np.ones(3)) + cr.tensor(np.ones(4))

@@ -191,7 +191,24 @@ def test_gradcheck_flags_only_the_broken_input():
     assert not res
     text = str(res)
     assert "1" in text
-    assert cr.gradcheck(lambda x: f(x, np.array([3.0, 4.0])), np.array([1.0, 2.0]))
+    assert cr.gradcheck(lambda x: f(x, cr.tensor([3.0, 4.0])), np.array([1.0, 2.0]))
+
+
+def _off_by(c):
+    """Value sum(x*x), but reverse mode reports 2x + c (x - x.detach() is 0 with slope 1)."""
+    return lambda x: cr.sum(x * x) + c * cr.sum(x - x.detach())
+
+
+def test_gradcheck_atol_threshold():
+    xv = np.array([1.0, 2.0, 3.0])
+    assert cr.gradcheck(_off_by(5e-5), xv, atol=1e-4, rtol=0.0)
+    assert not cr.gradcheck(_off_by(5e-5), xv, atol=2e-5, rtol=0.0)
+
+
+def test_gradcheck_rtol_threshold():
+    xv = np.array([1.0, 2.0, 3.0])  # numeric gradient 2x; relative errors 0.01 / (2x)
+    assert cr.gradcheck(_off_by(1e-2), xv, atol=0.0, rtol=1e-2)
+    assert not cr.gradcheck(_off_by(1e-2), xv, atol=0.0, rtol=1e-3)
 
 
 def test_gradcheck_respects_atol():

@@ -179,6 +179,13 @@ def test_stale_graph_after_optimizer_step_raises():
         y.backward()
 
 
+def test_setitem_with_tensor_value_and_mask():
+    x = cr.tensor([1.0, -2.0, 3.0])
+    x[0] = cr.tensor(5.0)
+    x[x < 0] = 0.0
+    np.testing.assert_array_equal(x.numpy(), [5.0, 0.0, 3.0])
+
+
 def test_float32_inplace_keeps_dtype():
     x = cr.tensor(np.array([1.0, 2.0], dtype=np.float32))
     x += 1.0

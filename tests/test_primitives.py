@@ -32,7 +32,7 @@ def cases(prim, seed=0):
         return prim.sample(rng)
     shapes = {1: UNARY_SHAPES, 2: BINARY_SHAPES, 3: TERNARY_SHAPES}[len(prim.domains)]
     return [
-        (tuple(domain(rng, shape) for domain, shape in zip(prim.domains, combo)), {})
+        (tuple(domain(rng, shape) for domain, shape in zip(prim.domains, combo, strict=True)), {})
         for combo in shapes
     ]
 
@@ -59,8 +59,8 @@ def numeric_vjp(prim, args, params, u, i):
 
 def numeric_jvp(prim, args, params, tangents):
     """d f(args + h * tangents)/dh at h = 0 by central differences."""
-    plus = [a + STEP * t if t is not None else a for a, t in zip(args, tangents)]
-    minus = [a - STEP * t if t is not None else a for a, t in zip(args, tangents)]
+    plus = [a + STEP * t if t is not None else a for a, t in zip(args, tangents, strict=True)]
+    minus = [a - STEP * t if t is not None else a for a, t in zip(args, tangents, strict=True)]
     return (prim.forward(*plus, **params) - prim.forward(*minus, **params)) / (2 * STEP)
 
 
@@ -113,9 +113,9 @@ def test_jvp_matches_finite_differences_and_is_adjoint_to_vjp(name):
         positions = diff_positions(prim, args)
         tangents = [random_like(rng, a) if i in positions else None for i, a in enumerate(args)]
 
-        def f(*xs):
+        def f(*xs, args=args, positions=positions, params=params):
             full = list(args)
-            for i, x in zip(positions, xs):
+            for i, x in zip(positions, xs, strict=True):
                 full[i] = x
             return apply(prim, tuple(full), params)
 
@@ -142,7 +142,7 @@ def test_vjp_rule_is_itself_differentiable(name):
         for i in diff_positions(prim, args):
             w = random_like(rng, args[i])
 
-            def pulled_back(*values):
+            def pulled_back(*values, params=params, u=u, w=w, i=i):
                 tensors, _ = engine_vjp(prim, values, params, u)
                 return np.sum(w * tensors[i].grad.numpy())
 
@@ -193,11 +193,16 @@ BINARY_ELEMENTWISE = sorted(
 
 @pytest.mark.parametrize("name", BINARY_ELEMENTWISE)
 @settings(max_examples=15, deadline=None)
-@given(shapes=mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3), seed=st.integers(0, 2**16))
+@given(
+    shapes=mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3),
+    seed=st.integers(0, 2**16),
+)
 def test_binary_broadcasting_gradients(name, shapes, seed):
     prim = PRIMITIVES[name]
     rng = np.random.default_rng(seed)
-    args = tuple(domain(rng, shape) for domain, shape in zip(prim.domains, shapes.input_shapes))
+    args = tuple(
+        domain(rng, shape) for domain, shape in zip(prim.domains, shapes.input_shapes, strict=True)
+    )
     u = rng.standard_normal(shapes.result_shape)
     tensors, _ = engine_vjp(prim, args, {}, u)
     for i in range(2):

@@ -33,8 +33,7 @@ def leaf(arr):
 def grad_of(fn, *arrays):
     """Gradients of sum(fn(*leaves)) w.r.t. each leaf, as NumPy arrays."""
     leaves = [leaf(a) for a in arrays]
-    out = fn(*leaves)
-    out.sum().backward() if out.ndim else out.backward()
+    fn(*leaves).sum().backward()
     return [t.grad.numpy() for t in leaves]
 
 
@@ -160,6 +159,13 @@ def test_scalar_operator_gradients(fn, dfdx, x0):
     assert x.grad.item() == pytest.approx(dfdx(x0), rel=1e-12, abs=1e-12)
 
 
+def test_power_with_zero_exponent_has_zero_gradient_at_zero():
+    """x**0 is the constant 1 (NumPy: 0**0 == 1), so its derivative is 0 everywhere."""
+    x = leaf([0.0, 2.0])
+    (x**0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])
+
+
 def test_tensor_power_tensor():
     x = cr.tensor(1.7, requires_grad=True)
     y = cr.tensor(2.3, requires_grad=True)
@@ -213,6 +219,12 @@ def test_comparisons_are_bool_without_grad(op, npop):
         assert r.dtype == np.bool_
         assert r.requires_grad is False
         np.testing.assert_array_equal(r.numpy(), want)
+
+
+def test_comparison_with_numpy_array_on_left():
+    r = np.array([1.0, 5.0]) < cr.tensor([2.0, 2.0])
+    assert isinstance(r, cr.Tensor)
+    np.testing.assert_array_equal(r.numpy(), [True, False])
 
 
 # ------------------------------------------------------------------ broadcasting
@@ -420,6 +432,12 @@ def test_max_splits_gradient_among_ties():
     np.testing.assert_allclose(g, [[1 / 3, 0, 1 / 3], [0, 1 / 3, 0]], rtol=1e-15)
 
 
+def test_max_over_axis_tuple_splits_ties():
+    xv = np.array([[1.0, 3.0], [3.0, 0.0]])
+    g = weighted_grad(lambda t: t.max(axis=(0, 1)), xv, 1.0)
+    np.testing.assert_array_equal(g, [[0.0, 0.5], [0.5, 0.0]])
+
+
 def test_logsumexp_value_and_gradient_is_softmax():
     xv = RNG.normal(size=(3, 4))
     x = leaf(xv)
@@ -610,6 +628,12 @@ def test_repeated_integer_indices_accumulate():
     np.testing.assert_array_equal(x.grad.numpy(), [2.0, 1.0, 0.0])
 
 
+def test_repeated_integer_tensor_indices_accumulate():
+    x = leaf([1.0, 2.0, 3.0])
+    x[cr.tensor([0, 0, 1])].sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 1.0, 0.0])
+
+
 def test_repeated_index_pairs_accumulate_2d():
     x = leaf(X34)
     x[np.array([0, 0, 2]), np.array([1, 1, 3])].sum().backward()
@@ -709,6 +733,24 @@ def test_retain_grad_on_non_leaf():
     (h * h).sum().backward()
     np.testing.assert_array_equal(h.grad.numpy(), [4.0, 8.0])
     np.testing.assert_array_equal(x.grad.numpy(), [8.0, 16.0])
+
+
+def test_retain_grad_keeps_float32():
+    x = cr.tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    h = x * 2.0
+    h.retain_grad()
+    (h * h).sum().backward()
+    assert h.grad.dtype == np.float32
+    np.testing.assert_array_equal(h.grad.numpy(), [4.0, 8.0])
+
+
+def test_diamond_graph_sums_both_paths():
+    x = leaf(1.5)
+    h = cr.exp(x)
+    y = h * h + cr.sin(h)  # dy/dx = (2h + cos h) * h
+    y.backward()
+    hv = np.exp(1.5)
+    assert x.grad.item() == pytest.approx((2 * hv + np.cos(hv)) * hv, rel=1e-14)
 
 
 def test_create_graph_makes_grad_differentiable():

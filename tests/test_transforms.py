@@ -54,6 +54,24 @@ def test_grad_of_python_int_input_is_float():
     assert g == 6.0
 
 
+@pytest.fixture
+def float32_default():
+    old = cr.get_default_dtype()
+    cr.set_default_dtype(np.float32)
+    try:
+        yield
+    finally:
+        cr.set_default_dtype(old)
+
+
+def test_int_list_inputs_use_default_float_dtype(float32_default):
+    jac = cr.jacobian(lambda x: x * x)([1, 2])
+    assert jac.dtype == np.float32
+    np.testing.assert_array_equal(jac, np.diag([2.0, 4.0]))
+    _, tan = cr.jvp(lambda x: x * x, ([1, 2],), ([1, 1],))
+    assert tan.dtype == np.float32
+
+
 def test_grad_preserves_float32():
     g = cr.grad(lambda x: (x * x).sum())(np.ones(3, dtype=np.float32))
     assert g.dtype == np.float32
@@ -290,6 +308,12 @@ def test_grad_through_inner_grad_closing_over_outer_variable():
 def test_no_perturbation_confusion():
     """d/dx [x * d/dy (x + y)] = 1; a confused implementation gives 2."""
     g = cr.grad(lambda x: x * cr.grad(lambda y: x + y)(1.0))(2.0)
+    assert g == pytest.approx(1.0)
+
+
+def test_inner_grad_called_at_outer_variable():
+    """d/dx [d/dy (x*y) at y=x] = d/dx x = 1; reusing x as the inner variable gives 2."""
+    g = cr.grad(lambda x: cr.grad(lambda y: x * y)(x))(3.0)
     assert g == pytest.approx(1.0)
 
 

@@ -296,7 +296,12 @@ class Tensor(Traceable):
             )
         if not self._data.flags.writeable or self._data.base is not None:
             self._data = self._data.copy()
-        update(self._data)
+        try:
+            update(self._data)
+        except ValueError as error:
+            raise ShapeError(
+                f"in-place update of a tensor of shape {self.shape}: {error}"
+            ) from None
         self._version += 1
         return self
 

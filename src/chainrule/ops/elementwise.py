@@ -67,15 +67,23 @@ def _log_base(x):
     return np.log(np.where(raw(x) == 0, 1.0, x))
 
 
+def _power_slope(x, y):
+    """d(x**y)/dx = y * x**(y-1), exactly 0 where y == 0 (x**0 is constant, even at x = 0)."""
+    exponent = raw(y)
+    if np.all(exponent != 0):
+        return y * x ** (y - 1)
+    return y * x ** np.where(exponent == 0, 1, y - 1)
+
+
 power = _elementwise(
     "power",
     np.power,
     (
-        lambda g, ans, x, y: g * y * x ** (y - 1),
+        lambda g, ans, x, y: g * _power_slope(x, y),
         lambda g, ans, x, y: g * ans * _log_base(x),
     ),
     (
-        lambda t, ans, x, y: t * y * x ** (y - 1),
+        lambda t, ans, x, y: t * _power_slope(x, y),
         lambda t, ans, x, y: t * ans * _log_base(x),
     ),
     (d.positive, d.real),
