@@ -3,7 +3,7 @@
 Layer: core. Imports nothing else from chainrule; it works on any node object
 with these attributes (chainrule.Tensor has them):
 
-``data``        the forward value (an ndarray)
+``_data``       the forward value (an ndarray)
 ``requires_grad``
 ``grad``        accumulated gradient of a leaf (or of a node that asked ``retain_grad``)
 ``_prim``       the Primitive that produced it, or None for a leaf
@@ -20,7 +20,7 @@ million operations is fine, and compute the order once per call.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -39,13 +39,11 @@ def _freed_error(node: Any) -> RuntimeError:
     return RuntimeError(FREED_GRAPH_MESSAGE.format(op=node._prim.name))
 
 
-def _differentiable_inputs(node: Any) -> Iterable[Any]:
+def _differentiable_inputs(node: Any) -> list[Any]:
     inputs = node._inputs
     if inputs is None:
         raise _freed_error(node)
-    for inp in inputs:
-        if isinstance(inp, Traceable) and inp.requires_grad:
-            yield inp
+    return [inp for inp in inputs if isinstance(inp, Traceable) and inp.requires_grad]
 
 
 def toposort(roots: Sequence[Any], stops: set | frozenset = frozenset()) -> list[Any]:
@@ -76,7 +74,9 @@ def toposort(roots: Sequence[Any], stops: set | frozenset = frozenset()) -> list
         order.append(node)
         if node._prim is None or node in stops:
             continue
-        for inp in _differentiable_inputs(node):
+        for inp in node._inputs:
+            if not isinstance(inp, Traceable) or not inp.requires_grad:
+                continue
             remaining = consumers[inp] - 1
             consumers[inp] = remaining
             if remaining == 0:
@@ -106,9 +106,11 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
 
 def _fit(g: Any, node: Any) -> Any:
     """Bring a rule's result to ``node``'s shape and dtype."""
-    g = unbroadcast(g, node.data.shape)
-    if g.dtype != node.data.dtype:
-        g = g.astype(node.data.dtype)
+    data = node._data
+    if g.shape != data.shape:
+        g = unbroadcast(g, data.shape)
+    if g.dtype != data.dtype:
+        g = g.astype(data.dtype)
     return g
 
 
@@ -127,14 +129,14 @@ def _check_version(node: Any) -> None:
 
 
 def _values(inputs: tuple) -> tuple:
-    return tuple(inp.data if isinstance(inp, Traceable) else inp for inp in inputs)
+    return tuple(inp._data if isinstance(inp, Traceable) else inp for inp in inputs)
 
 
 def _rule_operands(node: Any, create_graph: bool) -> tuple[Any, tuple]:
     """The output and the arguments a rule sees: arrays, or nodes when recording."""
     if create_graph:
         return node, node._inputs
-    return node.data, _values(node._inputs)
+    return node._data, _values(node._inputs)
 
 
 def _needed(order: list[Any], stops: set | frozenset) -> set:
@@ -193,12 +195,13 @@ def backprop(
             _check_version(node)
             ans, args = _rule_operands(node, create_graph)
             params = node._params
+            rules = prim.vjps
             for argnum, inp in enumerate(node._inputs):
                 if not isinstance(inp, Traceable) or not inp.requires_grad:
                     continue
                 if needed is not None and inp not in needed:
                     continue
-                rule = prim.vjp(argnum)
+                rule = rules[argnum] if type(rules) is tuple else prim.vjp(argnum)
                 if rule is None:
                     continue
                 contribution = _fit(rule(g, ans, *args, **params), inp)
@@ -257,9 +260,9 @@ def push_tangents(
 
 def _broadcast_to_node(t: Any, node: Any) -> Any:
     """A tangent contribution may have an operand's smaller shape; bring it to the output's."""
-    shape = node.data.shape
-    if t.shape != shape:
-        t = np.broadcast_to(t, shape)
-    if t.dtype != node.data.dtype:
-        t = t.astype(node.data.dtype)
+    data = node._data
+    if t.shape != data.shape:
+        t = np.broadcast_to(t, data.shape)
+    if t.dtype != data.dtype:
+        t = t.astype(data.dtype)
     return t
