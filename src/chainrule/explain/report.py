@@ -1,0 +1,315 @@
+"""The explanation of one function at one point, and its renderings.
+
+Layer: explain. :class:`Explanation` holds the trace, the sweeps, the cross-check
+and the symbolic derivatives; it renders as rich tables in a terminal, plain
+text, Markdown, JSON, DOT and, in Jupyter, HTML with the SVG graph.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .crosscheck import MethodResult
+from .graph import to_dot
+from .trace import SweepRow, Trace
+
+BAR = "\u0304"  # combining macron: v̄ is the adjoint of v
+DOT = "\u0307"  # combining dot above: v̇ is the tangent of v
+
+
+def adjoint_name(name: str) -> str:
+    return name[0] + BAR + name[1:]
+
+
+def tangent_name(name: str) -> str:
+    return name[0] + DOT + name[1:]
+
+
+def number(value: Any) -> str:
+    """A value with 15 significant digits (enough to check to 1e-12), arrays by shape."""
+    array = np.asarray(value)
+    if array.ndim == 0:
+        return f"{array.item():.15g}"
+    return np.array2string(array, precision=6, separator=", ")
+
+
+@dataclass
+class Explanation:
+    """Everything ``chainrule explain`` prints about one function at one point."""
+
+    title: str
+    point: dict[str, float]
+    trace: Trace
+    reverse: list[SweepRow]
+    forward: dict[str, list[SweepRow]]
+    cross_check: list[MethodResult]
+    derivatives: dict[str, str] = field(default_factory=dict)
+    partial_formula: Callable[[str, str], str | None] = field(
+        default=lambda child, operand: None, repr=False
+    )
+    show_reverse: bool = True
+    #: The function explained (keyword arguments named as the variables).
+    function: Callable[..., Any] | None = field(default=None, repr=False)
+
+    @property
+    def gradient(self) -> dict[str, float]:
+        adjoints = {row.name: row.value for row in self.reverse}
+        return {v.name: float(adjoints[v.name]) for v in self.trace.inputs}
+
+    @property
+    def value(self) -> float:
+        return float(self.trace.output.value)
+
+    # --- the rows of each table, shared by every renderer ------------------------
+    def trace_rows(self) -> list[tuple[str, str, str]]:
+        rows = [(v.name, "input", number(v.value)) for v in self.trace.inputs]
+        rows += [(v.name, v.formula, number(v.value)) for v in self.trace.variables]
+        return rows
+
+    def _term_text(self, row: SweepRow, reverse: bool) -> tuple[str, str]:
+        """The chain-rule sum for a row, in symbols and in numbers."""
+        mark = adjoint_name if reverse else tangent_name
+        if not row.terms:
+            if reverse:
+                return "1 (seed: dy/dy = 1)", ""
+            chosen = bool(np.all(np.asarray(row.value) == 1))
+            return ("1 (the chosen direction)" if chosen else "0 (held fixed)"), ""
+        symbols, numbers = [], []
+        for term in row.terms:
+            child, operand = (term.other, row.name) if reverse else (row.name, term.other)
+            partial = term.partial
+            formula = self.partial_formula(child, operand)
+            if formula:
+                partial = f"{partial} [= {formula}]"
+            symbols.append(
+                f"{mark(term.other)}·{partial}" if reverse else f"{partial}·{mark(term.other)}"
+            )
+            if term.partial_value is None:  # arrays: show the product (a VJP or JVP) itself
+                numbers.append(number(term.value))
+                continue
+            pv, ov = _factor(term.partial_value), _factor(term.other_value)
+            numbers.append(f"{ov}·{pv}" if reverse else f"{pv}·{ov}")
+        return " + ".join(symbols), " + ".join(numbers)
+
+    def sweep_rows(self, rows: list[SweepRow], reverse: bool) -> list[tuple[str, str, str, str]]:
+        mark = adjoint_name if reverse else tangent_name
+        out = []
+        for row in rows:
+            symbols, numbers = self._term_text(row, reverse)
+            out.append((mark(row.name), symbols, numbers, number(row.value)))
+        return out
+
+    def check_rows(self) -> list[tuple[str, ...]]:
+        names = list(self.point)
+        return [
+            (
+                r.method,
+                *(number(r.gradient[n]) for n in names),
+                f"{r.max_rel_error:.2e}",
+                r.evaluations + (f"; {r.note}" if r.note else ""),
+            )
+            for r in self.cross_check
+        ]
+
+    def check_header(self) -> tuple[str, ...]:
+        return ("method", *(f"dy/d{n}" for n in self.point), "rel. error vs reverse", "cost")
+
+    # --- renderers ---------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary with every number at full precision."""
+
+        def sweep(rows: list[SweepRow]) -> list[dict[str, Any]]:
+            return [
+                {
+                    "variable": row.name,
+                    "value": _json_number(row.value),
+                    "terms": [
+                        {
+                            "with": t.other,
+                            "partial": t.partial,
+                            "partial_formula": self.partial_formula(
+                                *(
+                                    (t.other, row.name)
+                                    if rows is self.reverse
+                                    else (row.name, t.other)
+                                )
+                            ),
+                            "partial_value": _json_number(t.partial_value),
+                            "value": _json_number(t.value),
+                        }
+                        for t in row.terms
+                    ],
+                }
+                for row in rows
+            ]
+
+        return {
+            "function": self.title,
+            "point": self.point,
+            "value": self.value,
+            "gradient": self.gradient,
+            "trace": [
+                {
+                    "variable": v.name,
+                    "op": v.op,
+                    "formula": v.formula,
+                    "operands": list(v.operands),
+                    "value": _json_number(v.value),
+                }
+                for v in self.trace.inputs + self.trace.variables
+            ],
+            "reverse": sweep(self.reverse),
+            "forward": {direction: sweep(rows) for direction, rows in self.forward.items()},
+            "cross_check": [
+                {
+                    "method": r.method,
+                    "gradient": r.gradient,
+                    "max_rel_error": r.max_rel_error,
+                    "evaluations": r.evaluations,
+                    "note": r.note,
+                }
+                for r in self.cross_check
+            ],
+            "derivatives": self.derivatives,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+    def to_dot(self) -> str:
+        adjoints = {row.name: row.value for row in self.reverse}
+        return to_dot(self.trace, adjoints, title=self.title)
+
+    def _tables(self) -> list[tuple[str, tuple[str, ...], list[tuple[str, ...]]]]:
+        tables = [
+            ("Evaluation trace (forward pass)", ("variable", "formula", "value"), self.trace_rows())
+        ]
+        if self.show_reverse:
+            tables.append(
+                (
+                    "Reverse pass: adjoints, output first",
+                    ("adjoint", "chain rule", "numbers", "value"),
+                    self.sweep_rows(self.reverse, reverse=True),
+                )
+            )
+        for direction, rows in self.forward.items():
+            tables.append(
+                (
+                    f"Forward mode: tangents in direction {direction} ({tangent_name(direction)} = 1)",
+                    ("tangent", "chain rule", "numbers", "value"),
+                    self.sweep_rows(rows, reverse=False),
+                )
+            )
+        tables.append(("Cross-check", self.check_header(), self.check_rows()))
+        return tables
+
+    def _summary_lines(self) -> list[str]:
+        at = ", ".join(f"{k} = {number(v)}" for k, v in self.point.items())
+        lines = [f"y = {self.title}   at {at}", f"y = {self.value!r}"]
+        lines += [f"dy/d{k} = {v!r}" for k, v in self.gradient.items()]
+        lines += [f"symbolic dy/d{k} = {text}" for k, text in self.derivatives.items()]
+        return lines
+
+    def to_markdown(self) -> str:
+        parts = ["\n".join(f"- {line}" for line in self._summary_lines())]
+        for title, header, rows in self._tables():
+            lines = [
+                f"### {title}",
+                "",
+                "| " + " | ".join(header) + " |",
+                "|" + "---|" * len(header),
+            ]
+            lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
+            parts.append("\n".join(lines))
+        return "\n\n".join(parts) + "\n"
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.table import Table
+
+        yield "\n".join(self._summary_lines())
+        for title, header, rows in self._tables():
+            table = Table(title=title, title_justify="left", show_lines=False)
+            for column in header:
+                table.add_column(column, overflow="fold")
+            for row in rows:
+                table.add_row(*row)
+            yield table
+
+    def to_text(self, width: int = 160) -> str:
+        """Plain text tables (what a non-terminal gets)."""
+        from rich.console import Console
+
+        buffer = io.StringIO()
+        console = Console(file=buffer, width=width, color_system=None, force_terminal=False)
+        console.print(self)
+        return buffer.getvalue()
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def _repr_html_(self) -> str:
+        parts = [f"<p>{'<br>'.join(html.escape(line) for line in self._summary_lines())}</p>"]
+        for title, header, rows in self._tables():
+            head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+            body = "".join(
+                "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+                for row in rows
+            )
+            parts.append(f"<h4>{html.escape(title)}</h4><table><tr>{head}</tr>{body}</table>")
+        try:
+            import graphviz
+
+            parts.append(graphviz.Source(self.to_dot()).pipe(format="svg").decode())
+        except Exception:  # noqa: BLE001 - the drawing is optional in a notebook
+            pass
+        return "".join(parts)
+
+
+def _factor(value: Any) -> str:
+    """A number as a factor in a product: negative ones in parentheses."""
+    text = number(value)
+    return f"({text})" if text.startswith("-") else text
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _json_number(value: Any) -> Any:
+    if value is None:
+        return None
+    array = np.asarray(value)
+    return array.item() if array.ndim == 0 else array.tolist()
+
+
+def build(
+    title: str,
+    trace: Trace,
+    point: Mapping[str, float],
+    cross_check: list[MethodResult],
+    forward_directions: list[str],
+    derivatives: Mapping[str, str] | None = None,
+    partial_formula: Callable[[str, str], str | None] | None = None,
+    show_reverse: bool = True,
+    function: Callable[..., Any] | None = None,
+) -> Explanation:
+    """Assemble an Explanation from a trace: runs the sweeps the tables show."""
+    return Explanation(
+        title=title,
+        point={k: float(v) for k, v in point.items()},
+        trace=trace,
+        reverse=trace.reverse(),
+        forward={d: trace.forward(d) for d in forward_directions},
+        cross_check=cross_check,
+        derivatives=dict(derivatives or {}),
+        partial_formula=partial_formula or (lambda child, operand: None),
+        show_reverse=show_reverse,
+        function=function,
+    )
