@@ -45,7 +45,7 @@ def cross_check(
     point: Mapping[str, float],
     symbolic: Mapping[str, float] | None = None,
 ) -> list[MethodResult]:
-    """Gradients of scalar ``f`` at ``point`` by reverse, forward, symbolic, central and complex step.
+    """The gradient of scalar ``f`` at ``point`` by every method, compared with reverse mode.
 
     ``symbolic`` holds the symbolic derivatives already evaluated at the point
     (None when f has no expression).

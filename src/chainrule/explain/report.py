@@ -202,7 +202,8 @@ class Explanation:
         for direction, rows in self.forward.items():
             tables.append(
                 (
-                    f"Forward mode: tangents in direction {direction} ({tangent_name(direction)} = 1)",
+                    f"Forward mode: tangents in direction {direction} "
+                    f"({tangent_name(direction)} = 1)",
                     ("tangent", "chain rule", "numbers", "value"),
                     self.sweep_rows(rows, reverse=False),
                 )
