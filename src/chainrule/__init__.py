@@ -8,7 +8,7 @@
 412.191457 1208.381215 809.707479
 """
 
-from . import errors, fd
+from . import data, errors, fd, nn, optim
 from .api import grad, hessian, jacobian, jvp, value_and_grad, vjp
 from .core.mode import enable_grad, is_grad_enabled, no_grad
 from .core.primitive import PRIMITIVES
@@ -56,6 +56,7 @@ from .functions import (
     transpose,
     where,
 )
+from .random import manual_seed
 from .tensor import Tensor, get_default_dtype, set_default_dtype
 
 
@@ -89,6 +90,9 @@ __all__ = [
     "divide",
     "enable_grad",
     "errors",
+    "data",
+    "nn",
+    "optim",
     "exp",
     "expand_dims",
     "expm1",
@@ -104,6 +108,7 @@ __all__ = [
     "log1p",
     "log_softmax",
     "logsumexp",
+    "manual_seed",
     "matmul",
     "max",
     "maximum",

@@ -106,3 +106,31 @@ def explain(
         show_reverse=mode != "forward",
         function=source.function,
     )
+
+
+GRADIENT_METHODS = ("reverse", "forward", "symbolic", "fd", "complex-step", "all")
+_METHOD_ROWS = {
+    "reverse": "reverse mode",
+    "forward": "forward mode",
+    "symbolic": "symbolic",
+    "fd": "central differences",
+    "complex-step": "complex step",
+}
+
+
+def gradient_by(
+    target: str | Callable[..., Any], point: Mapping[str, float], method: str = "reverse"
+) -> dict[str, dict[str, Any]]:
+    """The gradient at ``point`` by one method (or all): {method: {"gradient": {...}, ...}}."""
+    if method not in GRADIENT_METHODS:
+        raise ValueError(f"method must be one of {', '.join(GRADIENT_METHODS)}, got {method!r}")
+    source = _source(target, point)
+    rows = {row.method: row for row in cross_check(source.function, source.point)}
+    chosen = list(_METHOD_ROWS) if method == "all" else [method]
+    results: dict[str, dict[str, Any]] = {}
+    for name in chosen:
+        row = rows.get(_METHOD_ROWS[name])
+        if row is None:
+            raise ValueError(f"no {name} gradient for this function")
+        results[name] = {"gradient": row.gradient, "max_rel_error": row.max_rel_error}
+    return results

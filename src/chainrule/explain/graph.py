@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..files import write_atomic
+from ..files import write_bytes
 from .trace import Trace
 
 FORMATS = ("svg", "png", "pdf", "dot")
@@ -82,14 +82,14 @@ def write_graph(dot_source: str, path: str | os.PathLike[str]) -> tuple[Path, st
             f"{', '.join('.' + f for f in FORMATS)}"
         )
     if fmt == "dot":
-        write_atomic(target, dot_source.encode())
+        write_bytes(target, dot_source.encode())
         return target, None
     if shutil.which("dot") is None:
         fallback = target.with_suffix(".dot")
-        write_atomic(fallback, dot_source.encode())
+        write_bytes(fallback, dot_source.encode())
         return fallback, INSTALL_HINT.format(path=fallback, fmt=fmt, target=target)
     import graphviz
 
     rendered = graphviz.Source(dot_source).pipe(format=fmt)
-    write_atomic(target, rendered)
+    write_bytes(target, rendered)
     return target, None

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import api, fd
-from ..files import write_atomic
+from ..files import write_bytes
 
 SCHEMES = ("forward", "central", "complex-step")
 
@@ -99,5 +99,5 @@ def plot(result: StepSweep, path: str | os.PathLike[str], title: str = "") -> Pa
     buffer = io.BytesIO()
     figure.savefig(buffer, format=fmt)
     plt.close(figure)
-    write_atomic(target, buffer.getvalue())
+    write_bytes(target, buffer.getvalue())
     return target

@@ -1,14 +1,16 @@
-"""Numerically stable softmax and log-softmax along one axis.
+"""Neural-network primitives: softmax, log-softmax, the fused layer and losses, erf.
 
-Layer: ops. Both subtract the maximum before exponentiating, so logits of 1000
-give finite, exact results.
+Layer: ops. Softmax and log-softmax subtract the maximum before exponentiating, so
+logits of 1000 give finite, exact results. ``linear`` and ``cross_entropy`` are
+single primitives (one node, one rule each) because a training step spends most
+of its time in them; ``erf`` makes GELU exact.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..core.primitive import Primitive, register
+from ..core.primitive import Primitive, raw, register
 from . import domains as d
 
 
@@ -53,5 +55,241 @@ log_softmax = register(
         (lambda t, ans, x, *, axis: t - (np.exp(ans) * t).sum(axis=axis, keepdims=True),),
         kind="nn",
         sample=_samples,
+    )
+)
+
+
+# --- fused layers and losses --------------------------------------------------
+
+
+def _linear(x, weight, bias=None):
+    """x @ weight.T + bias, as torch.nn.functional.linear: weight has shape (out, in)."""
+    out = np.matmul(x, weight.T)
+    if bias is not None:
+        out += bias
+    return out
+
+
+def _linear_vjp_weight(g, ans, x, weight, bias=None):
+    """Sum over every leading (batch) axis of g_outer(x): (out, in), one matrix product."""
+    return g.reshape(-1, weight.shape[0]).T @ x.reshape(-1, weight.shape[1])
+
+
+linear = register(
+    Primitive(
+        "linear",
+        _linear,
+        (
+            lambda g, ans, x, weight, bias=None: g @ weight,
+            _linear_vjp_weight,
+            lambda g, ans, x, weight, bias=None: g,
+        ),
+        (
+            lambda t, ans, x, weight, bias=None: t @ weight.T,
+            lambda t, ans, x, weight, bias=None: x @ t.T,
+            lambda t, ans, x, weight, bias=None: t,
+        ),
+        kind="nn",
+        sample=lambda rng: [
+            ((d.real(rng, (3, 4)), d.real(rng, (2, 4)), d.real(rng, (2,))), {}),
+            ((d.real(rng, (4,)), d.real(rng, (3, 4)), d.real(rng, (3,))), {}),
+            ((d.real(rng, (2, 3, 4)), d.real(rng, (2, 4)), d.real(rng, (2,))), {}),
+            ((d.real(rng, (3, 4)), d.real(rng, (2, 4))), {}),
+        ],
+        label="linear",
+    )
+)
+
+
+def _smoothed_one_hot(target, classes, label_smoothing, dtype):
+    """The target distribution: (1 - eps) on the true class plus eps spread over all classes."""
+    q = np.full((target.shape[0], classes), label_smoothing / classes, dtype=dtype)
+    q[np.arange(target.shape[0]), target] += 1.0 - label_smoothing
+    return q
+
+
+def _reduce_rows(losses, reduction):
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    return losses
+
+
+def _per_row(g, reduction, rows):
+    """The cotangent of each row's loss, shaped to broadcast over the class axis."""
+    if reduction == "mean":
+        return g / rows
+    if reduction == "sum":
+        return g
+    return g.reshape(-1, 1)
+
+
+def _cross_entropy(logits, *, target, label_smoothing, reduction):
+    """Softmax cross-entropy of (N, C) logits against class indices, from a stable log-softmax."""
+    logp = _log_softmax(logits, axis=1)
+    losses = -logp[np.arange(logits.shape[0]), target]
+    if label_smoothing:
+        losses = (1.0 - label_smoothing) * losses - label_smoothing * logp.mean(axis=1)
+    return _reduce_rows(losses, reduction)
+
+
+def _cross_entropy_vjp(g, ans, logits, *, target, label_smoothing, reduction):
+    q = _smoothed_one_hot(target, logits.shape[1], label_smoothing, raw(logits).dtype)
+    return (softmax.bind(logits, axis=1) - q) * _per_row(g, reduction, logits.shape[0])
+
+
+def _cross_entropy_jvp(t, ans, logits, *, target, label_smoothing, reduction):
+    q = _smoothed_one_hot(target, logits.shape[1], label_smoothing, raw(logits).dtype)
+    return _reduce_rows(((softmax.bind(logits, axis=1) - q) * t).sum(axis=1), reduction)
+
+
+def _cross_entropy_samples(rng):
+    target = np.array([0, 3, 1])
+    return [
+        ((d.real(rng, (3, 4)),), {"target": target, "label_smoothing": 0.0, "reduction": r})
+        for r in ("mean", "sum", "none")
+    ] + [((d.real(rng, (3, 4)),), {"target": target, "label_smoothing": 0.1, "reduction": "mean"})]
+
+
+cross_entropy = register(
+    Primitive(
+        "cross_entropy",
+        _cross_entropy,
+        (_cross_entropy_vjp,),
+        (_cross_entropy_jvp,),
+        kind="nn",
+        sample=_cross_entropy_samples,
+        label="CE",
+    )
+)
+
+#: PyTorch's floor on log(p) in binary cross-entropy, so p = 0 or 1 gives a finite loss.
+_LOG_FLOOR = -100.0
+#: PyTorch's floor on p (1 - p) in the gradient of binary cross-entropy.
+_BCE_EPS = 1e-12
+
+
+def _binary_cross_entropy(p, *, target):
+    target = np.asarray(target, dtype=p.dtype)
+    with np.errstate(divide="ignore"):
+        log_p = np.maximum(np.log(p), _LOG_FLOOR)
+        log_not_p = np.maximum(np.log1p(-p), _LOG_FLOOR)
+    return -(target * log_p + (1.0 - target) * log_not_p)
+
+
+def _bce_slope(p, target):
+    """d loss / d p = (p - y) / (p (1 - p)), with PyTorch's floor on the denominator."""
+    target = np.asarray(target, dtype=raw(p).dtype)
+    return (p - target) / np.maximum(p * (1.0 - p), _BCE_EPS)
+
+
+binary_cross_entropy = register(
+    Primitive(
+        "binary_cross_entropy",
+        _binary_cross_entropy,
+        (lambda g, ans, p, *, target: g * _bce_slope(p, target),),
+        (lambda t, ans, p, *, target: t * _bce_slope(p, target),),
+        kind="nn",
+        sample=lambda rng: [
+            ((rng.uniform(0.05, 0.95, (3, 4)),), {"target": rng.uniform(0.0, 1.0, (3, 4))}),
+            ((rng.uniform(0.05, 0.95, (5,)),), {"target": (rng.random(5) < 0.5) * 1.0}),
+        ],
+        label="BCE",
+    )
+)
+
+# --- the error function, for exact GELU -------------------------------------------
+# Cephes' rational approximations (S. L. Moshier, public domain), the ones SciPy compiles:
+# erf(x) = x T(x^2) / U(x^2) for |x| <= 1 (relative error < 3.7e-16 in IEEE double), and
+# erf(x) = 1 - erfc(x) beyond, with erfc(x) = exp(-x^2) P(x) / Q(x) for 1 <= x < 8 and
+# exp(-x^2) R(x) / S(x) from 8 on. U, Q and S have an implicit leading coefficient 1.
+
+_ERF_T = (
+    9.60497373987051638749e0,
+    9.00260197203842689217e1,
+    2.23200534594684319226e3,
+    7.00332514112805075473e3,
+    5.55923013010394962768e4,
+)
+_ERF_U = (
+    3.35617141647503099647e1,
+    5.21357949780152679795e2,
+    4.59432382970980127987e3,
+    2.26290000613890934246e4,
+    4.92673942608635921086e4,
+)
+_ERFC_P = (
+    2.46196981473530512524e-10,
+    5.64189564831068821977e-1,
+    7.46321056442269912687e0,
+    4.86371970985681366614e1,
+    1.96520832956077098242e2,
+    5.26445194995477358631e2,
+    9.34528527171957607540e2,
+    1.02755188689515710272e3,
+    5.57535335369399327526e2,
+)
+_ERFC_Q = (
+    1.32281951154744992508e1,
+    8.67072140885989742329e1,
+    3.54937778887819891062e2,
+    9.75708501743205489753e2,
+    1.82390916687909736289e3,
+    2.24633760818710981792e3,
+    1.65666309194161350182e3,
+    5.57535340817727675546e2,
+)
+_ERFC_R = (
+    5.64189583547755073984e-1,
+    1.27536670759978104416e0,
+    5.01905042251180477414e0,
+    6.16021097993053585195e0,
+    7.40974269950448939160e0,
+    2.97886665372100240670e0,
+)
+_ERFC_S = (
+    2.26052863220117276590e0,
+    9.39603524938001434673e0,
+    1.20489539808096656605e1,
+    1.70814450747565897222e1,
+    9.60896809063285878198e0,
+    3.36907645100081516050e0,
+)
+_TWO_OVER_SQRT_PI = 1.1283791670955126
+
+
+def _polynomial(x, coefficients, leading_one=False):
+    """Horner's rule, highest power first (Cephes' polevl, or p1evl with ``leading_one``)."""
+    result = x + coefficients[0] if leading_one else np.full_like(x, coefficients[0])
+    for c in coefficients[1:]:
+        result = result * x + c
+    return result
+
+
+def _erf(x):
+    x = np.asarray(x)
+    inside = np.abs(x) <= 1.0
+    near = np.where(inside, x, 0.0)
+    z = near * near
+    erf_near = near * _polynomial(z, _ERF_T) / _polynomial(z, _ERF_U, leading_one=True)
+    far = np.clip(np.abs(x), 1.0, 30.0)  # erfc(30) underflows to 0 already
+    ratio = np.where(
+        far < 8.0,
+        _polynomial(far, _ERFC_P) / _polynomial(far, _ERFC_Q, leading_one=True),
+        _polynomial(far, _ERFC_R) / _polynomial(far, _ERFC_S, leading_one=True),
+    )
+    erf_far = np.sign(x) * (1.0 - np.exp(-far * far) * ratio)
+    return np.where(inside, erf_near, erf_far)
+
+
+erf = register(
+    Primitive(
+        "erf",
+        _erf,
+        (lambda g, ans, x: g * (_TWO_OVER_SQRT_PI * np.exp(-x * x)),),
+        (lambda t, ans, x: t * (_TWO_OVER_SQRT_PI * np.exp(-x * x)),),
+        kind="elementwise",
+        domains=(lambda rng, shape: rng.uniform(-3.0, 3.0, size=shape),),
     )
 )

@@ -1,0 +1,588 @@
+"""``chainrule train`` and ``chainrule evaluate``: fit an MLP on a dataset, save it, score it.
+
+Layer: cli (imports chainrule.nn, optim, data; click, and lazily rich and
+matplotlib). Every problem with the user's input (data files, --layers, model
+files) becomes an InputError: one line on stderr, exit status 2, and nothing
+written to --out, which is only filled once training has finished (each file
+written to a temporary name and renamed into place).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from .. import nn, optim
+from ..core.mode import no_grad
+from ..data import DataError, DataLoader, LabeledData, TensorDataset, load_dataset
+from ..data import train_val_test_split as split_indices
+from ..errors import ChainruleError
+from ..files import write_bytes
+from ..tensor import Tensor
+from . import InputError, main
+
+MODEL_FORMAT = "chainrule.mlp"
+MODEL_VERSION = 1
+LOSSES = ("cross-entropy", "bce", "mse")
+OPTIMIZERS = ("sgd", "adam", "adamw")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What ``train`` does for a dataset when a flag is left out."""
+
+    hidden: tuple[int, ...]
+    activation: str = "relu"
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.0
+    epochs: int = 30
+    batch_size: int = 64
+    loss: str | None = None
+    standardize: bool = True
+
+
+RECIPES = {
+    # The recitation's 2-2-1 sigmoid network, squared error, full-batch gradient descent.
+    "xor": Recipe((2,), "sigmoid", "sgd", 2.0, 0.9, 500, 4, "mse", standardize=False),
+    "moons": Recipe((16, 16), lr=1e-2, epochs=100, batch_size=32),
+    "spirals": Recipe((64, 64), lr=1e-2, epochs=200, batch_size=32),
+    "digits": Recipe((64,)),
+    "mnist": Recipe((128,), epochs=5, batch_size=128),
+    "fashion-mnist": Recipe((128,), epochs=10, batch_size=128),
+    "csv": Recipe((32,), epochs=50, batch_size=32),
+}
+
+
+# --- models and their files -------------------------------------------------------------
+
+
+def build_model(spec: dict) -> nn.MLP:
+    """The MLP a model spec (the metadata stored in model.npz) describes."""
+    return nn.MLP(
+        spec["sizes"],
+        activation=spec["activation"],
+        output_activation="sigmoid" if spec["loss"] == "mse" else None,
+        dtype=np.dtype(spec["dtype"]),
+    )
+
+
+def save_model(model: nn.Module, spec: dict, path: Path) -> None:
+    nn.save(model.state_dict(), path, metadata=spec)
+
+
+def load_model(path: Path) -> tuple[nn.MLP, dict]:
+    """Rebuild the model from its file alone; any inconsistency is an InputError."""
+    try:
+        state, spec = nn.load_with_metadata(path)
+    except nn.ModelFileError as error:
+        raise InputError(str(error)) from None
+    if spec.get("format") != MODEL_FORMAT:
+        raise InputError(f"{str(path)!r} is not a chainrule model file (no architecture stored)")
+    if spec.get("version") != MODEL_VERSION:
+        raise InputError(f"{str(path)!r}: unsupported model file version {spec.get('version')!r}")
+    try:
+        model = build_model(spec)
+        model.load_state_dict(state)
+    except (KeyError, TypeError, ValueError, ChainruleError) as error:
+        raise InputError(f"{str(path)!r} does not match its stored architecture: {error}") from None
+    return model, spec
+
+
+# --- data ---------------------------------------------------------------------------------
+
+
+def _load(spec: str, label_column: str | None, classes: list[str] | None = None) -> LabeledData:
+    try:
+        return load_dataset(spec, label_column, classes)
+    except DataError as error:
+        raise InputError(str(error)) from None
+
+
+def _standardized(features: np.ndarray, spec: dict) -> np.ndarray:
+    mean = np.asarray(spec["input_mean"], dtype=np.float32)
+    std = np.asarray(spec["input_std"], dtype=np.float32)
+    return ((features - mean) / std).astype(np.dtype(spec["dtype"]), copy=False)
+
+
+def _targets(labels: np.ndarray, spec: dict) -> np.ndarray:
+    """Class indices for cross-entropy; a float column (N, 1) for a single sigmoid output."""
+    if spec["loss"] == "cross-entropy":
+        return labels
+    return labels.astype(np.dtype(spec["dtype"])).reshape(-1, 1)
+
+
+def _splits(data: LabeledData, val_fraction: float, test_fraction: float, seed: int):
+    """(train, validation, test) subsets; XOR's four points are both train and test set."""
+    if data.name == "xor":
+        return data, data.subset(np.arange(0)), data
+    if data.test is not None:
+        train, val, _ = split_indices(len(data), val_fraction, 0.0, seed)
+        return data.subset(train), data.subset(val), data.test
+    train, val, test = split_indices(len(data), val_fraction, test_fraction, seed)
+    return data.subset(train), data.subset(val), data.subset(test)
+
+
+# --- losses and scores --------------------------------------------------------------------
+
+
+def _loss_function(spec: dict) -> nn.Module:
+    return {
+        "cross-entropy": nn.CrossEntropyLoss,
+        "bce": nn.BCEWithLogitsLoss,
+        "mse": nn.MSELoss,
+    }[spec["loss"]]()
+
+
+def _predict(outputs: np.ndarray, spec: dict) -> np.ndarray:
+    if spec["loss"] == "cross-entropy":
+        return outputs.argmax(axis=1)
+    threshold = 0.5 if spec["loss"] == "mse" else 0.0  # sigmoid output vs logit
+    return (outputs[:, 0] > threshold).astype(np.int64)
+
+
+def score(model: nn.Module, features: np.ndarray, labels: np.ndarray, spec: dict) -> dict:
+    """Loss, accuracy, predictions and confusion matrix on a whole set, in eval mode."""
+    model.eval()
+    with no_grad():
+        outputs = model(Tensor(features))
+        loss = _loss_function(spec)(outputs, _targets(labels, spec)).item()
+    predictions = _predict(outputs.data, spec)
+    classes = len(spec["classes"])
+    confusion = np.zeros((classes, classes), dtype=np.int64)
+    np.add.at(confusion, (labels, predictions), 1)
+    return {
+        "loss": float(loss),
+        "accuracy": float(np.mean(predictions == labels)) if len(labels) else float("nan"),
+        "outputs": outputs.data,
+        "confusion": confusion,
+    }
+
+
+# --- training -----------------------------------------------------------------------------
+
+
+def _make_optimizer(name: str, model: nn.Module, lr: float, momentum: float, weight_decay: float):
+    if name == "sgd":
+        return optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    if name == "adam":
+        return optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    return optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+
+
+def _progress():
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:>8.0f} batches/s  loss {task.fields[loss]:.4f}"),
+        console=Console(stderr=True),
+        transient=True,
+    )
+
+
+def fit(
+    model: nn.Module,
+    spec: dict,
+    train: tuple[np.ndarray, np.ndarray],
+    val: tuple[np.ndarray, np.ndarray],
+    optimizer: optim.Optimizer,
+    epochs: int,
+    batch_size: int,
+    seed: int,
+    echo: Any = click.echo,
+) -> list[dict]:
+    """Train for ``epochs``; return one metrics row per epoch (loss, accuracies, lr, seconds)."""
+    loss_function = _loss_function(spec)
+    loader = DataLoader(
+        TensorDataset(train[0], _targets(train[1], spec)),
+        batch_size=batch_size,
+        shuffle=True,
+        seed=seed,
+    )
+    report_every = max(1, epochs // 20)
+    rows = []
+    with _progress() as progress:
+        task = progress.add_task("", total=len(loader), rate=0.0, loss=float("nan"))
+        for epoch in range(1, epochs + 1):
+            progress.reset(task, description=f"epoch {epoch}/{epochs}", rate=0.0, loss=float("nan"))
+            model.train()
+            started = time.perf_counter()
+            total, batches = 0.0, 0
+            for inputs, targets in loader:
+                optimizer.zero_grad()
+                loss = loss_function(model(inputs), targets)
+                loss.backward()
+                optimizer.step()
+                total += loss.item()
+                batches += 1
+                elapsed = time.perf_counter() - started
+                progress.update(
+                    task, advance=1, loss=total / batches, rate=batches / max(elapsed, 1e-9)
+                )
+            seconds = time.perf_counter() - started
+            train_score = score(model, *train, spec)
+            val_score = score(model, *val, spec) if len(val[1]) else None
+            row = {
+                "epoch": epoch,
+                "loss": total / batches,
+                "train_loss": train_score["loss"],
+                "train_accuracy": train_score["accuracy"],
+                "val_loss": val_score["loss"] if val_score else None,
+                "val_accuracy": val_score["accuracy"] if val_score else None,
+                "lr": optimizer.param_groups[0]["lr"],
+                "seconds": seconds,
+            }
+            rows.append(row)
+            if epoch % report_every == 0 or epoch == epochs:
+                echo(_epoch_line(row, epochs))
+    return rows
+
+
+def _epoch_line(row: dict, epochs: int) -> str:
+    width = len(str(epochs))
+    line = (
+        f"epoch {row['epoch']:>{width}}/{epochs}  loss {row['loss']:.4f}  "
+        f"train acc {100 * row['train_accuracy']:6.2f}%"
+    )
+    if row["val_accuracy"] is not None:
+        line += f"  val loss {row['val_loss']:.4f}  val acc {100 * row['val_accuracy']:6.2f}%"
+    return line + f"  ({row['seconds']:.2f} s)"
+
+
+# --- reports and files --------------------------------------------------------------------
+
+
+def _print_confusion(confusion: np.ndarray, classes: list[str], title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    table.add_column("true \\ predicted", justify="right")
+    for name in classes:
+        table.add_column(name, justify="right")
+    for i, (name, row) in enumerate(zip(classes, confusion, strict=True)):
+        table.add_row(name, *(f"[bold]{n}[/bold]" if i == j else str(n) for j, n in enumerate(row)))
+    Console(width=max(80, 12 + 7 * len(classes))).print(table)
+
+
+def _print_recitation_weights(model: nn.MLP, outputs: np.ndarray, features: np.ndarray) -> None:
+    """The learned 2-2-1 network in the recitation's notation: t = W x + b1, o = σ(A h + b2)."""
+    hidden, output = model[0], model[2]
+    click.echo("learned weights (the recitation's network: h = σ(W x + b1), o = σ(A h + b2))")
+    for name, value in (
+        ("W", hidden.weight.data),
+        ("b1", hidden.bias.data),
+        ("A", output.weight.data),
+        ("b2", output.bias.data),
+    ):
+        prefix = f"  {name:>2} = "
+        click.echo(prefix + np.array2string(value.astype(np.float64), precision=4, prefix=prefix))
+    for x, o in zip(features, outputs[:, 0], strict=True):
+        click.echo(f"  x = ({x[0]:g}, {x[1]:g})  ->  o = {o:.4f}")
+
+
+def _write_text(path: Path, text: str) -> None:
+    write_bytes(path, text.encode("utf-8"))
+
+
+def _metrics_csv(rows: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: "" if v is None else v for k, v in row.items()} for row in rows)
+    return buffer.getvalue()
+
+
+def _plot_curves(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [row["epoch"] for row in rows]
+    figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(10, 4))
+    loss_axes.plot(epochs, [row["train_loss"] for row in rows], label="train")
+    accuracy_axes.plot(epochs, [row["train_accuracy"] for row in rows], label="train")
+    if rows[0]["val_loss"] is not None:
+        loss_axes.plot(epochs, [row["val_loss"] for row in rows], label="validation")
+        accuracy_axes.plot(epochs, [row["val_accuracy"] for row in rows], label="validation")
+    for axes, label in ((loss_axes, "loss"), (accuracy_axes, "accuracy")):
+        axes.set_xlabel("epoch")
+        axes.set_ylabel(label)
+        axes.grid(alpha=0.3)
+        axes.legend()
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    plt.close(figure)
+    write_bytes(path, buffer.getvalue())
+
+
+def _parse_layers(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise InputError(f"--layers must be comma-separated integers, got {text!r}") from None
+    if len(sizes) < 2 or any(n <= 0 for n in sizes):
+        raise InputError(f"--layers needs at least two positive sizes (in,...,out), got {text!r}")
+    return sizes
+
+
+def _check_layers(sizes: list[int], data: LabeledData, loss: str, data_spec: str) -> None:
+    if sizes[0] != data.num_features:
+        raise InputError(
+            f"--layers starts with {sizes[0]} inputs but {data_spec} has "
+            f"{data.num_features} features per sample"
+        )
+    classes = data.num_classes
+    if loss == "cross-entropy" and sizes[-1] != classes:
+        raise InputError(
+            f"--layers ends with {sizes[-1]} outputs but {data_spec} has {classes} classes "
+            "(cross-entropy needs one output per class)"
+        )
+    if loss in ("bce", "mse") and (sizes[-1] != 1 or classes > 2):
+        raise InputError(
+            f"--loss {loss} needs one output unit and two classes; got {sizes[-1]} outputs "
+            f"and {classes} classes"
+        )
+
+
+@main.command()
+@click.option(
+    "--data",
+    "data_spec",
+    default=None,
+    help="xor (default), moons, spirals, digits, mnist:DIR, fashion-mnist:DIR or csv:PATH.",
+)
+@click.option("--layers", default=None, help="Layer sizes in,hidden...,out, e.g. 64,64,10.")
+@click.option("--activation", type=click.Choice(sorted(nn.ACTIVATIONS)), default=None)
+@click.option("--optimizer", "optimizer_name", type=click.Choice(OPTIMIZERS), default=None)
+@click.option("--lr", type=float, default=None, help="Learning rate.")
+@click.option("--momentum", type=float, default=None, help="SGD momentum.")
+@click.option("--weight-decay", type=float, default=0.0, show_default=True)
+@click.option("--epochs", type=click.IntRange(min=1), default=None)
+@click.option("--batch-size", type=click.IntRange(min=1), default=None)
+@click.option(
+    "--loss",
+    type=click.Choice(LOSSES),
+    default=None,
+    help="Default: cross-entropy with several outputs, bce with one (mse for xor).",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seeds initialization, the data split and shuffling.",
+)
+@click.option(
+    "--val-fraction", type=click.FloatRange(0, 1, max_open=True), default=0.1, show_default=True
+)
+@click.option(
+    "--test-fraction", type=click.FloatRange(0, 1, max_open=True), default=0.2, show_default=True
+)
+@click.option("--label-column", default=None, help="CSV label column (default: the last).")
+@click.option(
+    "--dtype", type=click.Choice(["float32", "float64"]), default="float32", show_default=True
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for model.npz, metrics.json, metrics.csv and curves.png.",
+)
+def train(
+    data_spec: str | None,
+    layers: str | None,
+    activation: str | None,
+    optimizer_name: str | None,
+    lr: float | None,
+    momentum: float | None,
+    weight_decay: float,
+    epochs: int | None,
+    batch_size: int | None,
+    loss: str | None,
+    seed: int,
+    val_fraction: float,
+    test_fraction: float,
+    label_column: str | None,
+    dtype: str,
+    out: Path | None,
+) -> None:
+    """Train an MLP classifier. With no --data: the recitation's 2-2-1 sigmoid network on XOR."""
+    data_spec = data_spec or "xor"
+    recipe = RECIPES.get(data_spec.partition(":")[0])
+    data = _load(data_spec, label_column)
+    if recipe is None:  # load_dataset has already rejected unknown names
+        raise InputError(f"unknown dataset {data_spec!r}")
+    if data.test is None and data.name != "xor" and val_fraction + test_fraction >= 1:
+        raise InputError("--val-fraction and --test-fraction leave no training data")
+    sizes, loss = _resolve_architecture(layers, loss, recipe, data)
+    _check_layers(sizes, data, loss, data_spec)
+    train_set, val_set, test_set = _splits(data, val_fraction, test_fraction, seed)
+    if len(train_set) == 0:
+        raise InputError(f"{data_spec} leaves no training samples after the split")
+    if recipe.standardize:
+        mean = train_set.features.mean(axis=0)
+        std = train_set.features.std(axis=0)
+        std[std == 0] = 1.0
+    else:
+        mean = np.zeros(data.num_features, dtype=np.float32)
+        std = np.ones(data.num_features, dtype=np.float32)
+    spec = {
+        "format": MODEL_FORMAT,
+        "version": MODEL_VERSION,
+        "sizes": sizes,
+        "activation": activation or recipe.activation,
+        "loss": loss,
+        "dtype": dtype,
+        "classes": data.classes,
+        "data": data_spec,
+        "label_column": label_column,
+        "split": {"seed": seed, "val_fraction": val_fraction, "test_fraction": test_fraction},
+        "input_mean": [float(v) for v in mean],
+        "input_std": [float(v) for v in std],
+    }
+    nn.manual_seed(seed)
+    model = build_model(spec)
+    optimizer_name = optimizer_name or recipe.optimizer
+    lr = recipe.lr if lr is None else lr
+    momentum = recipe.momentum if momentum is None else momentum
+    epochs = epochs or recipe.epochs
+    batch_size = batch_size or recipe.batch_size
+    optimizer = _make_optimizer(optimizer_name, model, lr, momentum, weight_decay)
+    click.echo(
+        f"training {' -> '.join(map(str, sizes))} ({spec['activation']}, {loss}, {dtype}) on "
+        f"{data_spec}: {len(train_set)} train / {len(val_set)} validation / {len(test_set)} test"
+        f" samples; {optimizer_name} lr={lr:g}, {epochs} epochs, batch size {batch_size}"
+    )
+    prepared = {
+        name: (_standardized(part.features, spec), part.labels)
+        for name, part in (("train", train_set), ("val", val_set), ("test", test_set))
+    }
+    started = time.perf_counter()
+    rows = fit(model, spec, prepared["train"], prepared["val"], optimizer, epochs, batch_size, seed)
+    seconds = time.perf_counter() - started
+    test = score(model, *prepared["test"], spec)
+    test_name = "the 4 XOR points" if data.name == "xor" else "test set"
+    click.echo(
+        f"{test_name}: loss {test['loss']:.4f}, accuracy {100 * test['accuracy']:.2f}% "
+        f"({len(test_set)} samples; trained in {seconds:.1f} s)"
+    )
+    if data.name == "xor" and sizes == [2, 2, 1] and loss == "mse":
+        _print_recitation_weights(model, test["outputs"], test_set.features)
+    _print_confusion(test["confusion"], data.classes, "confusion matrix")
+    if out is None:
+        click.echo("(pass --out DIR to save the model, metrics and curves)")
+        return
+    metrics = {
+        "config": {
+            "data": data_spec,
+            "layers": sizes,
+            "activation": spec["activation"],
+            "loss": loss,
+            "optimizer": optimizer_name,
+            "lr": lr,
+            "momentum": momentum,
+            "weight_decay": weight_decay,
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "seed": seed,
+            "dtype": dtype,
+        },
+        "epochs": rows,
+        "test_loss": test["loss"],
+        "test_accuracy": test["accuracy"],
+        "test_samples": len(test_set),
+        "confusion_matrix": test["confusion"].tolist(),
+        "classes": data.classes,
+        "train_seconds": seconds,
+    }
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        save_model(model, spec, out / "model.npz")
+        _write_text(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+        _write_text(out / "metrics.csv", _metrics_csv(rows))
+        _plot_curves(rows, out / "curves.png")
+    except OSError as error:
+        raise InputError(f"cannot write to --out {str(out)!r}: {error}") from None
+    click.echo(f"saved model.npz, metrics.json, metrics.csv and curves.png in {out}")
+
+
+def _resolve_architecture(
+    layers: str | None, loss: str | None, recipe: Recipe, data: LabeledData
+) -> tuple[list[int], str]:
+    """Layer sizes and loss from the flags, falling back on the dataset's recipe."""
+    if layers:
+        sizes = _parse_layers(layers)
+        if loss is None:
+            single = sizes[-1] == 1
+            loss = (recipe.loss or "bce") if single else "cross-entropy"
+        return sizes, loss
+    loss = loss or recipe.loss or "cross-entropy"
+    outputs = data.num_classes if loss == "cross-entropy" else 1
+    return [data.num_features, *recipe.hidden, outputs], loss
+
+
+@main.command()
+@click.argument("model_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--data",
+    "data_spec",
+    default=None,
+    help="Dataset to score on (default: the one the model was trained on).",
+)
+@click.option("--label-column", default=None, help="CSV label column (default: as in training).")
+@click.option(
+    "--split",
+    type=click.Choice(["auto", "test", "all"]),
+    default="auto",
+    show_default=True,
+    help="test: the training run's test split; all: every sample; auto: test when "
+    "--data is the training data, else all.",
+)
+def evaluate(model_path: Path, data_spec: str | None, label_column: str | None, split: str) -> None:
+    """Score a saved model.npz: loss, accuracy and confusion matrix."""
+    model, spec = load_model(model_path)
+    data_spec = data_spec or spec["data"]
+    same_data = data_spec == spec["data"]
+    label_column = label_column or (spec.get("label_column") if same_data else None)
+    classes = spec["classes"] if data_spec.startswith("csv:") else None
+    data = _load(data_spec, label_column, classes)
+    if data.num_features != spec["sizes"][0]:
+        raise InputError(
+            f"the model takes {spec['sizes'][0]} features but {data_spec} has "
+            f"{data.num_features}: it was trained on {spec['data']}"
+        )
+    if data.num_classes != len(spec["classes"]):
+        raise InputError(
+            f"the model predicts {len(spec['classes'])} classes but {data_spec} has "
+            f"{data.num_classes}: it was trained on {spec['data']}"
+        )
+    if split == "test" or (split == "auto" and same_data):
+        settings = spec["split"]
+        _, _, part = _splits(
+            data, settings["val_fraction"], settings["test_fraction"], settings["seed"]
+        )
+        description = "test split of the training run"
+    else:
+        part = data.test if data.test is not None else data
+        description = "test files" if data.test is not None else "all samples"
+    result = score(model, _standardized(part.features, spec), part.labels, spec)
+    click.echo(
+        f"{data_spec} ({description}, {len(part)} samples): loss {result['loss']:.4f}, "
+        f"accuracy {100 * result['accuracy']:.2f}%"
+    )
+    _print_confusion(result["confusion"], spec["classes"], "confusion matrix")

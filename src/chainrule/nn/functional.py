@@ -1,0 +1,248 @@
+"""Layers and losses as functions (``import chainrule.nn.functional as F``), PyTorch's names.
+
+Layer: nn (imports chainrule.tensor, chainrule.functions and chainrule.ops). The
+modules in :mod:`chainrule.nn` hold parameters and call these. The fused
+primitives ``linear`` and ``cross_entropy`` record one node each; the others
+are compositions of existing primitives, so their gradients need no new rules.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import functions as fn
+from ..errors import DtypeError, ShapeError
+from ..ops import nn as nn_ops
+from ..random import default_generator
+from ..tensor import _NO_PARAMS, Tensor, apply
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """input @ weight.T + bias, with weight of shape (out_features, in_features)."""
+    x = fn.as_tensor(input)
+    if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
+        raise ShapeError(
+            f"linear: the input of shape {x.shape} has {x.shape[-1] if x.ndim else 0} features, "
+            f"but the weight of shape {weight.shape} expects {weight.shape[-1]}"
+        )
+    args = (x, weight) if bias is None else (x, weight, bias)
+    return apply(nn_ops.linear, args, _NO_PARAMS)
+
+
+# --- activations --------------------------------------------------------------
+
+
+def relu(input: Any) -> Tensor:
+    """max(x, 0)."""
+    return fn.relu(input)
+
+
+def leaky_relu(input: Any, negative_slope: float = 0.01) -> Tensor:
+    """x for x > 0, negative_slope * x otherwise."""
+    x = fn.as_tensor(input)
+    return fn.where(x.data > 0, x, x * negative_slope)
+
+
+def sigmoid(input: Any) -> Tensor:
+    """1 / (1 + exp(-x)), without overflow."""
+    return fn.sigmoid(input)
+
+
+def tanh(input: Any) -> Tensor:
+    return fn.tanh(input)
+
+
+_SQRT_HALF = math.sqrt(0.5)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def erf(input: Any) -> Tensor:
+    """The error function (Cephes' rational approximation, accurate to ~4e-16)."""
+    return apply(nn_ops.erf, (fn.as_tensor(input),), _NO_PARAMS)
+
+
+def gelu(input: Any, approximate: str = "none") -> Tensor:
+    """x Phi(x) (exact, with erf), or PyTorch's tanh approximation with approximate="tanh"."""
+    x = fn.as_tensor(input)
+    if approximate == "none":
+        return 0.5 * x * (1.0 + erf(x * _SQRT_HALF))
+    if approximate == "tanh":
+        return 0.5 * x * (1.0 + fn.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def softmax(input: Any, dim: int = -1) -> Tensor:
+    return fn.softmax(input, dim)
+
+
+def log_softmax(input: Any, dim: int = -1) -> Tensor:
+    return fn.log_softmax(input, dim)
+
+
+def dropout(
+    input: Any,
+    p: float = 0.5,
+    training: bool = True,
+    generator: np.random.Generator | None = None,
+) -> Tensor:
+    """Zero each entry with probability p, scale the rest by 1/(1-p); identity unless training."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, got {p}")
+    x = fn.as_tensor(input)
+    if not training or p == 0.0:
+        return x
+    rng = default_generator() if generator is None else generator
+    keep = rng.random(x.shape) >= p
+    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
+    return x * (keep * np.asarray(scale, dtype=x.dtype))
+
+
+# --- losses -------------------------------------------------------------------
+
+
+def _check_reduction(reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _reduce(losses: Tensor, reduction: str) -> Tensor:
+    _check_reduction(reduction)
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    return losses
+
+
+def _same_shape(op: str, x: Tensor, target: Any) -> None:
+    if x.shape != np.shape(target):
+        raise ShapeError(
+            f"{op}: input of shape {x.shape} and target of shape {np.shape(target)} differ; "
+            "they must match (broadcasting them is a common silent bug, e.g. (N, 1) vs (N,))"
+        )
+
+
+def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean (or sum) of squared differences."""
+    x = fn.as_tensor(input)
+    _same_shape("mse_loss", x, target)
+    diff = x - target
+    return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean (or sum) of absolute differences."""
+    x = fn.as_tensor(input)
+    _same_shape("l1_loss", x, target)
+    return _reduce(fn.abs(x - target), reduction)
+
+
+def _target_array(target: Any, dtype: np.dtype) -> np.ndarray:
+    return np.asarray(target.data if isinstance(target, Tensor) else target, dtype=dtype)
+
+
+def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """-(y log p + (1 - y) log(1 - p)) for probabilities p; log is floored at -100 as in PyTorch."""
+    p = fn.as_tensor(input)
+    _same_shape("binary_cross_entropy", p, target)
+    losses = apply(nn_ops.binary_cross_entropy, (p,), {"target": _target_array(target, p.dtype)})
+    return _reduce(losses, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Any, target: Any, reduction: str = "mean", pos_weight: Any = None
+) -> Tensor:
+    """BCE of sigmoid(x), computed from the logits x so large |x| stays finite and exact.
+
+    Uses max(x, 0) - x y + log(1 + exp(-|x|)), which never exponentiates a
+    positive number; ``pos_weight`` scales the positive term, as in PyTorch.
+    """
+    x = fn.as_tensor(input)
+    _same_shape("binary_cross_entropy_with_logits", x, target)
+    y = _target_array(target, x.dtype)
+    softplus_neg = fn.log1p(fn.exp(-fn.abs(x))) + fn.relu(-x)  # log(1 + exp(-x)), stably
+    if pos_weight is None:
+        losses = (1.0 - y) * x + softplus_neg
+    else:
+        weight = 1.0 + (_target_array(pos_weight, x.dtype) - 1.0) * y
+        losses = (1.0 - y) * x + weight * softplus_neg
+    return _reduce(losses, reduction)
+
+
+def _class_indices(op: str, logits: Tensor, target: Any) -> np.ndarray:
+    indices = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if indices.dtype.kind not in "iu":
+        raise DtypeError(
+            f"{op}: class-index targets must be integers, got dtype {indices.dtype} "
+            "(for class probabilities pass a float target of the input's shape)"
+        )
+    if logits.ndim != 2 or indices.shape != (logits.shape[0],):
+        raise ShapeError(
+            f"{op}: expected input of shape (N, C) and target of shape (N,), got "
+            f"{logits.shape} and {indices.shape}"
+        )
+    bad = (indices < 0) | (indices >= logits.shape[1])
+    if bad.any():
+        raise ValueError(
+            f"{op}: target {int(indices[bad][0])} is out of bounds for {logits.shape[1]} classes"
+        )
+    return indices.astype(np.intp, copy=False)
+
+
+def cross_entropy(
+    input: Any, target: Any, reduction: str = "mean", label_smoothing: float = 0.0
+) -> Tensor:
+    """Softmax cross-entropy of logits (N, C) against class indices (N,), as one primitive.
+
+    A float target of shape (N, C) is read as class probabilities instead. A
+    1-D input (C,) with a scalar target is one unbatched sample.
+    """
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    logits = fn.as_tensor(input)
+    target_array = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if logits.ndim == 1:
+        logits = logits.reshape(1, -1)
+        target_array = target_array.reshape(1, *target_array.shape)
+        if reduction == "none":
+            return cross_entropy(logits, target_array, "none", label_smoothing).reshape(())
+    if target_array.dtype.kind == "f" and target_array.shape == logits.shape:
+        classes = logits.shape[1]
+        q = target_array.astype(logits.dtype) * (1.0 - label_smoothing) + label_smoothing / classes
+        return _reduce(-(q * fn.log_softmax(logits, 1)).sum(axis=1), reduction)
+    indices = _class_indices("cross_entropy", logits, target_array)
+    params = {"target": indices, "label_smoothing": float(label_smoothing), "reduction": reduction}
+    return apply(nn_ops.cross_entropy, (logits,), params)
+
+
+def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of log-probabilities (N, C) at class indices (N,)."""
+    log_probs = fn.as_tensor(input)
+    indices = _class_indices("nll_loss", log_probs, target)
+    return _reduce(-log_probs[np.arange(log_probs.shape[0]), indices], reduction)
+
+
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "dropout",
+    "erf",
+    "gelu",
+    "l1_loss",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "mse_loss",
+    "nll_loss",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "tanh",
+]

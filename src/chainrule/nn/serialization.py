@@ -1,0 +1,73 @@
+"""Saving and loading state dicts as ``.npz`` files: no pickle, written atomically.
+
+Layer: nn (imports numpy and the standard library). A file holds one array per
+state-dict key plus, optionally, a JSON text under ``__metadata__`` (the CLI
+stores the architecture there, so a model file is self-describing). Writes go
+through :func:`chainrule.files.atomic_write`, so a crash never leaves a
+half-written file under the final name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from collections import OrderedDict
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ChainruleError
+from ..files import atomic_write
+from ..tensor import Tensor
+
+METADATA_KEY = "__metadata__"
+
+
+class ModelFileError(ChainruleError, ValueError):
+    """A file that is missing, truncated, corrupt or not a chainrule state dict."""
+
+
+def save(
+    state_dict: Mapping[str, Any], path: str | os.PathLike, metadata: Mapping | None = None
+) -> None:
+    """Write ``state_dict`` (arrays or Tensors) and optional JSON ``metadata`` to ``path``."""
+    arrays = {
+        key: np.asarray(value.data if isinstance(value, Tensor) else value)
+        for key, value in state_dict.items()
+    }
+    if METADATA_KEY in arrays:
+        raise ValueError(f"{METADATA_KEY!r} is reserved for metadata")
+    if metadata is not None:
+        arrays[METADATA_KEY] = np.array(json.dumps(metadata))
+    atomic_write(path, lambda handle: np.savez(handle, **arrays))
+
+
+def load_with_metadata(path: str | os.PathLike) -> tuple[OrderedDict[str, np.ndarray], dict]:
+    """The state dict and the metadata ({} if none) stored in ``path`` by :func:`save`."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"model file {str(path)!r} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = OrderedDict((key, archive[key]) for key in archive.files)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as error:
+        raise ModelFileError(
+            f"{str(path)!r} is not a readable .npz model file (truncated or corrupt?): {error}"
+        ) from None
+    metadata: dict = {}
+    if METADATA_KEY in arrays:
+        try:
+            metadata = json.loads(str(arrays.pop(METADATA_KEY)))
+        except (json.JSONDecodeError, ValueError) as error:
+            raise ModelFileError(f"{str(path)!r}: unreadable metadata: {error}") from None
+        if not isinstance(metadata, dict):
+            raise ModelFileError(f"{str(path)!r}: metadata is not a JSON object")
+    return arrays, metadata
+
+
+def load(path: str | os.PathLike) -> OrderedDict[str, np.ndarray]:
+    """The state dict stored in ``path`` (for ``module.load_state_dict``)."""
+    return load_with_metadata(path)[0]

@@ -1,0 +1,140 @@
+"""Optimizer: parameter groups, per-parameter state, zero_grad and state_dict, as in PyTorch.
+
+Layer: optim (imports numpy, chainrule.tensor and chainrule.core.mode). Updates
+work on the parameters' arrays in their own dtype (float32 stays float32) and
+are applied in place under ``no_grad``, so the parameters' version counters see
+them.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from ..core.mode import enable_grad, no_grad
+from ..tensor import Tensor
+
+
+class Optimizer:
+    """Base class: holds ``param_groups`` (dicts of params and hyperparameters) and ``state``.
+
+    Subclasses implement :meth:`_update` for one parameter with its group's settings.
+    """
+
+    def __init__(self, params: Iterable[Any], defaults: Mapping[str, Any]) -> None:
+        self.defaults = dict(defaults)
+        self.state: dict[Tensor, dict[str, Any]] = {}
+        self.param_groups: list[dict[str, Any]] = []
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], Mapping):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group: Mapping[str, Any]) -> None:
+        """Add a group of parameters with its own hyperparameters (defaults fill the rest)."""
+        group = dict(param_group)
+        params = group["params"]
+        group["params"] = [params] if isinstance(params, Tensor) else list(params)
+        for param in group["params"]:
+            if not isinstance(param, Tensor) or not param.is_leaf:
+                raise TypeError("optimizers can only optimize leaf Tensors (nn.Parameter)")
+            if any(param is p for g in self.param_groups for p in g["params"]):
+                raise ValueError("some parameters appear in more than one parameter group")
+        for name, default in self.defaults.items():
+            group.setdefault(name, default)
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's gradient (to None by default, as PyTorch 2 does)."""
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                if set_to_none:
+                    param.grad = None
+                else:
+                    param.grad = Tensor(np.zeros_like(param.data))
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; ``closure`` recomputes the loss first."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                for param in group["params"]:
+                    if param.grad is None:
+                        continue
+                    grad = param.grad.data
+                    if group.get("maximize", False):
+                        grad = -grad
+                    state = self.state.setdefault(param, {})
+                    self._update(param, grad, state, group)
+        return loss
+
+    def _update(
+        self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
+        raise NotImplementedError
+
+    # --- checkpointing ----------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """{"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}, as PyTorch.
+
+        Parameters are numbered in group order; arrays are copies.
+        """
+        index_of: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            saved = {key: value for key, value in group.items() if key != "params"}
+            saved["params"] = []
+            for param in group["params"]:
+                index_of.setdefault(id(param), len(index_of))
+                saved["params"].append(index_of[id(param)])
+            groups.append(saved)
+        state = {
+            index_of[id(param)]: copy.deepcopy(values)
+            for param, values in self.state.items()
+            if id(param) in index_of
+        }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore hyperparameters and per-parameter state saved by :meth:`state_dict`."""
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"loaded state dict has {len(saved_groups)} parameter groups, "
+                f"the optimizer has {len(self.param_groups)}"
+            )
+        params_by_index: dict[int, Tensor] = {}
+        for saved, group in zip(saved_groups, self.param_groups, strict=True):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(
+                    "loaded state dict contains a parameter group that doesn't match the size "
+                    "of the optimizer's group"
+                )
+            params_by_index.update(zip(saved["params"], group["params"], strict=True))
+        self.state = {}
+        for index, values in state_dict["state"].items():
+            param = params_by_index[int(index)]
+            self.state[param] = {
+                key: value.astype(param.dtype) if isinstance(value, np.ndarray) else value
+                for key, value in copy.deepcopy(values).items()
+            }
+        for saved, group in zip(saved_groups, self.param_groups, strict=True):
+            group.update({key: value for key, value in saved.items() if key != "params"})
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for index, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {index}")
+            lines.extend(f"    {key}: {group[key]}" for key in sorted(group) if key != "params")
+        return "\n".join(lines) + "\n)"

@@ -1,0 +1,145 @@
+"""``chainrule train`` and ``chainrule evaluate`` end to end, including bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from chainrule import nn
+from chainrule.cli import main
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def assert_input_error(result, message):
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines[-1].startswith("Error:") and message in lines[-1], result.output
+    assert "Traceback" not in result.output
+
+
+def test_default_trains_the_recitation_xor_network(tmp_path):
+    result = invoke("train", "--out", str(tmp_path / "run"))
+    assert result.exit_code == 0, result.output
+    assert "2 -> 2 -> 1 (sigmoid, mse" in result.output
+    assert "learned weights" in result.output and "W =" in result.output
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["test_loss"] < 0.01 and metrics["test_accuracy"] == 1.0
+    assert len(metrics["epochs"]) == metrics["config"]["epochs"]
+    state, spec = nn.load_with_metadata(tmp_path / "run" / "model.npz")
+    assert list(state) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert spec["sizes"] == [2, 2, 1] and state["0.weight"].dtype == np.float32
+    header = (tmp_path / "run" / "metrics.csv").read_text().splitlines()[0]
+    assert header.startswith("epoch,loss,train_loss,train_accuracy,val_loss,val_accuracy")
+    assert (tmp_path / "run" / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_digits_trains_saves_and_evaluates_identically(tmp_path):
+    out = tmp_path / "digits"
+    result = invoke(
+        "train", "--data", "digits", "--layers", "64,32,10", "--epochs", "8",
+        "--lr", "3e-3", "--out", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "confusion matrix" in result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["test_accuracy"] > 0.9
+    assert np.array(metrics["confusion_matrix"]).sum() == metrics["test_samples"]
+    evaluated = invoke("evaluate", str(out / "model.npz"), "--data", "digits")
+    assert evaluated.exit_code == 0, evaluated.output
+    assert f"accuracy {100 * metrics['test_accuracy']:.2f}%" in evaluated.output
+    everything = invoke("evaluate", str(out / "model.npz"), "--split", "all")
+    assert "1797 samples" in everything.output
+
+
+def test_moons_reaches_the_target(tmp_path):
+    result = invoke("train", "--data", "moons", "--epochs", "40", "--out", str(tmp_path / "m"))
+    metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert result.exit_code == 0 and metrics["test_accuracy"] >= 0.97
+
+
+def test_csv_training_and_evaluation(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((120, 2))
+    label = np.where(x[:, 0] + x[:, 1] > 0, 5, 9)
+    rows = "\n".join(f"{a},{b},{c}" for (a, b), c in zip(x, label, strict=True))
+    path = tmp_path / "points.csv"
+    path.write_text("a,b,kind\n" + rows + "\n")
+    result = invoke(
+        "train", "--data", f"csv:{path}", "--epochs", "30", "--out", str(tmp_path / "r")
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 -> 32 -> 2" in result.output
+    evaluated = invoke("evaluate", str(tmp_path / "r" / "model.npz"))
+    assert evaluated.exit_code == 0 and "accuracy" in evaluated.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--data", "csv:missing.csv"], "does not exist"),
+        (["--data", "iris"], "unknown dataset 'iris'"),
+        (["--data", "digits", "--layers", "10,5,10"], "starts with 10 inputs but digits has 64"),
+        (["--data", "digits", "--layers", "64,5,3"], "ends with 3 outputs but digits has 10"),
+        (["--layers", "2,x,1"], "comma-separated integers"),
+        (["--data", "mnist:nowhere"], "does not exist"),
+    ],
+)
+def test_bad_training_input_exits_2_and_writes_nothing(tmp_path, args, message):
+    out = tmp_path / "out"
+    assert_input_error(invoke("train", *args, "--epochs", "1", "--out", str(out)), message)
+    assert not out.exists()
+
+
+def test_bad_csv_labels(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("a,b\n1,cat\n2,1\n")
+    result = invoke("train", "--data", f"csv:{path}", "--out", str(tmp_path / "out"))
+    assert_input_error(result, "holds 'cat', not an integer")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture(scope="module")
+def xor_model(tmp_path_factory):
+    out = tmp_path_factory.mktemp("xor")
+    assert invoke("train", "--epochs", "5", "--out", str(out)).exit_code == 0
+    return out / "model.npz"
+
+
+def test_bad_model_files(tmp_path, xor_model):
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(xor_model.read_bytes()[:200])
+    assert_input_error(invoke("evaluate", str(truncated)), "truncated or corrupt")
+    garbage = tmp_path / "garbage.npz"
+    garbage.write_bytes(b"\x00" * 100)
+    assert_input_error(invoke("evaluate", str(garbage)), "not a readable .npz")
+    plain = tmp_path / "plain.npz"
+    np.savez(plain, weights=np.zeros(3))
+    assert_input_error(invoke("evaluate", str(plain)), "not a chainrule model file")
+    state, spec = nn.load_with_metadata(xor_model)
+    mismatched = tmp_path / "mismatched.npz"
+    nn.save(dict(state, **{"0.weight": np.zeros((3, 2))}), mismatched, metadata=spec)
+    assert_input_error(
+        invoke("evaluate", str(mismatched)), "does not match its stored architecture"
+    )
+    assert_input_error(invoke("evaluate", str(tmp_path / "none.npz")), "does not exist")
+    assert_input_error(
+        invoke("evaluate", str(xor_model), "--data", "digits"), "takes 2 features but digits has 64"
+    )
+
+
+def test_saving_model_is_atomic_and_round_trips(tmp_path):
+    model = nn.MLP([3, 4, 2], dtype=np.float32)
+    path = tmp_path / "model.npz"
+    nn.save(model.state_dict(), path, metadata={"note": "x"})
+    state, metadata = nn.load_with_metadata(path)
+    assert metadata == {"note": "x"} and list(tmp_path.iterdir()) == [path]
+    copy = nn.MLP([3, 4, 2], dtype=np.float32)
+    copy.load_state_dict(state)
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    np.testing.assert_array_equal(copy(x).data, model(x).data)
