@@ -278,11 +278,17 @@ def _print_confusion(confusion: np.ndarray, classes: list[str], title: str) -> N
 
 
 def _print_recitation_weights(model: nn.MLP, outputs: np.ndarray, features: np.ndarray) -> None:
-    """The learned 2-2-1 network in the recitation's notation: t = W x + b1, o = σ(A h + b2)."""
+    """The learned 2-2-1 network in the recitation's notation: t = Wᵀx + b1, o = σ(A h + b2).
+
+    The recitation's W is inputs x hidden, the transpose of Linear's (out, in) weight.
+    """
     hidden, output = model[0], model[2]
-    click.echo("learned weights (the recitation's network: h = σ(W x + b1), o = σ(A h + b2))")
+    click.echo(
+        "learned weights (the recitation's network: h = σ(Wᵀx + b1), o = σ(A h + b2), "
+        "W inputs × hidden)"
+    )
     for name, value in (
-        ("W", hidden.weight.data),
+        ("W", hidden.weight.data.T),
         ("b1", hidden.bias.data),
         ("A", output.weight.data),
         ("b2", output.bias.data),
