@@ -17,7 +17,7 @@ import numpy as np
 from ..core.mode import no_grad
 from ..errors import ChainruleError
 from ..tensor import Tensor
-from .parameter import Parameter
+from .parameter import Parameter, zero_grads
 
 
 class StateDictError(ChainruleError, RuntimeError):
@@ -203,13 +203,7 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients of all parameters (to None by default, as PyTorch 2 does)."""
-        for param in self.parameters():
-            if param.grad is None:
-                continue
-            if set_to_none:
-                param.grad = None
-            else:
-                param.grad = Tensor(np.zeros_like(param.data))
+        zero_grads(self.parameters(), set_to_none)
 
     def to(self, dtype: Any) -> Module:
         """Convert every floating parameter and buffer to ``dtype`` (new Parameter objects)."""

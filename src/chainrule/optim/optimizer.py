@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..core.mode import enable_grad, no_grad
+from ..nn.parameter import zero_grads
 from ..tensor import Tensor
 
 
@@ -52,14 +53,7 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's gradient (to None by default, as PyTorch 2 does)."""
-        for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                if set_to_none:
-                    param.grad = None
-                else:
-                    param.grad = Tensor(np.zeros_like(param.data))
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; ``closure`` recomputes the loss first."""
