@@ -584,14 +584,19 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
     return out
 
 
-def _accumulate_grad(node: Tensor, gradient: Any) -> None:
-    """Add a finished adjoint into ``node.grad`` (in place when the buffer is ours)."""
+def _accumulate_grad(node: Tensor, gradient: Any, owned: bool) -> None:
+    """Add a finished adjoint into ``node.grad`` (in place when the buffer is ours).
+
+    ``owned`` says the engine handed this array to no one else, so it can become
+    ``.grad`` without a copy.
+    """
     if isinstance(gradient, Tensor):
         node.grad = gradient if node.grad is None else node.grad + gradient
         return
     current = node.grad
     if current is None:
-        node.grad = Tensor(np.array(gradient, dtype=node._data.dtype, copy=True))
+        keep = owned and type(gradient) is np.ndarray and gradient.dtype == node._data.dtype
+        node.grad = Tensor(gradient if keep else np.array(gradient, dtype=node._data.dtype))
     elif current.requires_grad:
         node.grad = current.detach() + gradient
     else:

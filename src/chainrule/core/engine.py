@@ -163,7 +163,7 @@ def backprop(
 
     With ``inputs`` it returns the adjoint of each input (None where the output
     does not depend on it) and touches no ``.grad``; without, it calls
-    ``accumulate(leaf, gradient)`` for every leaf that requires grad and every
+    ``accumulate(leaf, gradient, owned)`` for every leaf that requires grad and every
     node that asked to retain its gradient. ``create_graph`` runs the rules on
     nodes so the result is itself differentiable; otherwise they run on arrays.
     Unless ``retain_graph`` (default: ``create_graph``), the saved buffers of the
@@ -176,6 +176,8 @@ def backprop(
     needed = _needed(order, stops) if inputs is not None else None
     adjoints: dict[Any, Any] = {root: seed}
     results: dict[Any, Any] = {}
+    # Arrays given to `accumulate` (and the caller's seed) must not be given out again.
+    handed_out = {id(seed)}
     previous_mode = GRAD_MODE.enabled
     GRAD_MODE.enabled = create_graph
     try:
@@ -187,7 +189,9 @@ def backprop(
             prim = node._prim
             if prim is None or node._retain:
                 if g is not None and accumulate is not None:
-                    accumulate(node, g)
+                    owned = getattr(g, "base", None) is None and id(g) not in handed_out
+                    handed_out.add(id(g))
+                    accumulate(node, g, owned)
                 if prim is None:
                     continue
             if g is None:

@@ -200,8 +200,8 @@ def _relu(x):
 
 
 def _step(x):
-    """Heaviside step with step(0) = 0: the derivative of relu."""
-    return np.heaviside(raw(x).real, 0.0).astype(raw(x).real.dtype, copy=False)
+    """Heaviside step with step(0) = 0, as a boolean mask: the derivative of relu."""
+    return raw(x).real > 0
 
 
 relu = _elementwise(
