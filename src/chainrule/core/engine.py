@@ -104,28 +104,13 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     return g
 
 
-def _fit(g: Any, node: Any) -> Any:
-    """Bring a rule's result to ``node``'s shape and dtype."""
-    data = node._data
-    if g.shape != data.shape:
-        g = unbroadcast(g, data.shape)
-    if g.dtype != data.dtype:
-        g = g.astype(data.dtype)
-    return g
-
-
-def _check_version(node: Any) -> None:
-    total = node._version
-    for inp in node._inputs:
-        if isinstance(inp, Traceable):
-            total += inp._version
-    if total != node._vsum:
-        shapes = ", ".join(str(np.shape(a)) for a in _values(node._inputs))
-        raise RuntimeError(
-            f"one of the values needed to differentiate {node._prim.name} (operands of "
-            f"shape {shapes}) has been modified by an in-place operation since it was "
-            "recorded; recompute it after the change, or change a copy instead."
-        )
+def _modified_error(node: Any) -> RuntimeError:
+    shapes = ", ".join(str(np.shape(a)) for a in _values(node._inputs))
+    return RuntimeError(
+        f"one of the values needed to differentiate {node._prim.name} (operands of "
+        f"shape {shapes}) has been modified by an in-place operation since it was "
+        "recorded; recompute it after the change, or change a copy instead."
+    )
 
 
 def _values(inputs: tuple) -> tuple:
@@ -196,11 +181,23 @@ def backprop(
                     continue
             if g is None:
                 continue
-            _check_version(node)
-            ans, args = _rule_operands(node, create_graph)
+            # This loop is the hot path: version check, operand values and the shape
+            # and dtype fit of each contribution are written out inline.
+            inputs = node._inputs
+            version = node._version
+            values = []
+            for inp in inputs:
+                if isinstance(inp, Traceable):
+                    version += inp._version
+                    values.append(inp._data)
+                else:
+                    values.append(inp)
+            if version != node._vsum:
+                raise _modified_error(node)
+            ans, args = (node, inputs) if create_graph else (node._data, values)
             params = node._params
             rules = prim.vjps
-            for argnum, inp in enumerate(node._inputs):
+            for argnum, inp in enumerate(inputs):
                 if not isinstance(inp, Traceable) or not inp.requires_grad:
                     continue
                 if needed is not None and inp not in needed:
@@ -208,7 +205,12 @@ def backprop(
                 rule = rules[argnum] if type(rules) is tuple else prim.vjp(argnum)
                 if rule is None:
                     continue
-                contribution = _fit(rule(g, ans, *args, **params), inp)
+                contribution = rule(g, ans, *args, **params)
+                data = inp._data
+                if contribution.shape != data.shape:
+                    contribution = unbroadcast(contribution, data.shape)
+                if contribution.dtype != data.dtype:
+                    contribution = contribution.astype(data.dtype)
                 previous = adjoints.get(inp)
                 adjoints[inp] = contribution if previous is None else previous + contribution
             if not retain_graph:
