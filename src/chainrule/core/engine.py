@@ -183,10 +183,10 @@ def backprop(
                 continue
             # This loop is the hot path: version check, operand values and the shape
             # and dtype fit of each contribution are written out inline.
-            inputs = node._inputs
+            operands = node._inputs
             version = node._version
             values = []
-            for inp in inputs:
+            for inp in operands:
                 if isinstance(inp, Traceable):
                     version += inp._version
                     values.append(inp._data)
@@ -194,10 +194,10 @@ def backprop(
                     values.append(inp)
             if version != node._vsum:
                 raise _modified_error(node)
-            ans, args = (node, inputs) if create_graph else (node._data, values)
+            ans, args = (node, operands) if create_graph else (node._data, values)
             params = node._params
             rules = prim.vjps
-            for argnum, inp in enumerate(inputs):
+            for argnum, inp in enumerate(operands):
                 if not isinstance(inp, Traceable) or not inp.requires_grad:
                     continue
                 if needed is not None and inp not in needed:
