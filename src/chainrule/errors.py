@@ -16,3 +16,7 @@ class ShapeError(ChainruleError, ValueError):
 
 class DtypeError(ChainruleError, TypeError):
     """A dtype that cannot take part, such as gradients of integer tensors."""
+
+
+class TraceError(ChainruleError, ValueError):
+    """A function that cannot become a scalar expression (a non-scalar operation)."""

@@ -1,0 +1,281 @@
+"""A safe parser: text in Python's expression syntax to :class:`Expr`, never evaluated.
+
+Layer: symbolic (imports chainrule.symbolic.expr).
+
+The text goes through :func:`ast.parse` and then through a whitelist: numbers, names,
+``+ - * / **`` (``^`` is accepted as power and ``ln`` as ``log``, the recitation's
+spelling), unary minus, and calls of the known functions. Everything else (attribute
+access, subscripts, keywords, names starting with an underscore, strings, comparisons,
+lambdas) is rejected with a :class:`ParseError` that points at the offending column.
+Hostile input is cut short before Python's parser sees it: text longer than
+:data:`MAX_LENGTH`, brackets nested deeper than :data:`MAX_DEPTH`, and long runs of
+unary operators. Constants are folded with the size caps of
+:mod:`chainrule.symbolic.numbers`, so ``9**9**9`` stays a power.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+
+from . import expr as E
+from .expr import Expr
+
+MAX_LENGTH = 20_000
+MAX_DEPTH = 100
+
+#: Function names the parser accepts, with the number of arguments each takes.
+FUNCTIONS: dict[str, tuple[int, int]] = {
+    **{name: (1, 1) for name in E.UNARY_FUNCTIONS},
+    "ln": (1, 1),
+    "sqrt": (1, 1),
+    "heaviside": (1, 2),
+    "maximum": (2, 2),
+    "minimum": (2, 2),
+}
+
+_DESCRIPTIONS = {
+    ast.Attribute: "attribute access",
+    ast.Subscript: "subscripts",
+    ast.Compare: "comparisons",
+    ast.BoolOp: "'and'/'or'",
+    ast.Lambda: "lambda",
+    ast.IfExp: "conditional expressions",
+    ast.Starred: "starred arguments",
+    ast.Tuple: "tuples",
+    ast.List: "lists",
+    ast.Dict: "dicts",
+    ast.Set: "sets",
+    ast.JoinedStr: "f-strings",
+    ast.NamedExpr: "assignment expressions",
+}
+_BINARY = {ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow}
+
+
+class ParseError(ValueError):
+    """Text that is not a valid expression; ``column`` (1-based) is where the problem is.
+
+    ``str(error)`` shows the message, the text and a caret under the column.
+    """
+
+    def __init__(self, message: str, text: str, column: int) -> None:
+        self.message = message
+        self.text = text
+        self.column = column
+        shown = text if len(text) <= 200 else text[: max(column + 40, 200)]
+        super().__init__(f"{message} (column {column})\n  {shown}\n  {' ' * (column - 1)}^")
+
+
+class _Source:
+    """The user's text and what Python parses (``^`` spelled ``**``), with column maps."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        pieces: list[str] = []
+        self.original_column: list[int] = []  # index in python text -> index in text
+        for i, char in enumerate(text):
+            replacement = "**" if char == "^" else char
+            pieces.append(replacement)
+            self.original_column.extend([i] * len(replacement))
+        self.original_column.append(len(text))
+        self.python = "".join(pieces)
+        encoded = self.python.encode()
+        self.ascii = len(encoded) == len(self.python)
+
+    def error(self, message: str, python_index: int) -> ParseError:
+        index = self.original_column[min(max(python_index, 0), len(self.original_column) - 1)]
+        return ParseError(message, self.text, index + 1)
+
+    def node_error(
+        self, message: str, node: ast.AST, at_end_of: ast.AST | None = None
+    ) -> ParseError:
+        if at_end_of is not None:
+            offset = at_end_of.end_col_offset or 0
+        else:
+            offset = getattr(node, "col_offset", 0)
+        if not self.ascii:  # ast offsets count UTF-8 bytes
+            offset = len(self.python.encode()[:offset].decode(errors="ignore"))
+        return self.error(message, offset)
+
+
+def _prescan(source: _Source) -> None:
+    """Reject input that would make Python's own parser slow, deep or crash, or that it
+    would report at a less helpful column (unbalanced brackets, a dangling operator)."""
+    text = source.python[: MAX_LENGTH + 1]
+    opened: list[int] = []
+    unary_run = 0
+    previous = "("
+    for i, char in enumerate(text):
+        if char in "\n\r":
+            raise source.error("expressions must be on one line", i)
+        if char in "([{":
+            opened.append(i)
+            if len(opened) > MAX_DEPTH:
+                raise source.error(f"brackets nested deeper than {MAX_DEPTH}", i)
+        elif char in ")]}":
+            if not opened:
+                raise source.error(f"unmatched '{char}'", i)
+            opened.pop()
+        if char in "+-" and previous in "(+-*/,":
+            unary_run += 1
+            if unary_run > MAX_DEPTH:
+                raise source.error(f"more than {MAX_DEPTH} signs in a row", i)
+        elif not char.isspace():
+            unary_run = 0
+        if not char.isspace():
+            previous = char
+    if len(source.text) > MAX_LENGTH:
+        raise ParseError(f"expression longer than {MAX_LENGTH} characters", source.text, MAX_LENGTH)
+    if opened:
+        raise source.error("this bracket is never closed", opened[-1])
+    stripped = text.rstrip()
+    if stripped and stripped[-1] in "+-*/^,":
+        raise source.error("the expression ends early: an operand is missing", len(stripped))
+
+
+def parse(text: str, variables: Iterable[str] | None = None) -> Expr:
+    """The expression written in ``text``; with ``variables``, other names are errors.
+
+    >>> parse("exp(x*z) + x*z/ln(x) + sin(ln(x))/(x*z)")
+    x*z/log(x) + sin(log(x))/(x*z) + exp(x*z)
+    >>> parse("x^2 - x*x")
+    0
+    >>> parse("x.__class__")
+    Traceback (most recent call last):
+    ...
+    chainrule.symbolic.parse.ParseError: attribute access is not allowed (column 2)
+      x.__class__
+       ^
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"parse() takes a string, got {type(text).__name__}")
+    source = _Source(text)
+    _prescan(source)
+    if not text.strip():
+        raise ParseError("empty expression", text, 1)
+    try:
+        tree = ast.parse(source.python.strip() and source.python, mode="eval")
+    except SyntaxError as error:
+        column = (error.offset or 1) - 1
+        raise source.error(f"invalid syntax: {error.msg}", column) from None
+    except (ValueError, RecursionError, MemoryError) as error:
+        message = str(error) or "expression too deeply nested"
+        raise source.error(f"cannot parse: {message}", 0) from None
+    allowed = None if variables is None else frozenset(variables)
+    return _build(tree.body, source, allowed)
+
+
+def _build(root: ast.AST, source: _Source, variables: frozenset[str] | None) -> Expr:
+    """Turn a whitelisted AST into an Expr, iteratively (children first)."""
+    built: dict[int, Expr] = {}
+    stack: list[tuple[ast.AST, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if not children_done:
+            children = _check(node, source, variables)
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(children))
+            continue
+        try:
+            built[id(node)] = _combine(node, built)
+        except (OverflowError, ValueError) as error:
+            raise source.node_error(str(error), node) from None
+    return built[id(root)]
+
+
+def _check(node: ast.AST, source: _Source, variables: frozenset[str] | None) -> list[ast.AST]:
+    """Raise ParseError unless ``node`` is allowed; return the children to build first."""
+    if isinstance(node, ast.BinOp):
+        if type(node.op) not in _BINARY:
+            symbol = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@"}.get(type(node.op))
+            label = f"operator {symbol}" if symbol else f"operator {type(node.op).__name__}"
+            raise source.node_error(f"{label} is not allowed", node.right, at_end_of=None)
+        return [node.left, node.right]
+    if isinstance(node, ast.UnaryOp):
+        if not isinstance(node.op, ast.USub | ast.UAdd):
+            raise source.node_error("only unary + and - are allowed", node)
+        return [node.operand]
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise source.node_error(f"{value!r} is not a number", node)
+        return []
+    if isinstance(node, ast.Name):
+        _check_name(node, source, variables)
+        return []
+    if isinstance(node, ast.Call):
+        return _check_call(node, source)
+    if isinstance(node, ast.Attribute):
+        raise source.node_error("attribute access is not allowed", node, at_end_of=node.value)
+    description = _DESCRIPTIONS.get(type(node), type(node).__name__)
+    raise source.node_error(f"{description} not allowed", node)
+
+
+def _check_name(node: ast.Name, source: _Source, variables: frozenset[str] | None) -> None:
+    name = node.id
+    if name.startswith("_"):
+        raise source.node_error(f"name {name!r}: names starting with '_' are not allowed", node)
+    if name in FUNCTIONS:
+        raise source.node_error(f"{name!r} is a function; call it as {name}(...)", node)
+    if variables is not None and name not in variables:
+        expected = ", ".join(sorted(variables)) or "none"
+        raise source.node_error(f"unknown name {name!r} (expected one of: {expected})", node)
+
+
+def _check_call(node: ast.Call, source: _Source) -> list[ast.AST]:
+    if not isinstance(node.func, ast.Name):
+        if isinstance(node.func, ast.Attribute):
+            raise source.node_error(
+                "attribute access is not allowed", node.func, at_end_of=node.func.value
+            )
+        raise source.node_error("only named functions can be called", node.func)
+    name = node.func.id
+    if name not in FUNCTIONS:
+        known = ", ".join(sorted(FUNCTIONS))
+        raise source.node_error(f"unknown function {name!r} (known: {known})", node.func)
+    if node.keywords:
+        raise source.node_error(f"{name}() takes no keyword arguments", node.keywords[0])
+    lowest, highest = FUNCTIONS[name]
+    if not lowest <= len(node.args) <= highest:
+        wanted = str(lowest) if lowest == highest else f"{lowest} or {highest}"
+        plural = "" if wanted == "1" else "s"
+        raise source.node_error(
+            f"{name}() takes {wanted} argument{plural}, got {len(node.args)}", node.func
+        )
+    for arg in node.args:
+        if isinstance(arg, ast.Starred):
+            raise source.node_error("starred arguments are not allowed", arg)
+    return list(node.args)
+
+
+def _combine(node: ast.AST, built: dict[int, Expr]) -> Expr:
+    if isinstance(node, ast.Constant):
+        return E.const(node.value)
+    if isinstance(node, ast.Name):
+        return E.symbol(node.id)
+    if isinstance(node, ast.UnaryOp):
+        operand = built[id(node.operand)]
+        return E.negative(operand) if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.BinOp):
+        left, right = built[id(node.left)], built[id(node.right)]
+        if isinstance(node.op, ast.Add):
+            return left + right
+        if isinstance(node.op, ast.Sub):
+            return left - right
+        if isinstance(node.op, ast.Mult):
+            return left * right
+        if isinstance(node.op, ast.Div):
+            return left / right
+        return left**right
+    assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    args = [built[id(a)] for a in node.args]
+    name = node.func.id
+    if name == "ln":
+        name = "log"
+    if name == "sqrt":
+        return E.sqrt(args[0])
+    if name == "heaviside":
+        return E.heaviside(*args)
+    if name in ("maximum", "minimum"):
+        return E.maximum(*args) if name == "maximum" else E.minimum(*args)
+    return E.function(name, args[0])

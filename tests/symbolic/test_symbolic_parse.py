@@ -1,0 +1,106 @@
+"""The parser: the accepted language, and errors that point at the right column, fast."""
+
+import time
+
+import pytest
+
+import chainrule.symbolic as S
+from chainrule.symbolic import ParseError, parse
+
+
+def test_accepts_the_recitation_spelling():
+    assert parse("exp(x*z) + x*z/ln(x) + sin(ln(x))/(x*z)") == parse(
+        "exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)"
+    )
+    assert parse("x^2 + 1") == parse("x**2 + 1")
+    assert parse("2^3^2") == S.const(512)
+    assert parse("-x^2") == -(parse("x") ** 2)
+
+
+def test_builds_the_same_expressions_as_the_operators():
+    x, z = S.symbols("x z")
+    assert parse("x - z/2") == x - z / 2
+    assert parse("+x * -z") == -x * z
+    assert parse("sqrt(x) + heaviside(x) + heaviside(x, 1)") == (
+        S.sqrt(x) + S.heaviside(x, 0) + S.heaviside(x, 1)
+    )
+    assert parse("maximum(x, 1) - minimum(z, x)") == S.maximum(x, 1) - S.minimum(z, x)
+    assert parse("1.5e3*x") == 1500.0 * x
+
+
+def test_variables_restrict_the_names():
+    assert parse("x + z", variables=["x", "z"]) == parse("z + x")
+    with pytest.raises(ParseError, match="unknown name 'y'") as info:
+        parse("x + y", variables=["x", "z"])
+    assert info.value.column == 5
+
+
+def _error(text):
+    start = time.perf_counter()
+    with pytest.raises(ParseError) as info:
+        parse(text)
+    assert time.perf_counter() - start < 0.1, f"{text[:40]!r} took too long"
+    error = info.value
+    assert isinstance(error, ValueError)
+    return error
+
+
+@pytest.mark.parametrize(
+    ("text", "column", "message"),
+    [
+        ("x +", 4, "ends early"),
+        ("sin(x", 4, "never closed"),
+        ("x)", 2, "unmatched ')'"),
+        ("x + * z", 5, "invalid syntax"),
+        ("x.__class__", 2, "attribute access"),
+        ("sin(x).real", 7, "attribute access"),
+        ("__import__('os')", 1, "unknown function '__import__'"),
+        ("__import__", 1, "names starting with '_'"),
+        ("foo(x)", 1, "unknown function 'foo'"),
+        ("x + sin", 5, "is a function"),
+        ("sin(x, z)", 1, "takes 1 argument, got 2"),
+        ("maximum(x)", 1, "takes 2 arguments"),
+        ("sin(x=1)", 5, "keyword"),
+        ("x[0]", 1, "subscripts"),
+        ("x < z", 1, "comparisons"),
+        ("lambda: 1", 1, "lambda"),
+        ("'text'", 1, "not a number"),
+        ("True + x", 1, "not a number"),
+        ("2j * x", 1, "not a number"),
+        ("x // z", 6, "operator //"),
+        ("x % 2", 5, "operator %"),
+        ("", 1, "empty"),
+        ("x +\n z", 4, "one line"),
+        ("(" * 10000 + "x" + ")" * 10000, 101, "nested deeper"),
+        ("-" * 100000 + "x", 101, "signs in a row"),
+        ("x" + "+x" * 20000, 20000, "longer than"),
+        ("7" * 5000, 1, "4300 digits"),
+    ],
+)
+def test_errors_point_at_the_column(text, column, message):
+    error = _error(text)
+    assert message in error.message
+    assert error.column == column
+    lines = str(error).splitlines()
+    assert lines[-1].index("^") - 2 == column - 1
+
+
+def test_caret_sits_under_the_problem():
+    error = _error("exp(x) + y.__class__")
+    assert str(error).splitlines()[1:] == ["  exp(x) + y.__class__", "            ^"]
+
+
+def test_huge_powers_are_not_folded():
+    start = time.perf_counter()
+    e = parse("9**9**9")
+    assert time.perf_counter() - start < 0.1
+    assert str(e) == "9**387420489"
+    assert parse("2**10") == 1024
+    assert parse(str(e)) is e
+    with pytest.raises(ParseError, match="bits"):
+        parse("(2**5000)*(2**5000)*(2**5000)")
+
+
+def test_non_ascii_columns_count_characters():
+    error = _error("α + β.real")
+    assert error.column == 6
