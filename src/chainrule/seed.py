@@ -9,7 +9,7 @@ from typing import Any
 
 from . import functions as F
 
-EXPRESSION = "exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)"
+EXPRESSION = "exp(x*z) + x*z/ln(x) + sin(ln(x))/(x*z)"
 POINT = {"x": 2.0, "z": 3.0}
 #: Reference values (computed in 50-digit arithmetic), rounded to float64.
 VALUE = 412.19145728412118

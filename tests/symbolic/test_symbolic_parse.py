@@ -6,6 +6,7 @@ import pytest
 
 import chainrule.symbolic as S
 from chainrule.symbolic import ParseError, parse
+from chainrule.symbolic.parse import MAX_LENGTH
 
 
 def test_accepts_the_recitation_spelling():
@@ -73,7 +74,7 @@ def _error(text):
         ("x +\n z", 4, "one line"),
         ("(" * 10000 + "x" + ")" * 10000, 101, "nested deeper"),
         ("-" * 100000 + "x", 101, "signs in a row"),
-        ("x" + "+x" * 20000, 20000, "longer than"),
+        ("x" + "+x" * MAX_LENGTH, MAX_LENGTH, "longer than"),
         ("7" * 5000, 1, "4300 digits"),
     ],
 )

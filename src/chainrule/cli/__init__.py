@@ -23,4 +23,4 @@ def main() -> None:
 
 
 # Command modules register themselves on `main` when imported (at the end, after `main`).
-from . import train  # noqa: E402,F401
+from . import explain, train  # noqa: E402,F401

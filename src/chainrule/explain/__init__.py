@@ -8,19 +8,20 @@ get the gradient, the symbolic derivatives, and the computation graph.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import network, steps
 from .crosscheck import MethodResult, cross_check
 from .report import Explanation, build
+from .source import Source, from_callable, from_text, partial_formulas
 from .trace import DomainError, Trace, trace
 
 __all__ = [
     "DomainError",
     "Explanation",
     "MethodResult",
+    "Source",
     "Trace",
     "cross_check",
     "explain",
@@ -33,47 +34,11 @@ __all__ = [
 MODES = ("reverse", "forward", "both")
 
 
-class Source:
-    """What is being explained: a function of named scalars, and its expression when known."""
-
-    def __init__(
-        self,
-        title: str,
-        function: Callable[..., Any],
-        variables: list[str],
-        point: Mapping[str, float],
-    ) -> None:
-        missing = [name for name in variables if name not in point]
-        if missing:
-            raise ValueError(
-                f"no value for variable {', '.join(missing)}: give it with --at "
-                + " ".join(f"{name}=..." for name in missing)
-            )
-        unknown = [name for name in point if name not in variables]
-        if unknown:
-            raise ValueError(
-                f"--at names {', '.join(unknown)}, which the expression does not use "
-                f"(its variables: {', '.join(variables) or 'none'})"
-            )
-        self.title = title
-        self.function = function
-        self.variables = variables
-        self.point = {name: float(point[name]) for name in variables}
-
-
-def _callable_source(f: Callable[..., Any], point: Mapping[str, float]) -> Source:
-    parameters = [
-        name
-        for name, p in inspect.signature(f).parameters.items()
-        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-        and (name in point or p.default is p.empty)
-    ]
-    return Source(getattr(f, "__name__", "f"), f, parameters, point)
-
-
 def _source(target: str | Callable[..., Any], point: Mapping[str, float]) -> Source:
+    if isinstance(target, str):
+        return from_text(target, point)
     if callable(target):
-        return _callable_source(target, point)
+        return from_callable(target, point)
     raise TypeError(
         f"explain: expected an expression string or a function, got {type(target).__name__}"
     )
@@ -85,8 +50,7 @@ def explain(
     """Explain ``target`` (an expression in text, or a Python function) at ``point``.
 
     >>> from chainrule.explain import explain
-    >>> from chainrule.seed import seed_function
-    >>> report = explain(seed_function, x=2, z=3)
+    >>> report = explain("exp(x*z) + x*z/ln(x) + sin(ln(x))/(x*z)", x=2, z=3)
     >>> [f"{v.name} = {v.formula}" for v in report.trace.variables][:3]
     ['v1 = x*z', 'v2 = exp(v1)', 'v3 = log(x)']
     >>> round(report.gradient["x"], 6), round(report.gradient["z"], 6)
@@ -97,12 +61,16 @@ def explain(
     source = _source(target, point)
     recorded = trace(source.function, source.point)
     forward = list(source.point) if mode in ("forward", "both") else []
+    derivatives = source.derivatives()
+    values = source.derivative_values(derivatives) if derivatives else None
     return build(
         source.title,
         recorded,
         source.point,
-        cross_check(source.function, source.point),
+        cross_check(source.function, source.point, values),
         forward,
+        derivatives={name: str(d) for name, d in derivatives.items()},
+        partial_formula=partial_formulas(recorded),
         show_reverse=mode != "forward",
         function=source.function,
     )
@@ -125,7 +93,9 @@ def gradient_by(
     if method not in GRADIENT_METHODS:
         raise ValueError(f"method must be one of {', '.join(GRADIENT_METHODS)}, got {method!r}")
     source = _source(target, point)
-    rows = {row.method: row for row in cross_check(source.function, source.point)}
+    derivatives = source.derivatives()
+    values = source.derivative_values(derivatives) if derivatives else None
+    rows = {row.method: row for row in cross_check(source.function, source.point, values)}
     chosen = list(_METHOD_ROWS) if method == "all" else [method]
     results: dict[str, dict[str, Any]] = {}
     for name in chosen:
@@ -133,4 +103,6 @@ def gradient_by(
         if row is None:
             raise ValueError(f"no {name} gradient for this function")
         results[name] = {"gradient": row.gradient, "max_rel_error": row.max_rel_error}
+        if name == "symbolic":
+            results[name]["derivatives"] = {k: str(d) for k, d in derivatives.items()}
     return results

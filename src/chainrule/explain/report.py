@@ -8,8 +8,8 @@ text, Markdown, JSON, DOT and, in Jupyter, HTML with the SVG graph.
 from __future__ import annotations
 
 import html
-import io
 import json
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -243,14 +243,11 @@ class Explanation:
                 table.add_row(*row)
             yield table
 
-    def to_text(self, width: int = 160) -> str:
-        """Plain text tables (what a non-terminal gets)."""
-        from rich.console import Console
-
-        buffer = io.StringIO()
-        console = Console(file=buffer, width=width, color_system=None, force_terminal=False)
-        console.print(self)
-        return buffer.getvalue()
+    def to_text(self) -> str:
+        """Plain text tables: what a pipe or a file gets (a terminal gets rich tables)."""
+        parts = ["\n".join(self._summary_lines())]
+        parts += [plain_table(title, header, rows) for title, header, rows in self._tables()]
+        return "\n\n".join(parts) + "\n"
 
     def __str__(self) -> str:
         return self.to_text()
@@ -277,6 +274,23 @@ def _factor(value: Any) -> str:
     """A number as a factor in a product: negative ones in parentheses."""
     text = number(value)
     return f"({text})" if text.startswith("-") else text
+
+
+def plain_table(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    """Columns padded to their widest cell, under a title and a rule."""
+    widths = [max(map(_width, column)) for column in zip(header, *rows, strict=True)]
+
+    def line(cells: tuple[str, ...]) -> str:
+        padded = (c + " " * (w - _width(c)) for c, w in zip(cells, widths, strict=True))
+        return "  ".join(padded).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([title, line(header), rule, *(line(row) for row in rows)])
+
+
+def _width(text: str) -> int:
+    """Columns the text takes in a terminal: combining marks (the bar of v̄) take none."""
+    return sum(not unicodedata.combining(c) for c in text)
 
 
 def _md_cell(text: str) -> str:

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable
+from typing import Any
 
 from . import expr as E
 from .expr import Expr
 
-MAX_LENGTH = 20_000
+MAX_LENGTH = 200_000
 MAX_DEPTH = 100
 
 #: Function names the parser accepts, with the number of arguments each takes.
@@ -133,8 +134,10 @@ def _prescan(source: _Source) -> None:
         raise source.error("the expression ends early: an operand is missing", len(stripped))
 
 
-def parse(text: str, variables: Iterable[str] | None = None) -> Expr:
+def parse(text: str, variables: Iterable[str] | None = None, builder: Builder | None = None) -> Any:
     """The expression written in ``text``; with ``variables``, other names are errors.
+
+    ``builder`` decides what is built (default: a canonical :class:`Expr`).
 
     >>> parse("exp(x*z) + x*z/ln(x) + sin(ln(x))/(x*z)")
     x*z/log(x) + sin(log(x))/(x*z) + exp(x*z)
@@ -149,6 +152,7 @@ def parse(text: str, variables: Iterable[str] | None = None) -> Expr:
     """
     if not isinstance(text, str):
         raise TypeError(f"parse() takes a string, got {type(text).__name__}")
+    builder = builder or Builder()
     source = _Source(text)
     _prescan(source)
     if not text.strip():
@@ -162,11 +166,13 @@ def parse(text: str, variables: Iterable[str] | None = None) -> Expr:
         message = str(error) or "expression too deeply nested"
         raise source.error(f"cannot parse: {message}", 0) from None
     allowed = None if variables is None else frozenset(variables)
-    return _build(tree.body, source, allowed)
+    return _build(tree.body, source, allowed, builder)
 
 
-def _build(root: ast.AST, source: _Source, variables: frozenset[str] | None) -> Expr:
-    """Turn a whitelisted AST into an Expr, iteratively (children first)."""
+def _build(
+    root: ast.AST, source: _Source, variables: frozenset[str] | None, builder: Builder
+) -> Any:
+    """Turn a whitelisted AST into the builder's values, iteratively (children first)."""
     built: dict[int, Expr] = {}
     stack: list[tuple[ast.AST, bool]] = [(root, False)]
     while stack:
@@ -177,7 +183,7 @@ def _build(root: ast.AST, source: _Source, variables: frozenset[str] | None) -> 
             stack.extend((child, False) for child in reversed(children))
             continue
         try:
-            built[id(node)] = _combine(node, built)
+            built[id(node)] = _combine(node, built, builder)
         except (OverflowError, ValueError) as error:
             raise source.node_error(str(error), node) from None
     return built[id(root)]
@@ -190,6 +196,9 @@ def _check(node: ast.AST, source: _Source, variables: frozenset[str] | None) -> 
             symbol = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@"}.get(type(node.op))
             label = f"operator {symbol}" if symbol else f"operator {type(node.op).__name__}"
             raise source.node_error(f"{label} is not allowed", node.right, at_end_of=None)
+        if type(node.op) in _SUMS:
+            first, rest = _sum_chain(node)
+            return [first, *(term for _, term in rest)]
         return [node.left, node.right]
     if isinstance(node, ast.UnaryOp):
         if not isinstance(node.op, ast.USub | ast.UAdd):
@@ -248,34 +257,89 @@ def _check_call(node: ast.Call, source: _Source) -> list[ast.AST]:
     return list(node.args)
 
 
-def _combine(node: ast.AST, built: dict[int, Expr]) -> Expr:
-    if isinstance(node, ast.Constant):
-        return E.const(node.value)
-    if isinstance(node, ast.Name):
-        return E.symbol(node.id)
-    if isinstance(node, ast.UnaryOp):
-        operand = built[id(node.operand)]
-        return E.negative(operand) if isinstance(node.op, ast.USub) else operand
-    if isinstance(node, ast.BinOp):
-        left, right = built[id(node.left)], built[id(node.right)]
-        if isinstance(node.op, ast.Add):
+class Builder:
+    """What the parser builds from each construct: by default canonical expressions.
+
+    Another builder (the explainer's builds Tensors) gets the expression exactly as
+    written, after the same whitelist checks.
+    """
+
+    def const(self, value: int | float) -> Any:
+        return E.const(value)
+
+    def symbol(self, name: str) -> Any:
+        return E.symbol(name)
+
+    def negative(self, x: Any) -> Any:
+        return E.negative(x)
+
+    def binary(self, op: str, left: Any, right: Any) -> Any:
+        """``op`` is the primitive's name: add, subtract, multiply, divide or power."""
+        if op == "add":
             return left + right
-        if isinstance(node.op, ast.Sub):
+        if op == "subtract":
             return left - right
-        if isinstance(node.op, ast.Mult):
+        if op == "multiply":
             return left * right
-        if isinstance(node.op, ast.Div):
+        if op == "divide":
             return left / right
         return left**right
+
+    def sum(self, first: Any, rest: list[tuple[str, Any]]) -> Any:
+        """``first`` followed by ("add" | "subtract", term) pairs: one n-ary sum."""
+        return E.add(first, *(term if op == "add" else E.negative(term) for op, term in rest))
+
+    def call(self, name: str, args: list[Any]) -> Any:
+        """``name`` is the engine's name (``ln`` arrives as ``log``)."""
+        if name == "sqrt":
+            return E.sqrt(args[0])
+        if name == "heaviside":
+            return E.heaviside(*args)
+        if name in ("maximum", "minimum"):
+            return E.maximum(*args) if name == "maximum" else E.minimum(*args)
+        return E.function(name, args[0])
+
+
+_SUMS = (ast.Add, ast.Sub)
+
+
+def _sum_chain(node: ast.BinOp) -> tuple[ast.AST, list[tuple[str, ast.AST]]]:
+    """``a + b - c + d`` (left-nested in the AST) as ``a`` and [("add", b), ("subtract", c), ...].
+
+    A long sum is then built once, not as a staircase of ever longer partial sums.
+    """
+    rest: list[tuple[str, ast.AST]] = []
+    while isinstance(node, ast.BinOp) and type(node.op) in _SUMS:
+        rest.append((_BINARY_NAMES[type(node.op)], node.right))
+        node = node.left
+    rest.reverse()
+    return node, rest
+
+
+_BINARY_NAMES = {
+    ast.Add: "add",
+    ast.Sub: "subtract",
+    ast.Mult: "multiply",
+    ast.Div: "divide",
+    ast.Pow: "power",
+}
+
+
+def _combine(node: ast.AST, built: dict[int, Any], builder: Builder) -> Any:
+    if isinstance(node, ast.Constant):
+        return builder.const(node.value)
+    if isinstance(node, ast.Name):
+        return builder.symbol(node.id)
+    if isinstance(node, ast.UnaryOp):
+        operand = built[id(node.operand)]
+        return builder.negative(operand) if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.BinOp) and type(node.op) in _SUMS:
+        first, rest = _sum_chain(node)
+        return builder.sum(built[id(first)], [(op, built[id(term)]) for op, term in rest])
+    if isinstance(node, ast.BinOp):
+        left, right = built[id(node.left)], built[id(node.right)]
+        return builder.binary(_BINARY_NAMES[type(node.op)], left, right)
     assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
     args = [built[id(a)] for a in node.args]
-    name = node.func.id
-    if name == "ln":
-        name = "log"
-    if name == "sqrt":
-        return E.sqrt(args[0])
-    if name == "heaviside":
-        return E.heaviside(*args)
-    if name in ("maximum", "minimum"):
-        return E.maximum(*args) if name == "maximum" else E.minimum(*args)
-    return E.function(name, args[0])
+    name = "log" if node.func.id == "ln" else node.func.id
+    return builder.call(name, args)
