@@ -12,6 +12,7 @@ from . import data, errors, fd, nn, optim
 from .api import grad, hessian, jacobian, jvp, value_and_grad, vjp
 from .core.mode import enable_grad, is_grad_enabled, no_grad
 from .core.primitive import PRIMITIVES
+from .explainer import explain
 from .fd import gradcheck
 from .functions import (
     abs,
@@ -94,6 +95,7 @@ __all__ = [
     "nn",
     "optim",
     "exp",
+    "explain",
     "expand_dims",
     "expm1",
     "fd",

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 import chainrule as cr
 from chainrule.cli import main
-from chainrule.explain import graph
+from chainrule.explainer import graph
 from chainrule.seed import GRADIENT, VALUE
 
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from chainrule.explain.network import Network, evaluate
+from chainrule.explainer.network import Network, evaluate
 
 
 def test_scalar_equations_of_the_warmup_network():

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.explain import DomainError, explain, trace
+from chainrule.explainer import DomainError, explain, trace
 from chainrule.seed import GRADIENT, VALUE, seed_function
 
 # The recitation's intermediate values at x=2, z=3, worked by hand.
@@ -142,3 +142,12 @@ def test_five_thousand_primitives_explain():
     assert len(report.trace) > 5000
     expected = 1 + sum(k * np.cos(0.1 * k) for k in range(2500))
     assert report.gradient["x"] == pytest.approx(expected, rel=1e-10)
+
+
+def test_notebook_representations():
+    report = explain(seed_function, x=2, z=3)
+    html = report._repr_html_()
+    assert "<table>" in html and "v1" in html
+    assert report.graph.source == report.to_dot()
+    svg = report.graph._repr_svg_()
+    assert svg is None or "<svg" in svg

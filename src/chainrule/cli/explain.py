@@ -14,9 +14,9 @@ from typing import Any
 import click
 import numpy as np
 
-from ..explain import DomainError, explain, gradient_by, network, steps
-from ..explain.graph import FORMATS, write_graph
-from ..explain.report import plain_table
+from ..explainer import DomainError, explain, gradient_by, network, steps
+from ..explainer.graph import FORMATS, write_graph
+from ..explainer.report import plain_table
 from ..seed import EXPRESSION, POINT
 from ..symbolic import ParseError
 from . import InputError, main
@@ -312,7 +312,7 @@ def explain_net_command(
     click.echo(f"Check: the scalar and the vector forms give {agreement}.")
     if graph_path is not None:
         chosen = result.scalar_trace if level == "neuron" else result.vector_trace
-        from ..explain.graph import to_dot
+        from ..explainer.graph import to_dot
 
         adjoints = {row.name: row.value for row in chosen.reverse()}
         written, message = write_graph(to_dot(chosen, adjoints, title="network"), graph_path)

@@ -1,7 +1,7 @@
 """The explainer: a function at a point, worked the way the recitation works it.
 
 Layer: explain (imports the engine, fd and symbolic). ``explain(f_or_text, x=2, z=3)``
-returns an :class:`~chainrule.explain.report.Explanation`: the evaluation trace,
+returns an :class:`~chainrule.explainer.report.Explanation`: the evaluation trace,
 the reverse (adjoint) and forward (tangent) tables, a cross-check of five ways to
 get the gradient, the symbolic derivatives, and the computation graph.
 """
@@ -49,7 +49,7 @@ def explain(
 ) -> Explanation:
     """Explain ``target`` (an expression in text, or a Python function) at ``point``.
 
-    >>> from chainrule.explain import explain
+    >>> from chainrule import explain
     >>> report = explain("exp(x*z) + x*z/ln(x) + sin(ln(x))/(x*z)", x=2, z=3)
     >>> [f"{v.name} = {v.formula}" for v in report.trace.variables][:3]
     ['v1 = x*z', 'v2 = exp(v1)', 'v3 = log(x)']

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .crosscheck import MethodResult
-from .graph import to_dot
+from .graph import Drawing, to_dot
 from .trace import SweepRow, Trace
 
 BAR = "\u0304"  # combining macron: v̄ is the adjoint of v
@@ -187,6 +187,11 @@ class Explanation:
         adjoints = {row.name: row.value for row in self.reverse}
         return to_dot(self.trace, adjoints, title=self.title)
 
+    @property
+    def graph(self) -> Drawing:
+        """The computation graph, with values and adjoints (shown as SVG in Jupyter)."""
+        return Drawing(self.to_dot())
+
     def _tables(self) -> list[tuple[str, tuple[str, ...], list[tuple[str, ...]]]]:
         tables = [
             ("Evaluation trace (forward pass)", ("variable", "formula", "value"), self.trace_rows())
@@ -261,12 +266,8 @@ class Explanation:
                 for row in rows
             )
             parts.append(f"<h4>{html.escape(title)}</h4><table><tr>{head}</tr>{body}</table>")
-        try:
-            import graphviz
-
-            parts.append(graphviz.Source(self.to_dot()).pipe(format="svg").decode())
-        except Exception:  # noqa: BLE001 - the drawing is optional in a notebook
-            pass
+        svg = self.graph._repr_svg_()
+        parts.append(svg or "<p>(install Graphviz's dot program to see the graph)</p>")
         return "".join(parts)
 
 

@@ -93,3 +93,24 @@ def write_graph(dot_source: str, path: str | os.PathLike[str]) -> tuple[Path, st
     rendered = graphviz.Source(dot_source).pipe(format=fmt)
     write_bytes(target, rendered)
     return target, None
+
+
+class Drawing:
+    """A computation graph as DOT source; Jupyter shows it as SVG (``_repr_svg_``)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def _repr_svg_(self) -> str | None:
+        if shutil.which("dot") is None:
+            return None  # Jupyter then falls back to the text representation
+        import graphviz
+
+        return graphviz.Source(self.source).pipe(format="svg").decode()
+
+    def save(self, path: str | os.PathLike[str]) -> tuple[Path, str | None]:
+        """Write to ``path`` (svg, png, pdf or dot); see :func:`write_graph`."""
+        return write_graph(self.source, path)
+
+    def __repr__(self) -> str:
+        return self.source
