@@ -540,9 +540,11 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
     """Run ``prim`` on the operands' arrays and record it when a gradient may be needed."""
     values = []
     record = False
+    versions = 0
     for arg in args:
         if isinstance(arg, Tensor):
             values.append(arg._data)
+            versions += arg._version
             if arg.requires_grad:
                 record = True
         else:
@@ -570,11 +572,7 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
         out._prim = prim
         out._inputs = args
         out._params = params
-        vsum = 0
-        for arg in args:
-            if isinstance(arg, Tensor):
-                vsum += arg._version
-        out._vsum = vsum
+        out._vsum = versions
     else:
         out.requires_grad = False
         out._prim = None

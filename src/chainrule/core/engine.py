@@ -61,12 +61,18 @@ def toposort(roots: Sequence[Any], stops: set | frozenset = frozenset()) -> list
         node = stack.pop()
         if node._prim is None or node in stops:
             continue
-        for inp in _differentiable_inputs(node):
-            if inp in consumers:
-                consumers[inp] += 1
-            else:
+        inputs = node._inputs
+        if inputs is None:
+            raise _freed_error(node)
+        for inp in inputs:
+            if not isinstance(inp, Traceable) or not inp.requires_grad:
+                continue
+            count = consumers.get(inp)
+            if count is None:
                 consumers[inp] = 1
                 stack.append(inp)
+            else:
+                consumers[inp] = count + 1
     ready = [node for node, count in consumers.items() if count == 0]
     order = []
     while ready:

@@ -167,7 +167,8 @@ def _sigmoid(x):
     if np.iscomplexobj(x):
         return 1 / (1 + np.exp(-x))
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    r = 1 / (1 + e)
+    return np.where(x >= 0, r, e * r)
 
 
 sigmoid = _elementwise(

@@ -50,19 +50,26 @@ def _reduction(name, forward, vjp, jvp, domain=d.real):
     )
 
 
+def _spread(g, x, axis, keepdims):
+    """``g`` repeated along the reduced axes, back to ``x``'s shape (adding zeros broadcasts).
+
+    Cheaper than np.broadcast_to on small arrays, and it runs on Tensors as well.
+    """
+    return _keep(g, x.ndim, axis, keepdims) + np.zeros(x.shape, dtype=raw(g).dtype)
+
+
 sum = _reduction(  # noqa: A001 - NumPy's name
     "sum",
-    lambda x, *, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
-    lambda g, ans, x, *, axis, keepdims: np.broadcast_to(_keep(g, x.ndim, axis, keepdims), x.shape),
+    lambda x, *, axis, keepdims: np.add.reduce(x, axis=axis, keepdims=keepdims),
+    lambda g, ans, x, *, axis, keepdims: _spread(g, x, axis, keepdims),
     lambda t, ans, x, *, axis, keepdims: t.sum(axis=axis, keepdims=keepdims),
 )
 
 mean = _reduction(
     "mean",
-    lambda x, *, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims),
-    lambda g, ans, x, *, axis, keepdims: np.broadcast_to(
-        _keep(g, x.ndim, axis, keepdims) / _count(x.shape, axis), x.shape
-    ),
+    lambda x, *, axis, keepdims: np.add.reduce(x, axis=axis, keepdims=keepdims)
+    / _count(x.shape, axis),
+    lambda g, ans, x, *, axis, keepdims: _spread(g / _count(x.shape, axis), x, axis, keepdims),
     lambda t, ans, x, *, axis, keepdims: t.mean(axis=axis, keepdims=keepdims),
 )
 
