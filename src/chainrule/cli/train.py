@@ -1,10 +1,11 @@
 """``chainrule train`` and ``chainrule evaluate``: fit an MLP on a dataset, save it, score it.
 
-Layer: cli (imports chainrule.nn, optim, data; click, and lazily rich and
-matplotlib). Every problem with the user's input (data files, --layers, model
-files) becomes an InputError: one line on stderr, exit status 2, and nothing
-written to --out, which is only filled once training has finished (each file
-written to a temporary name and renamed into place).
+Layer: cli (imports chainrule.training and data; click, and lazily rich and
+matplotlib). The work is done by :mod:`chainrule.training`; this module reads
+the flags, draws the progress bar and the tables, and writes the files. Every
+problem with the user's input (data files, --layers, model files) becomes an
+InputError: one line on stderr, exit status 2. Nothing is written to --out until
+training has finished, and each file is written to a temporary name and renamed.
 """
 
 from __future__ import annotations
@@ -15,24 +16,28 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import click
 import numpy as np
 
-from .. import nn, optim
-from ..core.mode import no_grad
-from ..data import DataError, DataLoader, LabeledData, TensorDataset, load_dataset
-from ..data import train_val_test_split as split_indices
-from ..errors import ChainruleError
+from .. import nn
+from ..data import DataError, LabeledData, load_dataset
 from ..files import write_bytes
-from ..tensor import Tensor
+from ..training import (
+    LOSSES,
+    MODEL_FORMAT,
+    MODEL_VERSION,
+    OPTIMIZERS,
+    build_model,
+    fit,
+    load_model,
+    make_optimizer,
+    save_model,
+    score,
+    splits,
+    standardized,
+)
 from . import InputError, main
-
-MODEL_FORMAT = "chainrule.mlp"
-MODEL_VERSION = 1
-LOSSES = ("cross-entropy", "bce", "mse")
-OPTIMIZERS = ("sgd", "adam", "adamw")
 
 
 @dataclass(frozen=True)
@@ -62,41 +67,6 @@ RECIPES = {
 }
 
 
-# --- models and their files -------------------------------------------------------------
-
-
-def build_model(spec: dict) -> nn.MLP:
-    """The MLP a model spec (the metadata stored in model.npz) describes."""
-    return nn.MLP(
-        spec["sizes"],
-        activation=spec["activation"],
-        output_activation="sigmoid" if spec["loss"] == "mse" else None,
-        dtype=np.dtype(spec["dtype"]),
-    )
-
-
-def save_model(model: nn.Module, spec: dict, path: Path) -> None:
-    nn.save(model.state_dict(), path, metadata=spec)
-
-
-def load_model(path: Path) -> tuple[nn.MLP, dict]:
-    """Rebuild the model from its file alone; any inconsistency is an InputError."""
-    try:
-        state, spec = nn.load_with_metadata(path)
-    except nn.ModelFileError as error:
-        raise InputError(str(error)) from None
-    if spec.get("format") != MODEL_FORMAT:
-        raise InputError(f"{str(path)!r} is not a chainrule model file (no architecture stored)")
-    if spec.get("version") != MODEL_VERSION:
-        raise InputError(f"{str(path)!r}: unsupported model file version {spec.get('version')!r}")
-    try:
-        model = build_model(spec)
-        model.load_state_dict(state)
-    except (KeyError, TypeError, ValueError, ChainruleError) as error:
-        raise InputError(f"{str(path)!r} does not match its stored architecture: {error}") from None
-    return model, spec
-
-
 # --- data ---------------------------------------------------------------------------------
 
 
@@ -107,75 +77,7 @@ def _load(spec: str, label_column: str | None, classes: list[str] | None = None)
         raise InputError(str(error)) from None
 
 
-def _standardized(features: np.ndarray, spec: dict) -> np.ndarray:
-    mean = np.asarray(spec["input_mean"], dtype=np.float32)
-    std = np.asarray(spec["input_std"], dtype=np.float32)
-    return ((features - mean) / std).astype(np.dtype(spec["dtype"]), copy=False)
-
-
-def _targets(labels: np.ndarray, spec: dict) -> np.ndarray:
-    """Class indices for cross-entropy; a float column (N, 1) for a single sigmoid output."""
-    if spec["loss"] == "cross-entropy":
-        return labels
-    return labels.astype(np.dtype(spec["dtype"])).reshape(-1, 1)
-
-
-def _splits(data: LabeledData, val_fraction: float, test_fraction: float, seed: int):
-    """(train, validation, test) subsets; XOR's four points are both train and test set."""
-    if data.name == "xor":
-        return data, data.subset(np.arange(0)), data
-    if data.test is not None:
-        train, val, _ = split_indices(len(data), val_fraction, 0.0, seed)
-        return data.subset(train), data.subset(val), data.test
-    train, val, test = split_indices(len(data), val_fraction, test_fraction, seed)
-    return data.subset(train), data.subset(val), data.subset(test)
-
-
-# --- losses and scores --------------------------------------------------------------------
-
-
-def _loss_function(spec: dict) -> nn.Module:
-    return {
-        "cross-entropy": nn.CrossEntropyLoss,
-        "bce": nn.BCEWithLogitsLoss,
-        "mse": nn.MSELoss,
-    }[spec["loss"]]()
-
-
-def _predict(outputs: np.ndarray, spec: dict) -> np.ndarray:
-    if spec["loss"] == "cross-entropy":
-        return outputs.argmax(axis=1)
-    threshold = 0.5 if spec["loss"] == "mse" else 0.0  # sigmoid output vs logit
-    return (outputs[:, 0] > threshold).astype(np.int64)
-
-
-def score(model: nn.Module, features: np.ndarray, labels: np.ndarray, spec: dict) -> dict:
-    """Loss, accuracy, predictions and confusion matrix on a whole set, in eval mode."""
-    model.eval()
-    with no_grad():
-        outputs = model(Tensor(features))
-        loss = _loss_function(spec)(outputs, _targets(labels, spec)).item()
-    predictions = _predict(outputs.data, spec)
-    classes = len(spec["classes"])
-    confusion = np.zeros((classes, classes), dtype=np.int64)
-    np.add.at(confusion, (labels, predictions), 1)
-    return {
-        "loss": float(loss),
-        "accuracy": float(np.mean(predictions == labels)) if len(labels) else float("nan"),
-        "outputs": outputs.data,
-        "confusion": confusion,
-    }
-
-
-# --- training -----------------------------------------------------------------------------
-
-
-def _make_optimizer(name: str, model: nn.Module, lr: float, momentum: float, weight_decay: float):
-    if name == "sgd":
-        return optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
-    if name == "adam":
-        return optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    return optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+# --- progress and reports ------------------------------------------------------------------
 
 
 def _progress():
@@ -192,62 +94,22 @@ def _progress():
     )
 
 
-def fit(
-    model: nn.Module,
-    spec: dict,
-    train: tuple[np.ndarray, np.ndarray],
-    val: tuple[np.ndarray, np.ndarray],
-    optimizer: optim.Optimizer,
-    epochs: int,
-    batch_size: int,
-    seed: int,
-    echo: Any = click.echo,
-) -> list[dict]:
-    """Train for ``epochs``; return one metrics row per epoch (loss, accuracies, lr, seconds)."""
-    loss_function = _loss_function(spec)
-    loader = DataLoader(
-        TensorDataset(train[0], _targets(train[1], spec)),
-        batch_size=batch_size,
-        shuffle=True,
-        seed=seed,
-    )
+def _fit_with_progress(model, spec, train, val, optimizer, epochs, batch_size, seed) -> list[dict]:
+    """training.fit with a rich progress bar per epoch and a line every few epochs."""
     report_every = max(1, epochs // 20)
-    rows = []
     with _progress() as progress:
-        task = progress.add_task("", total=len(loader), rate=0.0, loss=float("nan"))
-        for epoch in range(1, epochs + 1):
-            progress.reset(task, description=f"epoch {epoch}/{epochs}", rate=0.0, loss=float("nan"))
-            model.train()
-            started = time.perf_counter()
-            total, batches = 0.0, 0
-            for inputs, targets in loader:
-                optimizer.zero_grad()
-                loss = loss_function(model(inputs), targets)
-                loss.backward()
-                optimizer.step()
-                total += loss.item()
-                batches += 1
-                elapsed = time.perf_counter() - started
-                progress.update(
-                    task, advance=1, loss=total / batches, rate=batches / max(elapsed, 1e-9)
-                )
-            seconds = time.perf_counter() - started
-            train_score = score(model, *train, spec)
-            val_score = score(model, *val, spec) if len(val[1]) else None
-            row = {
-                "epoch": epoch,
-                "loss": total / batches,
-                "train_loss": train_score["loss"],
-                "train_accuracy": train_score["accuracy"],
-                "val_loss": val_score["loss"] if val_score else None,
-                "val_accuracy": val_score["accuracy"] if val_score else None,
-                "lr": optimizer.param_groups[0]["lr"],
-                "seconds": seconds,
-            }
-            rows.append(row)
-            if epoch % report_every == 0 or epoch == epochs:
-                echo(_epoch_line(row, epochs))
-    return rows
+        task = progress.add_task("", total=1, rate=0.0, loss=float("nan"))
+
+        def on_batch(epoch: int, done: int, total: int, loss: float, rate: float) -> None:
+            if done == 1:
+                progress.reset(task, total=total, description=f"epoch {epoch}/{epochs}")
+            progress.update(task, completed=done, loss=loss, rate=rate)
+
+        def on_epoch(row: dict) -> None:
+            if row["epoch"] % report_every == 0 or row["epoch"] == epochs:
+                progress.console.print(_epoch_line(row, epochs), highlight=False)
+
+        return fit(model, spec, train, val, optimizer, epochs, batch_size, seed, on_batch, on_epoch)
 
 
 def _epoch_line(row: dict, epochs: int) -> str:
@@ -259,9 +121,6 @@ def _epoch_line(row: dict, epochs: int) -> str:
     if row["val_accuracy"] is not None:
         line += f"  val loss {row['val_loss']:.4f}  val acc {100 * row['val_accuracy']:6.2f}%"
     return line + f"  ({row['seconds']:.2f} s)"
-
-
-# --- reports and files --------------------------------------------------------------------
 
 
 def _print_confusion(confusion: np.ndarray, classes: list[str], title: str) -> None:
@@ -437,7 +296,7 @@ def train(
         raise InputError("--val-fraction and --test-fraction leave no training data")
     sizes, loss = _resolve_architecture(layers, loss, recipe, data)
     _check_layers(sizes, data, loss, data_spec)
-    train_set, val_set, test_set = _splits(data, val_fraction, test_fraction, seed)
+    train_set, val_set, test_set = splits(data, val_fraction, test_fraction, seed)
     if len(train_set) == 0:
         raise InputError(f"{data_spec} leaves no training samples after the split")
     if recipe.standardize:
@@ -468,18 +327,20 @@ def train(
     momentum = recipe.momentum if momentum is None else momentum
     epochs = epochs or recipe.epochs
     batch_size = batch_size or recipe.batch_size
-    optimizer = _make_optimizer(optimizer_name, model, lr, momentum, weight_decay)
+    optimizer = make_optimizer(optimizer_name, model, lr, momentum, weight_decay)
     click.echo(
         f"training {' -> '.join(map(str, sizes))} ({spec['activation']}, {loss}, {dtype}) on "
         f"{data_spec}: {len(train_set)} train / {len(val_set)} validation / {len(test_set)} test"
         f" samples; {optimizer_name} lr={lr:g}, {epochs} epochs, batch size {batch_size}"
     )
     prepared = {
-        name: (_standardized(part.features, spec), part.labels)
+        name: (standardized(part.features, spec), part.labels)
         for name, part in (("train", train_set), ("val", val_set), ("test", test_set))
     }
     started = time.perf_counter()
-    rows = fit(model, spec, prepared["train"], prepared["val"], optimizer, epochs, batch_size, seed)
+    rows = _fit_with_progress(
+        model, spec, prepared["train"], prepared["val"], optimizer, epochs, batch_size, seed
+    )
     seconds = time.perf_counter() - started
     test = score(model, *prepared["test"], spec)
     test_name = "the 4 XOR points" if data.name == "xor" else "test set"
@@ -561,7 +422,10 @@ def _resolve_architecture(
 )
 def evaluate(model_path: Path, data_spec: str | None, label_column: str | None, split: str) -> None:
     """Score a saved model.npz: loss, accuracy and confusion matrix."""
-    model, spec = load_model(model_path)
+    try:
+        model, spec = load_model(model_path)
+    except nn.ModelFileError as error:
+        raise InputError(str(error)) from None
     data_spec = data_spec or spec["data"]
     same_data = data_spec == spec["data"]
     label_column = label_column or (spec.get("label_column") if same_data else None)
@@ -579,14 +443,14 @@ def evaluate(model_path: Path, data_spec: str | None, label_column: str | None, 
         )
     if split == "test" or (split == "auto" and same_data):
         settings = spec["split"]
-        _, _, part = _splits(
+        _, _, part = splits(
             data, settings["val_fraction"], settings["test_fraction"], settings["seed"]
         )
         description = "test split of the training run"
     else:
         part = data.test if data.test is not None else data
         description = "test files" if data.test is not None else "all samples"
-    result = score(model, _standardized(part.features, spec), part.labels, spec)
+    result = score(model, standardized(part.features, spec), part.labels, spec)
     click.echo(
         f"{data_spec} ({description}, {len(part)} samples): loss {result['loss']:.4f}, "
         f"accuracy {100 * result['accuracy']:.2f}%"

@@ -1,0 +1,211 @@
+"""Training an MLP classifier end to end: the model spec, its file, the loop and the scores.
+
+Layer: training (imports nn, optim, data). ``chainrule train`` and ``chainrule
+evaluate`` are thin over this module, and Python users can call it directly:
+a *spec* is the JSON-ready dictionary that describes a model (layer sizes,
+activation, loss, dtype, classes, input standardization); it is stored beside
+the weights in ``model.npz``, so a saved model needs nothing else to be rebuilt.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from . import nn, optim
+from .core.mode import no_grad
+from .data import DataLoader, LabeledData, TensorDataset
+from .data import train_val_test_split as split_indices
+from .errors import ChainruleError
+from .tensor import Tensor
+
+MODEL_FORMAT = "chainrule.mlp"
+MODEL_VERSION = 1
+LOSSES = ("cross-entropy", "bce", "mse")
+OPTIMIZERS = ("sgd", "adam", "adamw")
+
+
+# --- models and their files -------------------------------------------------------------
+
+
+def build_model(spec: dict) -> nn.MLP:
+    """The MLP a model spec describes (weights freshly initialized)."""
+    return nn.MLP(
+        spec["sizes"],
+        activation=spec["activation"],
+        output_activation="sigmoid" if spec["loss"] == "mse" else None,
+        dtype=np.dtype(spec["dtype"]),
+    )
+
+
+def save_model(model: nn.Module, spec: dict, path: Path) -> None:
+    """Write the weights and the spec to ``path`` (atomically, no pickle)."""
+    nn.save(model.state_dict(), path, metadata=spec)
+
+
+def load_model(path: Path) -> tuple[nn.MLP, dict]:
+    """Rebuild the model from its file alone; any inconsistency is a ModelFileError."""
+    state, spec = nn.load_with_metadata(path)
+    if spec.get("format") != MODEL_FORMAT:
+        raise nn.ModelFileError(
+            f"{str(path)!r} is not a chainrule model file (no architecture stored)"
+        )
+    if spec.get("version") != MODEL_VERSION:
+        raise nn.ModelFileError(
+            f"{str(path)!r}: unsupported model file version {spec.get('version')!r}"
+        )
+    try:
+        model = build_model(spec)
+        model.load_state_dict(state)
+    except (KeyError, TypeError, ValueError, ChainruleError) as error:
+        raise nn.ModelFileError(
+            f"{str(path)!r} does not match its stored architecture: {error}"
+        ) from None
+    return model, spec
+
+
+# --- data ---------------------------------------------------------------------------------
+
+
+def standardized(features: np.ndarray, spec: dict) -> np.ndarray:
+    """Features shifted and scaled with the training set's statistics stored in the spec."""
+    mean = np.asarray(spec["input_mean"], dtype=np.float32)
+    std = np.asarray(spec["input_std"], dtype=np.float32)
+    return ((features - mean) / std).astype(np.dtype(spec["dtype"]), copy=False)
+
+
+def targets(labels: np.ndarray, spec: dict) -> np.ndarray:
+    """Class indices for cross-entropy; a float column (N, 1) for a single sigmoid output."""
+    if spec["loss"] == "cross-entropy":
+        return labels
+    return labels.astype(np.dtype(spec["dtype"])).reshape(-1, 1)
+
+
+def splits(
+    data: LabeledData, val_fraction: float, test_fraction: float, seed: int
+) -> tuple[LabeledData, LabeledData, LabeledData]:
+    """(train, validation, test) subsets; XOR's four points are both train and test set."""
+    if data.name == "xor":
+        return data, data.subset(np.arange(0)), data
+    if data.test is not None:
+        train, val, _ = split_indices(len(data), val_fraction, 0.0, seed)
+        return data.subset(train), data.subset(val), data.test
+    train, val, test = split_indices(len(data), val_fraction, test_fraction, seed)
+    return data.subset(train), data.subset(val), data.subset(test)
+
+
+# --- losses and scores --------------------------------------------------------------------
+
+
+def loss_function(spec: dict) -> nn.Module:
+    """The loss module the spec names."""
+    return {
+        "cross-entropy": nn.CrossEntropyLoss,
+        "bce": nn.BCEWithLogitsLoss,
+        "mse": nn.MSELoss,
+    }[spec["loss"]]()
+
+
+def predict(outputs: np.ndarray, spec: dict) -> np.ndarray:
+    """Class indices from the network's outputs."""
+    if spec["loss"] == "cross-entropy":
+        return outputs.argmax(axis=1)
+    threshold = 0.5 if spec["loss"] == "mse" else 0.0  # sigmoid output vs logit
+    return (outputs[:, 0] > threshold).astype(np.int64)
+
+
+def score(model: nn.Module, features: np.ndarray, labels: np.ndarray, spec: dict) -> dict:
+    """Loss, accuracy, outputs and confusion matrix on a whole set, in eval mode."""
+    model.eval()
+    with no_grad():
+        outputs = model(Tensor(features))
+        loss = loss_function(spec)(outputs, targets(labels, spec)).item()
+    predictions = predict(outputs.data, spec)
+    classes = len(spec["classes"])
+    confusion = np.zeros((classes, classes), dtype=np.int64)
+    np.add.at(confusion, (labels, predictions), 1)
+    return {
+        "loss": float(loss),
+        "accuracy": float(np.mean(predictions == labels)) if len(labels) else float("nan"),
+        "outputs": outputs.data,
+        "confusion": confusion,
+    }
+
+
+# --- training -----------------------------------------------------------------------------
+
+
+def make_optimizer(
+    name: str, model: nn.Module, lr: float, momentum: float, weight_decay: float
+) -> optim.Optimizer:
+    """sgd, adam or adamw over the model's parameters."""
+    if name == "sgd":
+        return optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    if name == "adam":
+        return optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    return optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+
+
+#: Called after every batch with (epoch, batches done, batches per epoch, mean loss so far,
+#: batches per second).
+BatchCallback = Callable[[int, int, int, float, float], None]
+
+
+def fit(
+    model: nn.Module,
+    spec: dict,
+    train: tuple[np.ndarray, np.ndarray],
+    val: tuple[np.ndarray, np.ndarray],
+    optimizer: optim.Optimizer,
+    epochs: int,
+    batch_size: int,
+    seed: int,
+    on_batch: BatchCallback | None = None,
+    on_epoch: Callable[[dict], None] | None = None,
+) -> list[dict]:
+    """Train for ``epochs``; return one metrics row per epoch (loss, accuracies, lr, seconds).
+
+    ``on_batch`` and ``on_epoch`` let a caller show progress (the CLI draws a bar).
+    """
+    criterion = loss_function(spec)
+    loader = DataLoader(
+        TensorDataset(train[0], targets(train[1], spec)),
+        batch_size=batch_size,
+        shuffle=True,
+        seed=seed,
+    )
+    rows = []
+    for epoch in range(1, epochs + 1):
+        model.train()
+        started = time.perf_counter()
+        total, batches = 0.0, 0
+        for inputs, batch_targets in loader:
+            optimizer.zero_grad()
+            loss = criterion(model(inputs), batch_targets)
+            loss.backward()
+            optimizer.step()
+            total += loss.item()
+            batches += 1
+            if on_batch is not None:
+                elapsed = max(time.perf_counter() - started, 1e-9)
+                on_batch(epoch, batches, len(loader), total / batches, batches / elapsed)
+        seconds = time.perf_counter() - started
+        train_score = score(model, *train, spec)
+        val_score = score(model, *val, spec) if len(val[1]) else None
+        row = {
+            "epoch": epoch,
+            "loss": total / batches,
+            "train_loss": train_score["loss"],
+            "train_accuracy": train_score["accuracy"],
+            "val_loss": val_score["loss"] if val_score else None,
+            "val_accuracy": val_score["accuracy"] if val_score else None,
+            "lr": optimizer.param_groups[0]["lr"],
+            "seconds": seconds,
+        }
+        rows.append(row)
+        if on_epoch is not None:
+            on_epoch(row)
+    return rows
