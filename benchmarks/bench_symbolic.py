@@ -92,10 +92,15 @@ def bench_diff(label: str, text: str, repeats: int) -> None:
     ours_median, sympy_median = statistics.median(ours_times), statistics.median(sympy_times)
     derivative = S.diff(ours, "x")
     sympy_derivative = sp.diff(theirs, x)
-    at = {"x": 0.3, "z": 0.2}
+    reference_fn = sp.lambdify((x, sp.Symbol("z")), sympy_derivative, "numpy")
+    check = float("nan")
     with np.errstate(all="ignore"):
-        reference = sp.lambdify((x, sp.Symbol("z")), sympy_derivative, "numpy")(**at)
-        check = abs(derivative.evaluate(at) - float(reference)) / (1 + abs(float(reference)))
+        # The first of a few points where the derivative is finite (random trees can overflow).
+        for at in ({"x": 0.3, "z": 0.2}, {"x": 0.1, "z": 0.1}, {"x": 0.05, "z": 0.02}):
+            reference = float(reference_fn(**at))
+            if np.isfinite(reference):
+                check = abs(float(derivative.evaluate(at)) - reference) / (1 + abs(reference))
+                break
     size, d_size = ours.size(), derivative.size()
     sympy_tree, sympy_dag = sympy_sizes(sympy_derivative)
     print(f"\n== diff of {label} (d/dx; relative difference from SymPy {check:.1e})")

@@ -57,6 +57,7 @@ from .functions import (
     transpose,
     where,
 )
+from .jit import compile
 from .random import manual_seed
 from .tensor import Tensor, get_default_dtype, set_default_dtype
 
@@ -86,6 +87,7 @@ __all__ = [
     "astype",
     "broadcast_to",
     "clip",
+    "compile",
     "concatenate",
     "cos",
     "divide",

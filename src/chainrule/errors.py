@@ -20,3 +20,7 @@ class DtypeError(ChainruleError, TypeError):
 
 class TraceError(ChainruleError, ValueError):
     """A function that cannot become a scalar expression (a non-scalar operation)."""
+
+
+class CompileError(ChainruleError, RuntimeError):
+    """Something ``chainrule.compile`` cannot trace or replay faithfully."""

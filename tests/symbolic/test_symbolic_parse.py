@@ -40,7 +40,9 @@ def _error(text):
     start = time.perf_counter()
     with pytest.raises(ParseError) as info:
         parse(text)
-    assert time.perf_counter() - start < 0.1, f"{text[:40]!r} took too long"
+    # A guard against hangs and blow-ups, loose enough for a busy machine; the typical
+    # time (well under 100 ms per case) is measured by benchmarks/bench_symbolic.py.
+    assert time.perf_counter() - start < 1.0, f"{text[:40]!r} took too long"
     error = info.value
     assert isinstance(error, ValueError)
     return error

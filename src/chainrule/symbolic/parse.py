@@ -102,7 +102,9 @@ class _Source:
 def _prescan(source: _Source) -> None:
     """Reject input that would make Python's own parser slow, deep or crash, or that it
     would report at a less helpful column (unbalanced brackets, a dangling operator)."""
-    text = source.python[: MAX_LENGTH + 1]
+    if len(source.text) > MAX_LENGTH:
+        raise ParseError(f"expression longer than {MAX_LENGTH} characters", source.text, MAX_LENGTH)
+    text = source.python
     opened: list[int] = []
     unary_run = 0
     previous = "("
@@ -125,8 +127,6 @@ def _prescan(source: _Source) -> None:
             unary_run = 0
         if not char.isspace():
             previous = char
-    if len(source.text) > MAX_LENGTH:
-        raise ParseError(f"expression longer than {MAX_LENGTH} characters", source.text, MAX_LENGTH)
     if opened:
         raise source.error("this bracket is never closed", opened[-1])
     stripped = text.rstrip()

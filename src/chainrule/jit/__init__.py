@@ -1,0 +1,196 @@
+"""chainrule.compile: trace a gradient function or a training step once, replay it as code.
+
+Layer: jit (imports core, tensor, functions, api, nn and optim; nothing in chainrule
+imports it but the package's ``__init__``).
+
+The first call with a new input signature (the shapes and dtypes of the array and
+Tensor arguments, the values of the other arguments, grad mode and the default
+dtype) runs the function eagerly while :class:`~chainrule.jit.trace.Tracer`
+records what it computes. The record becomes one straight-line Python function:
+each primitive's own ``forward``, the reverse sweep as calls to the primitives'
+own VJP rules (broadcast axes and dtype casts decided at trace time), gradients
+handed to ``.grad`` through the engine's own accumulate function, and
+``zero_grad()``/``step()`` calls on the same optimizer objects. Later calls with
+that signature run the generated function only: no graph, no topological sort,
+no Tensor per operation.
+
+Limits, by design of tracing:
+
+- Python control flow (``if``, loops, ``.item()`` tests) is frozen at trace time:
+  a branch taken while tracing is taken at every call with that signature.
+- Arrays are followed by identity. Raw NumPy on traced values (``t.data > 0``),
+  Python arithmetic on ``.item()`` and copies of arguments are not operations of
+  chainrule; compile refuses them where it can tell (``CompileError``) and
+  freezes them otherwise. Python floats are traced as 0-d arrays of the default
+  dtype; Python ints, strings and other objects are constants of the signature.
+- Side effects other than ``backward()`` into ``.grad``, ``zero_grad()`` and
+  ``optimizer.step()`` (printing, appending to lists, ``t += 1``, ``t.data = v``,
+  learning-rate schedulers called inside, ``p.grad = None`` by hand) happen only
+  while tracing; in-place writes, ``.data`` assignments and random draws (Dropout
+  in training mode) raise ``CompileError``. The first call of a signature runs
+  ``fn`` eagerly, so its effects have happened even when compilation then fails.
+- Parameters are read from their live tensors at every call, so eager and
+  compiled steps can be mixed and ``load_state_dict`` is seen; optimizer
+  hyperparameters (``lr``) are read at every call too.
+- Tensors returned by a compiled function carry no graph, and higher-order
+  derivatives (``create_graph``, ``grad(grad(f))``) and forward mode (``jvp``)
+  cannot be compiled.
+"""
+
+from __future__ import annotations
+
+import functools
+import keyword
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..core.mode import GRAD_MODE
+from ..tensor import Tensor, get_default_dtype
+from .program import Program, generate
+from .trace import Tracer, tracing
+
+__all__ = ["Compiled", "compile"]
+
+
+def _convert(value: Any, key: list, dynamic: list) -> Any:
+    """Append ``value``'s part of the signature to ``key`` and its arrays to ``dynamic``.
+
+    Returns the value the traced function receives: Python floats and NumPy scalars
+    become 0-d arrays, so they are traced rather than frozen.
+    """
+    if isinstance(value, Tensor):
+        data = value._data
+        key.append((Tensor, data.shape, data.dtype, value.requires_grad))
+        dynamic.append(value)
+        return value
+    if isinstance(value, np.ndarray):
+        key.append((np.ndarray, value.shape, value.dtype))
+        dynamic.append(value)
+        return value
+    if type(value) is float or isinstance(value, np.generic):
+        array = np.asarray(value, dtype=get_default_dtype() if type(value) is float else None)
+        key.append((np.ndarray, (), array.dtype))
+        dynamic.append(array)
+        return array
+    if type(value) in (tuple, list):
+        key.append((type(value), len(value)))
+        return type(value)(_convert(item, key, dynamic) for item in value)
+    if type(value) is dict:
+        key.append((dict, tuple(value)))
+        return {name: _convert(item, key, dynamic) for name, item in value.items()}
+    try:
+        key.append((type(value), hash(value), value))
+    except TypeError:
+        key.append((type(value), id(value), _Identity(value)))
+    return value
+
+
+class _Identity:
+    """An unhashable argument in a signature: equal only to itself, kept alive by the key."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Identity) and other.value is self.value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+
+def _describe(value: Any) -> str:
+    data = value._data if isinstance(value, Tensor) else value
+    dims = ", ".join(str(n) for n in data.shape)
+    return f"{'Tensor ' if isinstance(value, Tensor) else ''}{data.dtype}[{dims}]"
+
+
+class Compiled:
+    """A function compiled by :func:`compile`: call it like the original.
+
+    ``source`` is the generated code of the signature used last; ``programs``
+    lists every signature traced so far with its source.
+    """
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+        self._programs: dict[tuple, Program] = {}
+        self._last: Program | None = None
+        functools.update_wrapper(self, fn)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if tracing():
+            # Inside another trace: run eagerly, so the outer trace records every operation.
+            return self.fn(*args, **kwargs)
+        key: list = [GRAD_MODE.enabled, get_default_dtype()]
+        dynamic: list = []
+        args = tuple(_convert(a, key, dynamic) for a in args)
+        if kwargs:
+            key.append(tuple(kwargs))
+            kwargs = {name: _convert(v, key, dynamic) for name, v in kwargs.items()}
+        signature = tuple(key)
+        program = self._programs.get(signature)
+        if program is None:
+            return self._trace(signature, args, kwargs, dynamic)
+        self._last = program
+        return program.function(*dynamic)
+
+    def _trace(self, signature: tuple, args: tuple, kwargs: dict, dynamic: list) -> Any:
+        tracer = Tracer()
+        names = []
+        for index, value in enumerate(dynamic):
+            name = f"{'t' if isinstance(value, Tensor) else 'x'}{index}"
+            tracer.add_input(value, name)
+            names.append(name)
+        result, expression = tracer.run(self.fn, args, kwargs)
+        name = getattr(self.fn, "__name__", "")
+        if not name.isidentifier() or keyword.iskeyword(name):
+            name = "compiled"
+        described = ", ".join(f"{n}: {_describe(v)}" for n, v in zip(names, dynamic, strict=True))
+        program = generate(
+            name,
+            names,
+            tracer.statements,
+            expression,
+            tracer.namespace,
+            f"{name}({described})",
+        )
+        self._programs[signature] = program
+        self._last = program
+        return result
+
+    @property
+    def source(self) -> str:
+        """The generated Python source for the signature used last."""
+        if self._last is None:
+            raise RuntimeError(
+                "compile: no source yet; the function is traced on its first call, so call it once"
+            )
+        return self._last.source
+
+    @property
+    def programs(self) -> list[Program]:
+        """Every traced signature's program (``.signature``, ``.source``), oldest first."""
+        return list(self._programs.values())
+
+
+def compile(fn: Callable[..., Any]) -> Compiled:  # noqa: A001 - JAX's and PyTorch's name
+    """Trace ``fn`` once per input signature and replay it as generated straight-line code.
+
+    ``fn`` may be a gradient function (``value_and_grad(loss)``) or a whole training
+    step that calls ``backward()`` and ``optimizer.step()``; results equal eager
+    mode's. See :mod:`chainrule.jit` for what is frozen at trace time.
+
+    >>> import numpy as np
+    >>> import chainrule as cr
+    >>> from chainrule.jit import compile
+    >>> f = compile(cr.value_and_grad(lambda w: (w * w).sum()))
+    >>> f(np.array([1.0, 2.0]))
+    (5.0, array([2., 4.]))
+    >>> print(f.source.splitlines()[0])
+    def compiled(x0):
+    """
+    return Compiled(fn)

@@ -1,0 +1,153 @@
+"""chainrule.compile on whole training steps: N compiled steps leave the model as N eager steps."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import nn, optim
+from chainrule.jit import compile
+
+X_XOR = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+Y_XOR = np.array([[0.0], [1.0], [1.0], [0.0]])
+
+
+def xor_setup(seed=0, lr=0.5):
+    """The recitation's 2-2-1 sigmoid network, MSE, SGD, and its training step."""
+    cr.manual_seed(seed)
+    model = nn.MLP([2, 2, 1], activation="sigmoid", output_activation="sigmoid")
+    opt = optim.SGD(model.parameters(), lr=lr)
+    loss_fn = nn.MSELoss()
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return model, opt, step
+
+
+def assert_same_parameters(a, b, **tolerance):
+    for (name, p), (_, q) in zip(a.named_parameters(), b.named_parameters(), strict=True):
+        if tolerance:
+            np.testing.assert_allclose(p.data, q.data, err_msg=name, **tolerance)
+            np.testing.assert_allclose(p.grad.data, q.grad.data, err_msg=name, **tolerance)
+        else:
+            np.testing.assert_array_equal(p.data, q.data, err_msg=name)
+            np.testing.assert_array_equal(p.grad.data, q.grad.data, err_msg=name)
+
+
+def test_xor_sgd_steps_equal_eager_bit_for_bit():
+    eager_model, _, eager_step = xor_setup()
+    model, _, step = xor_setup()
+    start = [p.data.copy() for p in model.parameters()]
+    compiled = compile(step)
+    for _ in range(25):
+        ref = eager_step(X_XOR, Y_XOR)
+        loss = compiled(X_XOR, Y_XOR)
+        assert loss.item() == ref.item()
+    assert_same_parameters(model, eager_model)
+    assert not np.array_equal(start[0], model[0].weight.data)  # it did train
+    assert len(compiled.programs) == 1
+    assert compiled.source.count("linear(") == 2 and "optimizer0.step()" in compiled.source
+
+
+def test_eager_and_compiled_steps_mix():
+    eager_model, _, eager_step = xor_setup(seed=3)
+    model, opt, step = xor_setup(seed=3)
+    compiled = compile(step)
+    for i in range(6):
+        eager_step(X_XOR, Y_XOR)
+        (step if i % 2 else compiled)(X_XOR, Y_XOR)
+    assert_same_parameters(model, eager_model)
+
+
+def test_hyperparameters_and_reloaded_weights_are_read_at_every_call():
+    eager_model, eager_opt, eager_step = xor_setup(seed=1)
+    model, opt, step = xor_setup(seed=1)
+    compiled = compile(step)
+    compiled(X_XOR, Y_XOR)
+    eager_step(X_XOR, Y_XOR)
+    for o in (opt, eager_opt):
+        o.param_groups[0]["lr"] = 0.05
+    snapshot = {k: v.copy() for k, v in eager_model.state_dict().items()}
+    for m in (model, eager_model):
+        m.load_state_dict(snapshot)
+    for _ in range(3):
+        assert compiled(X_XOR, Y_XOR).item() == eager_step(X_XOR, Y_XOR).item()
+    assert_same_parameters(model, eager_model)
+
+
+def test_retraces_for_a_new_batch_size():
+    eager_model, _, eager_step = xor_setup(seed=2)
+    model, _, step = xor_setup(seed=2)
+    compiled = compile(step)
+    for x, y in [(X_XOR, Y_XOR), (X_XOR[:3], Y_XOR[:3]), (X_XOR, Y_XOR), (X_XOR[1:], Y_XOR[1:])]:
+        assert compiled(x, y).item() == eager_step(x, y).item()
+    assert_same_parameters(model, eager_model)
+    assert [p.signature for p in compiled.programs] == [
+        "step(x0: float64[4, 2], x1: float64[4, 1])",
+        "step(x0: float64[3, 2], x1: float64[3, 1])",
+    ]
+
+
+def mlp_setup(make_optimizer):
+    cr.manual_seed(0)
+    model = nn.MLP([784, 256, 128, 10], activation="relu", dtype=np.float32)
+    opt = make_optimizer(model.parameters())
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return model, step
+
+
+@pytest.mark.parametrize(
+    "make_optimizer",
+    [
+        lambda params: optim.SGD(params, lr=0.05),
+        lambda params: optim.SGD(params, lr=0.05, momentum=0.9, weight_decay=1e-4),
+        lambda params: optim.Adam(params, lr=1e-3),
+    ],
+    ids=["sgd", "sgd-momentum", "adam"],
+)
+def test_mlp_float32_steps_equal_eager(make_optimizer):
+    rng = np.random.default_rng(0)
+    eager_model, eager_step = mlp_setup(make_optimizer)
+    model, step = mlp_setup(make_optimizer)
+    compiled = compile(step)
+    for _ in range(3):
+        x = rng.standard_normal((32, 784)).astype(np.float32)
+        y = rng.integers(0, 10, 32)
+        loss, ref = compiled(x, y), eager_step(x, y)
+        assert loss.dtype == np.float32
+        assert loss.item() == pytest.approx(ref.item(), rel=1e-6)
+    assert_same_parameters(model, eager_model, rtol=1e-6, atol=1e-7)
+    assert model[0].weight.dtype == np.float32
+
+
+def test_value_and_grad_of_a_model_loss():
+    cr.manual_seed(4)
+    model = nn.MLP([3, 5, 2], activation="tanh")
+    x = np.random.default_rng(4).standard_normal((6, 3))
+    y = np.array([0, 1, 1, 0, 1, 0])
+
+    def loss(x):
+        return nn.functional.cross_entropy(model(x), y)
+
+    compiled = compile(cr.value_and_grad(loss))
+    compiled(x)
+    value, gradient = compiled(x)
+    ref_value, ref_gradient = cr.value_and_grad(loss)(x)
+    assert value == ref_value
+    np.testing.assert_array_equal(gradient, ref_gradient)
+    # Weights are read at every call: a change in place shows in the next result.
+    with cr.no_grad():
+        model[0].weight *= 2.0
+    assert compiled(x)[0] == cr.value_and_grad(loss)(x)[0] != value
