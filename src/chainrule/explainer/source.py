@@ -86,15 +86,7 @@ class _TensorBuilder(Builder):
 
     def binary(self, op: str, left: Any, right: Any) -> Any:
         try:
-            if op == "add":
-                return left + right
-            if op == "subtract":
-                return left - right
-            if op == "multiply":
-                return left * right
-            if op == "divide":
-                return left / right
-            return left**right
+            return super().binary(op, left, right)
         except OverflowError:  # only Python floats raise it: constants such as 9**9**9
             raise ValueError(f"the constant {left!r} {op} {right!r} overflows float64") from None
 
