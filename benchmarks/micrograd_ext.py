@@ -1,4 +1,4 @@
-"""exp, log and sin for micrograd's Value, which has only +, *, ** and relu.
+"""exp, log, sin and sigmoid for micrograd's Value, which has only +, *, ** and relu.
 
 micrograd (https://github.com/karpathy/micrograd) keeps one closure per node that
 adds the local derivative times the output's gradient into the input's; these
@@ -33,3 +33,8 @@ def log(x: Value) -> Value:
 
 def sin(x: Value) -> Value:
     return _unary(x, math.sin(x.data), math.cos(x.data), "sin")
+
+
+def sigmoid(x: Value) -> Value:
+    s = 1.0 / (1.0 + math.exp(-x.data))
+    return _unary(x, s, s * (1.0 - s), "sigmoid")

@@ -1,174 +1,189 @@
 """The benchmark suite: every workload, chainrule against whichever peers are installed.
 
-    python benchmarks/run.py                      # all workloads, 1 BLAS thread
-    python benchmarks/run.py --threads 2 seed_scalar micrograd_expr --json out.json
+    python benchmarks/run.py                      # all workloads, 1 thread, a few minutes
+    python benchmarks/run.py --quick              # fewer rounds and sizes, about a minute
+    python benchmarks/run.py --threads 2 seed_scalar mlp_step --json out.json
 
-Peers (optional, the ``bench`` extra): PyTorch (CPU build), HIPS autograd, micrograd,
-plus hand-written closed forms / NumPy lower bounds. All contenders use float64 for
-scalar workloads; thread settings apply to every contender (BLAS variables are set
-before NumPy is imported, and torch.set_num_threads). Times are medians of
-interleaved rounds; ratios are chainrule / peer from the same run.
+Peers (optional, the ``bench`` extra): PyTorch (CPU build), JAX (jax.jit), HIPS
+autograd, micrograd, plus hand-written closed forms and NumPy lower bounds; a
+missing peer is skipped. When chainrule has a compiled mode (``chainrule.compile``),
+"chainrule compiled" joins the training-step workloads. Scalar workloads run in
+float64, network workloads in float32, the same for every contender. Every
+contender gets the same thread count: BLAS variables and XLA_FLAGS are set before
+NumPy or JAX is imported, and PyTorch's set_num_threads. Times are medians of
+interleaved rounds; every ratio is a chainrule contender / a peer, from the same
+run (below 1: chainrule is faster or smaller). The "check" column is each
+contender's relative difference from the workload's reference result.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import math
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import pin_threads  # noqa: E402
+import harness  # noqa: E402
+import peers  # noqa: E402
 
+NAMES = (
+    "seed_scalar",
+    "micrograd_expr",
+    "tiny_mlp_step",
+    "mlp_step",
+    "mlp_step_adam",
+    "cheap_gradient",
+    "scaling",
+    "deep_chain",
+    "train_digits",
+)
 
-def have(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
+#: Rows that are context, not contenders: left out of the summary.
+CONTEXT = ("f (NumPy)",)
 
-
-# --- workloads: each returns {contender: zero-argument callable} --------------------
-
-
-def seed_scalar() -> dict[str, Callable[[], object]]:
-    """Gradient of the seed's function at x=2, z=3: graph build + backward each call."""
-    import chainrule as cr
-    from chainrule.seed import seed_function
-
-    def chainrule_eager() -> object:
-        x = cr.tensor(2.0, requires_grad=True)
-        z = cr.tensor(3.0, requires_grad=True)
-        seed_function(x, z).backward()
-        return x.grad, z.grad
-
-    def closed_form() -> tuple[float, float]:
-        x, z = 2.0, 3.0
-        xz, lx = x * z, math.log(x)
-        e, s, c = math.exp(xz), math.sin(lx), math.cos(lx)
-        dx = z * e + z / lx - z / (lx * lx) + (c - s) / (x * xz)
-        dz = x * e + x / lx - s / (xz * z)
-        return dx, dz
-
-    contenders: dict[str, Callable[[], object]] = {
-        "chainrule": chainrule_eager,
-        "closed form (math)": closed_form,
-    }
-    if have("torch"):
-        import torch
-
-        def torch_eager() -> object:
-            x = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
-            z = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
-            xz = x * z
-            y = torch.exp(xz) + xz / torch.log(x) + torch.sin(torch.log(x)) / xz
-            y.backward()
-            return x.grad, z.grad
-
-        contenders["torch eager"] = torch_eager
-    if have("autograd"):
-        import autograd
-        import autograd.numpy as anp
-
-        def seed_np(x: float, z: float) -> object:
-            xz = x * z
-            return anp.exp(xz) + xz / anp.log(x) + anp.sin(anp.log(x)) / xz
-
-        hips = autograd.grad(seed_np, argnum=(0, 1))
-        contenders["HIPS autograd"] = lambda: hips(2.0, 3.0)
-    if have("micrograd"):
-        from micrograd.engine import Value
-        from micrograd_ext import exp, log, sin
-
-        def micrograd_seed() -> object:
-            x, z = Value(2.0), Value(3.0)
-            xz = x * z
-            y = exp(xz) + xz / log(x) + sin(log(x)) / xz
-            y.backward()
-            return x.grad, z.grad
-
-        contenders["micrograd"] = micrograd_seed
-    return contenders
-
-
-def micrograd_expr() -> dict[str, Callable[[], object]]:
-    """micrograd's README expression, forward and backward."""
-    import chainrule as cr
-
-    def expression(a: object, b: object, relu: Callable[[object], object]) -> object:
-        c = a + b
-        d = a * b + b**3
-        c = c + c + 1
-        c = c + 1 + c + (-a)
-        d = d + d * 2 + relu(b + a)
-        d = d + 3 * d + relu(b - a)
-        e = c - d
-        f = e**2
-        g = f / 2.0
-        return g + 10.0 / f
-
-    def chainrule_eager() -> object:
-        a = cr.tensor(-4.0, requires_grad=True)
-        b = cr.tensor(2.0, requires_grad=True)
-        expression(a, b, cr.relu).backward()
-        return a.grad, b.grad
-
-    contenders: dict[str, Callable[[], object]] = {"chainrule": chainrule_eager}
-    if have("torch"):
-        import torch
-
-        def torch_eager() -> object:
-            a = torch.tensor(-4.0, dtype=torch.float64, requires_grad=True)
-            b = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
-            expression(a, b, torch.relu).backward()
-            return a.grad, b.grad
-
-        contenders["torch eager"] = torch_eager
-    if have("micrograd"):
-        from micrograd.engine import Value
-
-        def micrograd_eager() -> object:
-            a, b = Value(-4.0), Value(2.0)
-            expression(a, b, lambda v: v.relu()).backward()
-            return a.grad, b.grad
-
-        contenders["micrograd"] = micrograd_eager
-    return contenders
-
-
-WORKLOADS: dict[str, Callable[[], dict[str, Callable[[], object]]]] = {
-    "seed_scalar": seed_scalar,
-    "micrograd_expr": micrograd_expr,
+#: The metrics that go into the closing summary (default: "time"; scaling: its largest D).
+SUMMARY_METRICS = {
+    "cheap_gradient": ("value_and_grad / forward",),
+    "deep_chain": ("backward", "peak RSS"),
+    "train_digits": (
+        "wall time (whole process)",
+        "training loop (30 epochs with per-epoch scores)",
+        "peak RSS",
+    ),
 }
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("workloads", nargs="*", help=f"some of: {', '.join(WORKLOADS)}")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("workloads", nargs="*", help=f"some of: {', '.join(NAMES)} (default all)")
+    parser.add_argument("--threads", type=int, default=1, help="threads for every contender")
+    parser.add_argument("--rounds", type=int, default=None, help="timing rounds (7; quick 3)")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds, sizes and runs")
     parser.add_argument("--json", help="also write the results to this JSON file")
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        default=Path(__file__).resolve().parent / "results" / "scaling.png",
+        help="the scaling workload's figure (default benchmarks/results/scaling.png)",
+    )
+    parser.add_argument(
+        "--fd-budget",
+        type=float,
+        default=0.5,
+        help="scaling: measure central differences only where one gradient is estimated to "
+        "take at most this many seconds, extrapolate beyond (default 0.5)",
+    )
+    parser.add_argument("--chain-ops", type=int, default=1_000_000, help="deep_chain's length")
+    parser.add_argument(
+        "--process-rounds",
+        type=int,
+        default=3,
+        help="runs per contender of the one-process-each workloads (default 3; quick 1)",
+    )
     args = parser.parse_args(argv)
-    unknown = [w for w in args.workloads if w not in WORKLOADS]
+    unknown = [w for w in args.workloads if w not in NAMES]
     if unknown:
-        parser.error(f"unknown workloads {unknown}; choose from {', '.join(WORKLOADS)}")
-    pin_threads(args.threads)
+        parser.error(f"unknown workloads {unknown}; choose from {', '.join(NAMES)}")
+    return args
 
-    import harness
-    import numpy as np
 
-    if have("torch"):
-        import torch
+def summary(results: list[harness.Result]) -> None:
+    """One line per chainrule contender and workload: its ratio against every peer."""
+    chosen = []
+    for (workload, metric), group in harness.groups(results).items():
+        if workload == "scaling":
+            wanted = (max_dimension(results),)
+        else:
+            wanted = SUMMARY_METRICS.get(workload, ("time",))
+        if metric in wanted:
+            chosen.append((workload, metric, group))
+    if not chosen:
+        return
+    peer_names = list(
+        dict.fromkeys(
+            r.contender
+            for _, _, group in chosen
+            for r in group
+            if r.contender not in harness.OURS and r.contender not in CONTEXT
+        )
+    )
+    widths = [max(8, len(name) + 2) for name in peer_names]
+    labels = [
+        f"{w} · {m} · {r.contender}" for w, m, g in chosen for r in g if r.contender in harness.OURS
+    ]
+    label_width = max(len(label) for label in labels) + 2
+    print("\nsummary: chainrule contender / peer, medians from this run (below 1: ours wins)")
+    header = "".join(f"{name:>{width}}" for name, width in zip(peer_names, widths, strict=True))
+    print(f"  {'workload · metric · ours':<{label_width}}{header}")
+    for workload, metric, group in chosen:
+        table = harness.ratios(group)
+        measured = [r for r in group if math.isfinite(r.median)]
+        for ours in (r.contender for r in measured if r.contender in harness.OURS):
+            line = f"  {f'{workload} · {metric} · {ours}':<{label_width}}"
+            for name, width in zip(peer_names, widths, strict=True):
+                ratio = table.get(name, {}).get(ours)
+                line += f"{'—' if ratio is None or math.isnan(ratio) else f'{ratio:.2f}':>{width}}"
+            print(line)
 
-        torch.set_num_threads(args.threads)
-    results = []
-    for name in args.workloads or WORKLOADS:
-        results += harness.measure(name, WORKLOADS[name](), rounds=args.rounds)
-    rows = harness.report(results)
-    settings = {"threads": args.threads, "rounds": args.rounds, "numpy": np.__version__}
-    print(f"\nsettings: {settings}; times are medians; ratios chainrule/peer (lower is better)")
+
+def max_dimension(results: list[harness.Result]) -> str:
+    scaling = [r.metric for r in results if r.workload == "scaling"]
+    return max(scaling, key=lambda metric: int(metric[2:].replace(",", "")))
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(argv)
+    settings: dict[str, object] = {"threads": args.threads}
+    settings.update(peers.configure_threads(args.threads))
+    settings.update(peers.configure_torch(args.threads))
+
+    # Imported only now that the thread counts are set: these modules import NumPy.
+    from workloads import PRINTERS, TITLES, WORKLOADS
+    from workloads.common import Options
+
+    rounds = args.rounds or (3 if args.quick else 7)
+    options = Options(
+        threads=args.threads,
+        rounds=rounds,
+        quick=args.quick,
+        plot=args.plot,
+        fd_budget=args.fd_budget,
+        chain_ops=args.chain_ops,
+        process_rounds=1 if args.quick else args.process_rounds,
+    )
+    settings.update(
+        rounds=rounds,
+        quick=args.quick,
+        dtypes="float64 for scalar workloads and scaling, float32 for networks",
+        cpu=peers.cpu(),
+        versions=peers.versions(),
+        missing_peers=[name for name in peers.PEERS if not peers.have(name)],
+    )
+    print("settings:")
+    for key, value in settings.items():
+        print(f"  {key}: {value}")
+    print(
+        "\nX/row: contender X's median / the row's median (below 1: X is faster or smaller);"
+        "\ncheck: the row's result, relative difference from the workload's reference result"
+    )
+    results: list[harness.Result] = []
+    for name in args.workloads or NAMES:
+        found = WORKLOADS[name](options)
+        results += found
+        if name in PRINTERS:
+            print(f"\n{name}: {TITLES[name]}")
+            PRINTERS[name](found)
+        else:
+            harness.print_table(found, TITLES)
+        sys.stdout.flush()
+    summary(results)
+    if any(r.workload == "scaling" for r in results):
+        print(f"\nscaling plot: {args.plot}")
     if args.json:
-        harness.write_json(rows, args.json, settings)
+        harness.write_json(harness.rows(results), args.json, settings)
+        print(f"results written to {args.json}")
 
 
 if __name__ == "__main__":
