@@ -1,5 +1,7 @@
 """chainrule: derivatives three ways (finite differences, symbolic, automatic) on NumPy.
 
+Layer: top (re-exports the public API; the CLI lives in chainrule.cli).
+
 >>> import chainrule as cr
 >>> x, z = cr.tensor(2.0, requires_grad=True), cr.tensor(3.0, requires_grad=True)
 >>> y = cr.exp(x * z) + x * z / cr.log(x) + cr.sin(cr.log(x)) / (x * z)
@@ -7,6 +9,8 @@
 >>> print(f"{y.item():.6f} {x.grad.item():.6f} {z.grad.item():.6f}")
 412.191457 1208.381215 809.707479
 """
+
+from typing import Any
 
 from . import data, errors, fd, nn, optim
 from .api import grad, hessian, jacobian, jvp, value_and_grad, vjp
@@ -62,7 +66,7 @@ from .random import manual_seed
 from .tensor import Tensor, get_default_dtype, set_default_dtype
 
 
-def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:  # type: ignore[no-untyped-def]
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
     """A new Tensor holding a copy of ``data``.
 
     Python floats and lists of floats get the default dtype (float64), Python ints

@@ -1,4 +1,7 @@
-"""``python -m chainrule``: the same as the ``chainrule`` command."""
+"""``python -m chainrule``: the same as the ``chainrule`` command.
+
+Layer: cli.
+"""
 
 from .cli import main
 

@@ -135,10 +135,12 @@ class Tensor(Traceable):
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """The array's shape."""
         return self._data.shape
 
     @property
     def dtype(self) -> np.dtype:
+        """The array's dtype."""
         return self._data.dtype
 
     @property
@@ -174,6 +176,7 @@ class Tensor(Traceable):
         return self._data.item()
 
     def tolist(self) -> Any:
+        """The values as nested Python lists."""
         return self._data.tolist()
 
     def detach(self) -> Tensor:
@@ -442,15 +445,18 @@ class Tensor(Traceable):
         return _F.logsumexp(self, axis, keepdims, **torch_names)
 
     def argmax(self, axis: int | None = None) -> Tensor:
+        """Index of the largest entry (over ``axis``); no gradient."""
         return Tensor(np.argmax(self._data, axis=axis))
 
     def argmin(self, axis: int | None = None) -> Tensor:
         return Tensor(np.argmin(self._data, axis=axis))
 
     def any(self) -> bool:
+        """True if any entry is nonzero."""
         return bool(np.any(self._data))
 
     def all(self) -> bool:
+        """True if every entry is nonzero."""
         return bool(np.all(self._data))
 
     def reshape(self, *shape: Any) -> Tensor:

@@ -26,6 +26,18 @@ MODEL_FORMAT = "chainrule.mlp"
 MODEL_VERSION = 1
 LOSSES = ("cross-entropy", "bce", "mse")
 OPTIMIZERS = ("sgd", "adam", "adamw")
+#: What a model file's spec must hold to be rebuilt and scored.
+SPEC_KEYS = (
+    "sizes",
+    "activation",
+    "loss",
+    "dtype",
+    "classes",
+    "data",
+    "split",
+    "input_mean",
+    "input_std",
+)
 
 
 # --- models and their files -------------------------------------------------------------
@@ -57,6 +69,9 @@ def load_model(path: Path) -> tuple[nn.MLP, dict]:
         raise nn.ModelFileError(
             f"{str(path)!r}: unsupported model file version {spec.get('version')!r}"
         )
+    missing = [key for key in SPEC_KEYS if key not in spec]
+    if missing:
+        raise nn.ModelFileError(f"{str(path)!r}: the stored spec lacks {', '.join(missing)}")
     try:
         model = build_model(spec)
         model.load_state_dict(state)
@@ -146,7 +161,9 @@ def make_optimizer(
         return optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
     if name == "adam":
         return optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    return optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    if name == "adamw":
+        return optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
 
 
 #: Called after every batch with (epoch, batches done, batches per epoch, mean loss so far,

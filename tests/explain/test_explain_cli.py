@@ -232,3 +232,20 @@ def test_explain_net_evaluates_and_checks_both_forms(tmp_path):
 def test_explain_net_bad_input(args, message):
     code, out = run("explain-net", *args)
     assert code == 2 and message in out
+
+
+def test_unwritable_drawing_path_exits_2(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    for args in (
+        ["explain", "--graph", str(blocker / "g.svg")],
+        ["steps", "--plot", str(blocker / "s.png")],
+        ["explain-net", "--seed", "0", "--graph", str(blocker / "n.dot")],
+    ):
+        code, out = run(*args)
+        assert code == 2 and "cannot write" in out and "Traceback" not in out
+
+
+def test_grad_outside_the_domain_exits_2():
+    code, out = run("grad", "ln(x)", "x=-1")
+    assert code == 2 and "log" in out and "x = -1" in out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 
 import numpy as np
 import pytest
@@ -144,10 +145,29 @@ def test_five_thousand_primitives_explain():
     assert report.gradient["x"] == pytest.approx(expected, rel=1e-10)
 
 
-def test_notebook_representations():
+def test_notebook_tables():
     report = explain(seed_function, x=2, z=3)
     html = report._repr_html_()
-    assert "<table>" in html and "v1" in html
+    assert "<table>" in html and "<td>v1</td>" in html
     assert report.graph.source == report.to_dot()
-    svg = report.graph._repr_svg_()
-    assert svg is None or "<svg" in svg
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+def test_notebook_graph_is_svg():
+    report = explain(seed_function, x=2, z=3)
+    assert "<svg" in report.graph._repr_svg_() and "<svg" in report._repr_html_()
+
+
+def test_without_dot_the_notebook_says_how_to_get_the_graph(monkeypatch):
+    from chainrule.explainer import graph
+
+    monkeypatch.setattr(graph.shutil, "which", lambda name: None)
+    report = explain(seed_function, x=2, z=3)
+    assert report.graph._repr_svg_() is None and "install Graphviz" in report._repr_html_()
+
+
+def test_different_array_constants_stay_different_variables():
+    f = lambda x: (x * np.array([1.0, 2.0])).sum() + (x * np.array([3.0, 4.0])).sum()  # noqa: E731
+    report = explain(f, x=1.0)
+    assert report.gradient["x"] == pytest.approx(10.0)
+    assert len(report.trace) == 5

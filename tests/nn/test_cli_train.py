@@ -143,3 +143,47 @@ def test_saving_model_is_atomic_and_round_trips(tmp_path):
     copy.load_state_dict(state)
     x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
     np.testing.assert_array_equal(copy(x).data, model(x).data)
+
+
+def test_a_failed_save_leaves_no_file_behind(tmp_path, monkeypatch):
+    from chainrule.nn import serialization
+
+    def broken(handle, arrays):
+        handle.write(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(serialization, "_write_npz", broken)
+    with pytest.raises(OSError, match="disk full"):
+        nn.save(nn.MLP([3, 2]).state_dict(), tmp_path / "model.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_state_dict_keys_may_be_any_name(tmp_path):
+    state = {"file": np.ones(2), "allow_pickle": np.zeros(3, np.float32)}
+    nn.save(state, tmp_path / "m.npz")
+    loaded = nn.load(tmp_path / "m.npz")
+    assert list(loaded) == ["file", "allow_pickle"] and loaded["allow_pickle"].dtype == np.float32
+
+
+@pytest.mark.parametrize("flag", ["--lr", "--momentum", "--weight-decay"])
+def test_negative_hyperparameters_exit_2(flag):
+    result = CliRunner().invoke(main, ["train", flag, "-1"])
+    assert result.exit_code == 2 and "Traceback" not in result.output and flag in result.output
+
+
+def test_evaluate_rejects_a_model_file_with_an_incomplete_spec(tmp_path):
+    from chainrule import training
+
+    spec = {"format": training.MODEL_FORMAT, "version": training.MODEL_VERSION}
+    spec |= {"sizes": [2, 2, 1], "activation": "sigmoid", "loss": "mse", "dtype": "float32"}
+    model = training.build_model(spec)
+    training.save_model(model, spec, tmp_path / "m.npz")
+    result = CliRunner().invoke(main, ["evaluate", str(tmp_path / "m.npz")])
+    assert result.exit_code == 2 and "lacks" in result.output and "classes" in result.output
+
+
+def test_unknown_optimizer_name_is_an_error():
+    from chainrule import training
+
+    with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'"):
+        training.make_optimizer("rmsprop", nn.MLP([2, 1]), 0.1, 0.0, 0.0)

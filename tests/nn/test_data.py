@@ -148,3 +148,12 @@ def test_unknown_dataset_name():
         data.load_dataset("iris")
     with pytest.raises(data.DataError, match="needs a path"):
         data.load_dataset("csv")
+
+
+def test_full_batch_writes_do_not_change_the_dataset():
+    features = np.zeros((4, 2))
+    loader = data.DataLoader(data.TensorDataset(features), batch_size=4)
+    for _ in range(2):
+        for (batch,) in loader:
+            batch += 1
+    np.testing.assert_array_equal(features, np.zeros((4, 2)))

@@ -354,3 +354,12 @@ def test_losses_and_layers_match_pytorch():
     reference = torch.nn.Linear(5, 3, dtype=torch.float64)
     reference.load_state_dict({k: torch.tensor(v) for k, v in layer.state_dict().items()})
     np.testing.assert_allclose(layer(x).data, reference(torch.tensor(x)).detach().numpy())
+
+
+def test_bce_with_logits_slope_is_sigmoid_minus_target_at_zero():
+    """At logit 0 the loss is smooth: its slope is sigmoid(0) - y, not a kink's choice."""
+    x = cr.tensor([0.0, 0.0, 1e-9, -2.0], requires_grad=True)
+    y = np.array([1.0, 0.0, 1.0, 0.0])
+    nn.BCEWithLogitsLoss(reduction="sum")(x, y).backward()
+    expected = 1 / (1 + np.exp(-x.numpy())) - y
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-12, atol=1e-15)

@@ -84,6 +84,14 @@ def _run(action: Any) -> Any:
         raise InputError(str(error).splitlines()[0] if str(error) else repr(error)) from None
 
 
+def _run_write(action: Any) -> Any:
+    """Write a file; a path that cannot be written is the user's error (exit status 2)."""
+    try:
+        return action()
+    except OSError as error:
+        raise InputError(f"cannot write {error.filename or 'the file'}: {error.strerror}") from None
+
+
 _WORDS = click.argument("words", nargs=-1, metavar="[EXPR] [NAME=VALUE]...")
 _AT = click.option(
     "--at", "at", multiple=True, metavar="NAME=VALUE", help="The point, e.g. --at x=2 z=3."
@@ -125,7 +133,7 @@ def explain_command(
     else:
         _print_rich(report)
     if graph_path is not None:
-        written, message = write_graph(report.to_dot(), graph_path)
+        written, message = _run_write(lambda: write_graph(report.to_dot(), graph_path))
         click.echo(message or f"graph written to {written}", err=True)
 
 
@@ -194,7 +202,8 @@ def steps_command(
     else:
         _print_steps_table(result)
     if plot_path is not None:
-        written = steps.plot(result, plot_path, title=f"d/d({', '.join(point)}) of {expression}")
+        title = f"d/d({', '.join(point)}) of {expression}"
+        written = _run_write(lambda: steps.plot(result, plot_path, title=title))
         click.echo(f"plot written to {written}", err=True)
 
 
@@ -315,5 +324,6 @@ def explain_net_command(
         from ..explainer.graph import to_dot
 
         adjoints = {row.name: row.value for row in chosen.reverse()}
-        written, message = write_graph(to_dot(chosen, adjoints, title="network"), graph_path)
+        source = to_dot(chosen, adjoints, title="network")
+        written, message = _run_write(lambda: write_graph(source, graph_path))
         click.echo(message or f"graph written to {written}", err=True)

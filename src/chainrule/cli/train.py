@@ -5,7 +5,8 @@ matplotlib). The work is done by :mod:`chainrule.training`; this module reads
 the flags, draws the progress bar and the tables, and writes the files. Every
 problem with the user's input (data files, --layers, model files) becomes an
 InputError: one line on stderr, exit status 2. Nothing is written to --out until
-training has finished, and each file is written to a temporary name and renamed.
+training has finished, and each file appears whole (written to a temporary name,
+then renamed).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 from .. import nn
 from ..data import DataError, LabeledData, load_dataset
 from ..files import write_bytes
+from ..plotting import save_figure, subplots
 from ..training import (
     LOSSES,
     MODEL_FORMAT,
@@ -171,13 +173,8 @@ def _metrics_csv(rows: list[dict]) -> str:
 
 
 def _plot_curves(rows: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     epochs = [row["epoch"] for row in rows]
-    figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(10, 4))
+    figure, (loss_axes, accuracy_axes) = subplots(1, 2, figsize=(10, 4))
     loss_axes.plot(epochs, [row["train_loss"] for row in rows], label="train")
     accuracy_axes.plot(epochs, [row["train_accuracy"] for row in rows], label="train")
     if rows[0]["val_loss"] is not None:
@@ -189,10 +186,7 @@ def _plot_curves(rows: list[dict], path: Path) -> None:
         axes.grid(alpha=0.3)
         axes.legend()
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    plt.close(figure)
-    write_bytes(path, buffer.getvalue())
+    save_figure(figure, path)
 
 
 def _parse_layers(text: str) -> list[int]:
@@ -234,9 +228,9 @@ def _check_layers(sizes: list[int], data: LabeledData, loss: str, data_spec: str
 @click.option("--layers", default=None, help="Layer sizes in,hidden...,out, e.g. 64,64,10.")
 @click.option("--activation", type=click.Choice(sorted(nn.ACTIVATIONS)), default=None)
 @click.option("--optimizer", "optimizer_name", type=click.Choice(OPTIMIZERS), default=None)
-@click.option("--lr", type=float, default=None, help="Learning rate.")
-@click.option("--momentum", type=float, default=None, help="SGD momentum.")
-@click.option("--weight-decay", type=float, default=0.0, show_default=True)
+@click.option("--lr", type=click.FloatRange(min=0), default=None, help="Learning rate.")
+@click.option("--momentum", type=click.FloatRange(min=0), default=None, help="SGD momentum.")
+@click.option("--weight-decay", type=click.FloatRange(min=0), default=0.0, show_default=True)
 @click.option("--epochs", type=click.IntRange(min=1), default=None)
 @click.option("--batch-size", type=click.IntRange(min=1), default=None)
 @click.option(

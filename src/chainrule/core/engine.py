@@ -90,6 +90,14 @@ def toposort(roots: Sequence[Any], stops: set | frozenset = frozenset()) -> list
     return order
 
 
+def broadcast_axes(gshape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The axes of ``gshape`` that broadcasting added or stretched to come from ``shape``."""
+    lead = len(gshape) - len(shape)
+    return tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
+    )
+
+
 def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     """Sum ``g`` over the axes that broadcasting added to reach ``shape``.
 
@@ -99,10 +107,7 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     gshape = g.shape
     if gshape == shape:
         return g
-    lead = len(gshape) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
-    )
+    axes = broadcast_axes(gshape, shape)
     if axes:
         g = g.sum(axis=axes)
     if g.shape != shape:
@@ -111,7 +116,7 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
 
 
 def _modified_error(node: Any) -> RuntimeError:
-    shapes = ", ".join(str(np.shape(a)) for a in _values(node._inputs))
+    shapes = ", ".join(str(np.shape(a)) for a in operand_values(node._inputs))
     return RuntimeError(
         f"one of the values needed to differentiate {node._prim.name} (operands of "
         f"shape {shapes}) has been modified by an in-place operation since it was "
@@ -119,15 +124,19 @@ def _modified_error(node: Any) -> RuntimeError:
     )
 
 
-def _values(inputs: tuple) -> tuple:
+def operand_values(inputs: tuple) -> tuple:
+    """A node's arguments with each input node replaced by its value: what rules receive."""
     return tuple(inp._data if isinstance(inp, Traceable) else inp for inp in inputs)
 
 
 def _rule_operands(node: Any, create_graph: bool) -> tuple[Any, tuple]:
-    """The output and the arguments a rule sees: arrays, or nodes when recording."""
+    """The output and the arguments a rule sees: arrays, or nodes when recording.
+
+    Used by the forward sweep; the reverse sweep, the hot path, writes the same out inline.
+    """
     if create_graph:
         return node, node._inputs
-    return node._data, _values(node._inputs)
+    return node._data, operand_values(node._inputs)
 
 
 def _needed(order: list[Any], stops: set | frozenset) -> set:

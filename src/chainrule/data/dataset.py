@@ -160,7 +160,9 @@ class DataLoader:
         dataset = self.dataset
         if self.collate_fn is None and isinstance(dataset, TensorDataset):
             if len(indices) == len(dataset) and np.array_equal(indices, np.arange(len(dataset))):
-                return tuple(Tensor(a) for a in dataset.arrays)
+                # Views: no copy, and an in-place write to a batch copies it first
+                # (Tensor._write never writes into a view) instead of changing the data.
+                return tuple(Tensor(a.view()) for a in dataset.arrays)
             return tuple(Tensor(a[indices]) for a in dataset.arrays)
         collate = default_collate if self.collate_fn is None else self.collate_fn
         return collate([dataset[int(i)] for i in indices])

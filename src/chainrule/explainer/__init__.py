@@ -93,6 +93,7 @@ def gradient_by(
     if method not in GRADIENT_METHODS:
         raise ValueError(f"method must be one of {', '.join(GRADIENT_METHODS)}, got {method!r}")
     source = _source(target, point)
+    trace(source.function, source.point)  # reports a point outside the domain, as explain does
     derivatives = source.derivatives()
     values = source.derivative_values(derivatives) if derivatives else None
     rows = {row.method: row for row in cross_check(source.function, source.point, values)}

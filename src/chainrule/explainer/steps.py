@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import api, fd
-from ..files import write_bytes
+from ..plotting import save_figure, subplots
 
 SCHEMES = ("forward", "central", "complex-step")
 
@@ -70,18 +70,11 @@ def sweep(
 
 def plot(result: StepSweep, path: str | os.PathLike[str], title: str = "") -> Path:
     """A log-log plot of error against h, one line per scheme, best steps marked (PNG/SVG/PDF)."""
-    import io
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(7, 4.5))
+    figure, axes = subplots(figsize=(7, 4.5))
     for scheme, marker in zip(SCHEMES, ("o", "s", "^"), strict=True):
-        line = axes.loglog(result.steps, result.errors[scheme], marker=marker, ms=3, label=scheme)[
-            0
-        ]
+        (line,) = axes.loglog(
+            result.steps, result.errors[scheme], marker=marker, ms=3, label=scheme
+        )
         h, error = result.best(scheme)
         axes.loglog([h], [error], marker="*", ms=14, color=line.get_color(), linestyle="none")
         axes.annotate(
@@ -94,10 +87,4 @@ def plot(result: StepSweep, path: str | os.PathLike[str], title: str = "") -> Pa
     axes.grid(True, which="major", alpha=0.3)
     axes.legend()
     figure.tight_layout()
-    target = Path(path)
-    fmt = target.suffix.lstrip(".").lower() or "png"
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format=fmt)
-    plt.close(figure)
-    write_bytes(target, buffer.getvalue())
-    return target
+    return save_figure(figure, path)

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.engine import operand_values, unbroadcast
 from ..core.mode import enable_grad
 from ..core.primitive import Primitive, Traceable
 from ..errors import ChainruleError
@@ -83,6 +84,12 @@ def _param_text(params: Mapping[str, Any]) -> str:
     if params.get("keepdims"):
         shown.append("keepdims=True")
     return "".join(", " + s for s in shown)
+
+
+def _constant_key(value: Any) -> tuple:
+    """What makes two constant operands the same value (not just the same printed text)."""
+    array = np.asarray(value.data if isinstance(value, Traceable) else value)
+    return (array.shape, array.dtype.str, array.tobytes())
 
 
 def _formula(prim: Primitive, operands: tuple[str, ...], params: Mapping[str, Any]) -> str:
@@ -218,8 +225,7 @@ def _total(terms: list[Term], like: Any) -> Any:
 
 def _rule_operands(var: Variable) -> tuple[Any, tuple, dict]:
     node = var.node
-    values = tuple(a.data if isinstance(a, Traceable) else a for a in node._inputs)
-    return node.data, values, node._params
+    return node.data, operand_values(node._inputs), node._params
 
 
 def _pull(child: Variable, position: int, cotangent: Any) -> Any:
@@ -228,8 +234,6 @@ def _pull(child: Variable, position: int, cotangent: Any) -> Any:
     rule = child.node._prim.vjp(position)
     if rule is None:
         return np.zeros_like(values[position], dtype=ans.dtype)
-    from ..core.engine import unbroadcast
-
     return unbroadcast(
         np.asarray(rule(cotangent, ans, *values, **params)), np.shape(values[position])
     )
@@ -299,7 +303,11 @@ def trace(f: Callable[..., Any], point: Mapping[str, Any]) -> Trace:
             else _format_constant(a)
             for a in node._inputs
         )
-        key = (node._prim.name, operands, repr(node._params))
+        identity = tuple(
+            names[id(a)] if isinstance(a, Traceable) and id(a) in names else _constant_key(a)
+            for a in node._inputs
+        )
+        key = (node._prim.name, identity, repr(node._params))
         if key in seen:  # the same operation on the same operands: reuse its variable
             names[id(node)] = seen[key]
             continue

@@ -421,11 +421,7 @@ class Tracer:
         c = self.call(rule, hint, operands, record.params, value, prefix="g")
         shape = np.shape(data)
         if c.value.shape != shape:
-            gshape = c.value.shape
-            lead = len(gshape) - len(shape)
-            axes = tuple(range(lead)) + tuple(
-                lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
-            )
+            axes = engine.broadcast_axes(c.value.shape, shape)
             if axes:
                 c = self.compute(f"{{0}}.sum(axis={axes!r})", [c], c.value.sum(axis=axes), "c")
             if c.value.shape != shape:

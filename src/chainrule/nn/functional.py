@@ -54,6 +54,7 @@ def sigmoid(input: Any) -> Tensor:
 
 
 def tanh(input: Any) -> Tensor:
+    """Elementwise hyperbolic tangent."""
     return fn.tanh(input)
 
 
@@ -77,10 +78,12 @@ def gelu(input: Any, approximate: str = "none") -> Tensor:
 
 
 def softmax(input: Any, dim: int = -1) -> Tensor:
+    """Probabilities along ``dim`` (computed stably)."""
     return fn.softmax(input, dim)
 
 
 def log_softmax(input: Any, dim: int = -1) -> Tensor:
+    """Log-probabilities along ``dim`` (computed stably)."""
     return fn.log_softmax(input, dim)
 
 
@@ -165,7 +168,9 @@ def binary_cross_entropy_with_logits(
     x = fn.as_tensor(input)
     _same_shape("binary_cross_entropy_with_logits", x, target)
     y = _target_array(target, x.dtype)
-    softplus_neg = fn.log1p(fn.exp(-fn.abs(x))) + fn.relu(-x)  # log(1 + exp(-x)), stably
+    # log(1 + exp(-x)), stably. maximum (not relu) splits a tie at x = 0 half and half, so
+    # the slope there is the true sigmoid(0) - 1 = -1/2 rather than a kink's choice.
+    softplus_neg = fn.log1p(fn.exp(-fn.abs(x))) + fn.maximum(-x, 0.0)
     if pos_weight is None:
         losses = (1.0 - y) * x + softplus_neg
     else:

@@ -126,6 +126,8 @@ class Sigmoid(Module):
 
 
 class Tanh(Module):
+    """tanh(x), elementwise."""
+
     def forward(self, x: Any) -> Tensor:
         return F.tanh(x)
 

@@ -140,10 +140,12 @@ class Module:
             stack.extend(reversed(children))
 
     def modules(self) -> Iterator[Module]:
+        """This module and every module inside it, depth first."""
         for _, module in self.named_modules():
             yield module
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
+        """The direct submodules with their attribute names."""
         for name, module in self._modules.items():
             if module is not None:
                 yield name, module
@@ -169,6 +171,7 @@ class Module:
         return self._named_members("_parameters", prefix, recurse)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every learnable parameter (of submodules too unless ``recurse=False``)."""
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
@@ -176,6 +179,7 @@ class Module:
         return self._named_members("_buffers", prefix, recurse)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Every registered buffer: state that is saved but not learned."""
         for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
@@ -197,6 +201,7 @@ class Module:
         return self.train(False)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Switch gradients on or off for every parameter (freezing a model); return self."""
         for param in self.parameters():
             param.requires_grad_(requires_grad)
         return self

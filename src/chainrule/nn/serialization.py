@@ -42,7 +42,19 @@ def save(
         raise ValueError(f"{METADATA_KEY!r} is reserved for metadata")
     if metadata is not None:
         arrays[METADATA_KEY] = np.array(json.dumps(metadata))
-    atomic_write(path, lambda handle: np.savez(handle, **arrays))
+    atomic_write(path, lambda handle: _write_npz(handle, arrays))
+
+
+def _write_npz(handle: Any, arrays: Mapping[str, np.ndarray]) -> None:
+    """The .npz layout np.savez writes (one NAME.npy per array), for any key names.
+
+    np.savez takes the arrays as keyword arguments, so keys such as ``file`` or
+    ``allow_pickle`` would clash with its own parameters.
+    """
+    with zipfile.ZipFile(handle, mode="w", compression=zipfile.ZIP_STORED) as archive:
+        for key, array in arrays.items():
+            with archive.open(f"{key}.npy", mode="w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
 
 
 def load_with_metadata(path: str | os.PathLike) -> tuple[OrderedDict[str, np.ndarray], dict]:

@@ -268,6 +268,13 @@ def _polynomial(x, coefficients, leading_one=False):
 
 
 def _erf(x):
+    """Cephes' rational approximations (within 4.3e-16 of math.erf) for real x.
+
+    Piecewise in |x|, so not analytic: complex inputs (the complex-step method) are
+    refused rather than answered wrongly.
+    """
+    if np.iscomplexobj(x):
+        raise TypeError("erf: complex inputs are not supported (its formula is piecewise in |x|)")
     x = np.asarray(x)
     inside = np.abs(x) <= 1.0
     near = np.where(inside, x, 0.0)

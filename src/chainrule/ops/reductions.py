@@ -67,8 +67,9 @@ sum = _reduction(  # noqa: A001 - NumPy's name
 
 mean = _reduction(
     "mean",
-    lambda x, *, axis, keepdims: np.add.reduce(x, axis=axis, keepdims=keepdims)
-    / _count(x.shape, axis),
+    lambda x, *, axis, keepdims: (
+        np.add.reduce(x, axis=axis, keepdims=keepdims) / _count(x.shape, axis)
+    ),
     lambda g, ans, x, *, axis, keepdims: _spread(g / _count(x.shape, axis), x, axis, keepdims),
     lambda t, ans, x, *, axis, keepdims: t.mean(axis=axis, keepdims=keepdims),
 )

@@ -43,9 +43,11 @@ class LRScheduler:
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def state_dict(self) -> dict[str, Any]:
+        """The schedule's progress (everything but the optimizer), for checkpoints."""
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Resume the schedule from a :meth:`state_dict`."""
         self.__dict__.update(state_dict)
 
 
