@@ -50,12 +50,20 @@ def _reduction(name, forward, vjp, jvp, domain=d.real):
     )
 
 
-def _spread(g, x, axis, keepdims):
-    """``g`` repeated along the reduced axes, back to ``x``'s shape (adding zeros broadcasts).
+#: Below this many elements, adding zeros is cheaper than np.broadcast_to's fixed overhead.
+_SMALL = 4096
 
-    Cheaper than np.broadcast_to on small arrays, and it runs on Tensors as well.
+
+def _spread(g, x, axis, keepdims):
+    """``g`` repeated along the reduced axes, back to ``x``'s shape.
+
+    Large results are a broadcast view (no memory written); small ones are made by
+    adding zeros, which costs less than np.broadcast_to's set-up. Both run on Tensors.
     """
-    return _keep(g, x.ndim, axis, keepdims) + np.zeros(x.shape, dtype=raw(g).dtype)
+    kept = _keep(g, x.ndim, axis, keepdims)
+    if math.prod(x.shape) > _SMALL:
+        return np.broadcast_to(kept, x.shape)
+    return kept + np.zeros(x.shape, dtype=raw(g).dtype)
 
 
 sum = _reduction(  # noqa: A001 - NumPy's name
