@@ -107,3 +107,12 @@ def test_huge_powers_are_not_folded():
 def test_non_ascii_columns_count_characters():
     error = _error("α + β.real")
     assert error.column == 6
+
+
+def test_pi_is_a_number_not_a_variable():
+    import math
+
+    e = parse("sin(pi*x)")
+    assert e.free_symbols == parse("x").free_symbols
+    assert float(e.evaluate(x=0.5)) == math.sin(math.pi * 0.5)
+    assert parse(str(e)) is e

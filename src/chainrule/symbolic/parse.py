@@ -2,11 +2,12 @@
 
 Layer: symbolic (imports chainrule.symbolic.expr).
 
-The text goes through :func:`ast.parse` and then through a whitelist: numbers, names,
-``+ - * / **`` (``^`` is accepted as power and ``ln`` as ``log``, the recitation's
-spelling), unary minus, and calls of the known functions. Everything else (attribute
-access, subscripts, keywords, names starting with an underscore, strings, comparisons,
-lambdas) is rejected with a :class:`ParseError` that points at the offending column.
+The text goes through :func:`ast.parse` and then through a whitelist: numbers, names
+(``pi`` is the number), ``+ - * / **`` (``^`` is accepted as power and ``ln`` as
+``log``, the recitation's spelling), unary minus, and calls of the known functions.
+Everything else (attribute access, subscripts, keywords, names starting with an
+underscore, strings, comparisons, lambdas) is rejected with a :class:`ParseError`
+that points at the offending column.
 Hostile input is cut short before Python's parser sees it: text longer than
 :data:`MAX_LENGTH`, brackets nested deeper than :data:`MAX_DEPTH`, and long runs of
 unary operators. Constants are folded with the size caps of
@@ -16,6 +17,7 @@ unary operators. Constants are folded with the size caps of
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,6 +26,9 @@ from .expr import Expr
 
 MAX_LENGTH = 200_000
 MAX_DEPTH = 100
+
+#: Named numbers (``e`` stays free for a variable, such as an error; write exp(x) for e^x).
+CONSTANTS = {"pi": math.pi}
 
 #: Function names the parser accepts, with the number of arguments each takes.
 FUNCTIONS: dict[str, tuple[int, int]] = {
@@ -226,6 +231,8 @@ def _check_name(node: ast.Name, source: _Source, variables: frozenset[str] | Non
         raise source.node_error(f"name {name!r}: names starting with '_' are not allowed", node)
     if name in FUNCTIONS:
         raise source.node_error(f"{name!r} is a function; call it as {name}(...)", node)
+    if name in CONSTANTS:
+        return
     if variables is not None and name not in variables:
         expected = ", ".join(sorted(variables)) or "none"
         raise source.node_error(f"unknown name {name!r} (expected one of: {expected})", node)
@@ -329,6 +336,8 @@ def _combine(node: ast.AST, built: dict[int, Any], builder: Builder) -> Any:
     if isinstance(node, ast.Constant):
         return builder.const(node.value)
     if isinstance(node, ast.Name):
+        if node.id in CONSTANTS:
+            return builder.const(CONSTANTS[node.id])
         return builder.symbol(node.id)
     if isinstance(node, ast.UnaryOp):
         operand = built[id(node.operand)]
