@@ -168,6 +168,9 @@ def backprop(
     nodes so the result is itself differentiable; otherwise they run on arrays.
     Unless ``retain_graph`` (default: ``create_graph``), the saved buffers of the
     nodes it went through are freed.
+
+    ``chainrule.jit`` writes this same sweep out as code (``Tracer._backprop``):
+    a change to the order of operations here belongs there too.
     """
     if retain_graph is None:
         retain_graph = create_graph
