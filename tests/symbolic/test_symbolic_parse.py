@@ -96,7 +96,7 @@ def test_caret_sits_under_the_problem():
 def test_huge_powers_are_not_folded():
     start = time.perf_counter()
     e = parse("9**9**9")
-    assert time.perf_counter() - start < 0.1
+    assert time.perf_counter() - start < 1.0  # folding it would take minutes and gigabytes
     assert str(e) == "9**387420489"
     assert parse("2**10") == 1024
     assert parse(str(e)) is e
