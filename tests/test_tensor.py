@@ -77,16 +77,6 @@ def test_tensor_copies_data():
     assert t.data[0] == 1.0
 
 
-@pytest.fixture
-def float32_default():
-    old = cr.get_default_dtype()
-    cr.set_default_dtype(np.float32)
-    try:
-        yield
-    finally:
-        cr.set_default_dtype(old)
-
-
 def test_default_dtype_is_float64():
     assert np.dtype(cr.get_default_dtype()) == np.float64
 

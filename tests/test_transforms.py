@@ -54,16 +54,6 @@ def test_grad_of_python_int_input_is_float():
     assert g == 6.0
 
 
-@pytest.fixture
-def float32_default():
-    old = cr.get_default_dtype()
-    cr.set_default_dtype(np.float32)
-    try:
-        yield
-    finally:
-        cr.set_default_dtype(old)
-
-
 def test_int_list_inputs_use_default_float_dtype(float32_default):
     jac = cr.jacobian(lambda x: x * x)([1, 2])
     assert jac.dtype == np.float32

@@ -11,12 +11,8 @@ X_XOR = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 Y_XOR = np.array([[0.0], [1.0], [1.0], [0.0]])
 
 
-def xor_setup(seed=0, lr=0.5):
-    """The recitation's 2-2-1 sigmoid network, MSE, SGD, and its training step."""
-    cr.manual_seed(seed)
-    model = nn.MLP([2, 2, 1], activation="sigmoid", output_activation="sigmoid")
-    opt = optim.SGD(model.parameters(), lr=lr)
-    loss_fn = nn.MSELoss()
+def training_step(model, opt, loss_fn):
+    """The usual eager step: zero_grad, loss, backward, update; returns the loss."""
 
     def step(x, y):
         opt.zero_grad()
@@ -25,7 +21,15 @@ def xor_setup(seed=0, lr=0.5):
         opt.step()
         return loss
 
-    return model, opt, step
+    return step
+
+
+def xor_setup(seed=0, lr=0.5):
+    """The recitation's 2-2-1 sigmoid network, MSE, SGD, and its training step."""
+    cr.manual_seed(seed)
+    model = nn.MLP([2, 2, 1], activation="sigmoid", output_activation="sigmoid")
+    opt = optim.SGD(model.parameters(), lr=lr)
+    return model, opt, training_step(model, opt, nn.MSELoss())
 
 
 def assert_same_parameters(a, b, **tolerance):
@@ -96,16 +100,7 @@ def mlp_setup(make_optimizer):
     cr.manual_seed(0)
     model = nn.MLP([784, 256, 128, 10], activation="relu", dtype=np.float32)
     opt = make_optimizer(model.parameters())
-    loss_fn = nn.CrossEntropyLoss()
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return model, step
+    return model, training_step(model, opt, nn.CrossEntropyLoss())
 
 
 @pytest.mark.parametrize(
