@@ -77,6 +77,8 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
     """
     from .tensor import _to_array
 
+    if type(data) in (float, int, bool, complex):
+        return Tensor(data, requires_grad, dtype)
     return Tensor(_to_array(data, dtype, copy=True), requires_grad=requires_grad)
 
 

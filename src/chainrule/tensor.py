@@ -6,6 +6,11 @@ arrays and, when grad mode is on and an operand requires grad, records the
 primitive, its operands and its parameters on the result. ``backward`` hands the
 graph to :mod:`chainrule.core.engine`.
 
+A 0-d value computed by an operation is held as a NumPy scalar (``np.float64``,
+``np.float32``, ...) rather than a 0-d array: NumPy's scalar arithmetic skips the
+array machinery, which is most of the cost of a scalar graph. ``.data`` always
+gives an ndarray.
+
 Tensors also speak NumPy's dispatch protocols (``__array_ufunc__`` and
 ``__array_function__``): ``np.cos(t)`` is ``chainrule.cos(t)``. That is what lets
 the derivative rules in :mod:`chainrule.ops`, written with NumPy, run on Tensors
@@ -14,6 +19,7 @@ to record the backward pass for higher-order derivatives.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -103,16 +109,23 @@ class Tensor(Traceable):
         "_vsum",
         "_version",
         "_retain",
+        "_seq",
         "__weakref__",
     )
 
     __hash__ = object.__hash__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
-        array = _to_array(data, dtype)
+        if type(data) is float and dtype is None:
+            value = _default_dtype.type(data)
+        else:
+            value = _to_array(data, dtype)
+            if value.ndim == 0 and not isinstance(data, np.ndarray):
+                value = value[()]
         if requires_grad:
-            _check_can_require_grad(array)
-        self._data = array
+            _check_can_require_grad(value)
+        self._data = value
+        self._seq = next(_creation_order)
         self.requires_grad = requires_grad
         self.grad: Tensor | None = None
         self._prim: Primitive | None = None
@@ -123,10 +136,20 @@ class Tensor(Traceable):
         self._retain = False
 
     # --- array facts ----------------------------------------------------------
+    def __setstate__(self, state: tuple) -> None:
+        """Copies and unpickled tensors are new nodes: they get a creation number of their own."""
+        for name, value in state[1].items():
+            setattr(self, name, value)
+        self._seq = next(_creation_order)
+
     @property
     def data(self) -> np.ndarray:
         """The value as an ndarray. Assigning to it counts as an in-place write."""
-        return self._data
+        value = self._data
+        if type(value) is not np.ndarray:
+            value = np.array(value)
+            _DATA_SLOT.__set__(self, value)
+        return value
 
     @data.setter
     def data(self, value: Any) -> None:
@@ -167,7 +190,7 @@ class Tensor(Traceable):
 
     def numpy(self) -> np.ndarray:
         """The value as an ndarray (shares memory with the tensor)."""
-        return self._data
+        return self.data
 
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number."""
@@ -270,7 +293,7 @@ class Tensor(Traceable):
                     "output must be a scalar (one element). Reduce it (e.g. .sum()) or pass "
                     f"gradient= with shape {self.shape}"
                 )
-            seed = np.ones_like(self._data)
+            seed = _ones_like(self._data)
         else:
             seed = _to_array(gradient, self._data.dtype)
             if seed.shape != self.shape:
@@ -297,8 +320,9 @@ class Tensor(Traceable):
                 "while grad mode is on: it would change a value the graph needs. Do updates "
                 "under `with chainrule.no_grad():`, or use an out-of-place operation"
             )
-        if not self._data.flags.writeable or self._data.base is not None:
-            self._data = self._data.copy()
+        data = self._data
+        if type(data) is not np.ndarray or not data.flags.writeable or data.base is not None:
+            self._data = np.array(data)
         try:
             update(self._data)
         except ValueError as error:
@@ -536,6 +560,31 @@ class Tensor(Traceable):
 
 
 _NO_PARAMS: dict = {}
+_DATA_SLOT = Tensor.__dict__["_data"]
+_creation_order = itertools.count()
+
+
+def _ones_like(value: Any) -> Any:
+    """Ones of the value's shape and dtype (a NumPy scalar for a scalar)."""
+    if type(value) is np.ndarray:
+        return np.ones(value.shape, value.dtype)
+    return value.dtype.type(1)
+
+
+def _wrap(value: Any) -> Tensor:
+    """A new leaf holding ``value`` as it is (an ndarray or NumPy scalar): no checks, no copy."""
+    out = Tensor.__new__(Tensor)
+    out._data = value
+    out._seq = next(_creation_order)
+    out.requires_grad = False
+    out.grad = None
+    out._prim = None
+    out._inputs = None
+    out._params = _NO_PARAMS
+    out._vsum = 0
+    out._version = 0
+    out._retain = False
+    return out
 
 
 def _operand_shapes(args: tuple) -> str:
@@ -568,8 +617,13 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
         raise ShapeError(
             f"{prim.name}: {message} (operand shapes {_operand_shapes(args)})"
         ) from None
+    if type(ans) is not np.ndarray and not isinstance(ans, np.generic):
+        ans = np.asarray(ans)
+        if ans.ndim == 0:
+            ans = ans[()]
     out = Tensor.__new__(Tensor)
-    out._data = ans if type(ans) is np.ndarray else np.asarray(ans)
+    out._data = ans
+    out._seq = next(_creation_order)
     out.grad = None
     out._version = 0
     out._retain = False
@@ -592,19 +646,27 @@ def _accumulate_grad(node: Tensor, gradient: Any, owned: bool) -> None:
     """Add a finished adjoint into ``node.grad`` (in place when the buffer is ours).
 
     ``owned`` says the engine handed this array to no one else, so it can become
-    ``.grad`` without a copy.
+    ``.grad`` without a copy. NumPy scalars are immutable and always kept as they are.
     """
     if isinstance(gradient, Tensor):
         node.grad = gradient if node.grad is None else node.grad + gradient
         return
+    dtype = node._data.dtype
     current = node.grad
     if current is None:
-        keep = owned and type(gradient) is np.ndarray and gradient.dtype == node._data.dtype
-        node.grad = Tensor(gradient if keep else np.array(gradient, dtype=node._data.dtype))
+        if type(gradient) is np.ndarray:
+            if not owned or gradient.dtype != dtype:
+                gradient = np.array(gradient, dtype=dtype)
+        elif gradient.dtype != dtype:
+            gradient = gradient.astype(dtype)
+        node.grad = _wrap(gradient)
     elif current.requires_grad:
         node.grad = current.detach() + gradient
-    else:
+    elif type(current._data) is np.ndarray:
         np.add(current._data, gradient, out=current._data, casting="unsafe")
+        current._version += 1
+    else:
+        current._data = (current._data + gradient).astype(dtype)
         current._version += 1
 
 

@@ -3,7 +3,9 @@
 Layer: core. Imports nothing else from chainrule; it works on any node object
 with these attributes (chainrule.Tensor has them):
 
-``_data``       the forward value (an ndarray)
+``_data``       the forward value: an ndarray, or a NumPy scalar (np.float64, ...) for
+                a 0-d result, so scalar graphs run on NumPy's scalar fast path
+``_seq``        creation number: a node's inputs always have smaller ones
 ``requires_grad``
 ``grad``        accumulated gradient of a leaf (or of a node that asked ``retain_grad``)
 ``_prim``       the Primitive that produced it, or None for a leaf
@@ -14,12 +16,16 @@ with these attributes (chainrule.Tensor has them):
 ``_version``    how many in-place writes the node's own value has seen
 ``_retain``     keep ``grad`` on this non-leaf node
 
-Both sweeps walk the graph with explicit stacks (no recursion), so a chain of a
-million operations is fine, and compute the order once per call.
+Creation order is a topological order: every input exists before the node that
+consumes it. The reverse sweep therefore needs no separate ordering pass; it keeps
+the nodes that have received an adjoint in a heap and always takes the newest, so
+a node is reached after all of its consumers. No recursion anywhere, so a chain of
+a million operations is fine.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from typing import Any
 
@@ -49,14 +55,12 @@ def _differentiable_inputs(node: Any) -> list[Any]:
 def toposort(roots: Sequence[Any], stops: set | frozenset = frozenset()) -> list[Any]:
     """Nodes reachable from ``roots`` through inputs that require grad, consumers first.
 
-    Kahn's algorithm: count each node's consumers inside the reachable graph,
-    then release a node once all of its consumers are done. Nodes in ``stops``
-    (the inputs of a functional gradient) end the walk.
+    The order is newest first by creation number, the order in which
+    :func:`backprop` visits them. Nodes in ``stops`` (the inputs of a functional
+    gradient) end the walk.
     """
-    consumers: dict[Any, int] = {}
-    for root in roots:
-        consumers.setdefault(root, 0)
-    stack = list(consumers)
+    seen: dict[Any, None] = dict.fromkeys(roots)
+    stack = list(seen)
     while stack:
         node = stack.pop()
         if node._prim is None or node in stops:
@@ -65,29 +69,14 @@ def toposort(roots: Sequence[Any], stops: set | frozenset = frozenset()) -> list
         if inputs is None:
             raise _freed_error(node)
         for inp in inputs:
-            if not isinstance(inp, Traceable) or not inp.requires_grad:
-                continue
-            count = consumers.get(inp)
-            if count is None:
-                consumers[inp] = 1
+            if isinstance(inp, Traceable) and inp.requires_grad and inp not in seen:
+                seen[inp] = None
                 stack.append(inp)
-            else:
-                consumers[inp] = count + 1
-    ready = [node for node, count in consumers.items() if count == 0]
-    order = []
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        if node._prim is None or node in stops:
-            continue
-        for inp in node._inputs:
-            if not isinstance(inp, Traceable) or not inp.requires_grad:
-                continue
-            remaining = consumers[inp] - 1
-            consumers[inp] = remaining
-            if remaining == 0:
-                ready.append(inp)
-    return order
+    return sorted(seen, key=_newest_first)
+
+
+def _newest_first(node: Any) -> int:
+    return -node._seq
 
 
 def broadcast_axes(gshape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -113,6 +102,18 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     if g.shape != shape:
         g = g.reshape(shape)
     return g
+
+
+def fit(contribution: Any, data: Any) -> Any:
+    """A VJP contribution brought to its operand's shape (unbroadcast) and dtype."""
+    if not isinstance(contribution, (np.ndarray, np.generic, Traceable)):
+        contribution = np.asarray(contribution)
+    shape = data.shape
+    if contribution.shape != shape:
+        contribution = unbroadcast(contribution, shape)
+    if contribution.dtype != data.dtype:
+        contribution = contribution.astype(data.dtype)
+    return contribution
 
 
 def _modified_error(node: Any) -> RuntimeError:
@@ -169,39 +170,46 @@ def backprop(
     Unless ``retain_graph`` (default: ``create_graph``), the saved buffers of the
     nodes it went through are freed.
 
-    ``chainrule.jit`` writes this same sweep out as code (``Tracer._backprop``):
-    a change to the order of operations here belongs there too.
+    Nodes are visited newest first (the order of :func:`toposort`) and each
+    node's contributions are added in that order. ``chainrule.jit`` writes this
+    same sweep out as code (``Tracer._backprop``): a change to the order of
+    operations here belongs there too.
     """
     if retain_graph is None:
         retain_graph = create_graph
-    stops = frozenset(inputs) if inputs is not None else frozenset()
-    order = toposort([root], stops)
-    needed = _needed(order, stops) if inputs is not None else None
+    if inputs is not None:
+        stops: frozenset | None = frozenset(inputs)
+        needed = _needed(toposort([root], stops), stops)
+    else:
+        stops = needed = None
     adjoints: dict[Any, Any] = {root: seed}
     results: dict[Any, Any] = {}
     # Arrays given to `accumulate` (and the caller's seed) must not be given out again.
     handed_out = {id(seed)}
+    waiting = [(-root._seq, root)]
+    pop, push = heapq.heappop, heapq.heappush
     previous_mode = GRAD_MODE.enabled
     GRAD_MODE.enabled = create_graph
     try:
-        for node in order:
-            g = adjoints.pop(node, None)
-            if node in stops:
+        while waiting:
+            node = pop(waiting)[1]
+            g = adjoints.pop(node)
+            if stops is not None and node in stops:
                 results[node] = g
                 continue
             prim = node._prim
             if prim is None or node._retain:
-                if g is not None and accumulate is not None:
-                    owned = getattr(g, "base", None) is None and id(g) not in handed_out
+                if accumulate is not None:
+                    owned = id(g) not in handed_out and getattr(g, "base", None) is None
                     handed_out.add(id(g))
                     accumulate(node, g, owned)
                 if prim is None:
                     continue
-            if g is None:
-                continue
-            # This loop is the hot path: version check, operand values and the shape
-            # and dtype fit of each contribution are written out inline.
+            # This loop is the hot path: the version check, the operand values and
+            # the common case of fit() (same type, shape and dtype) are inline.
             operands = node._inputs
+            if operands is None:
+                raise _freed_error(node)
             version = node._version
             values = []
             for inp in operands:
@@ -225,12 +233,18 @@ def backprop(
                     continue
                 contribution = rule(g, ans, *args, **params)
                 data = inp._data
-                if contribution.shape != data.shape:
-                    contribution = unbroadcast(contribution, data.shape)
-                if contribution.dtype != data.dtype:
-                    contribution = contribution.astype(data.dtype)
+                kind = type(data)
+                if type(contribution) is not kind or (
+                    kind is np.ndarray
+                    and (contribution.shape != data.shape or contribution.dtype != data.dtype)
+                ):
+                    contribution = fit(contribution, data)
                 previous = adjoints.get(inp)
-                adjoints[inp] = contribution if previous is None else previous + contribution
+                if previous is None:
+                    adjoints[inp] = contribution
+                    push(waiting, (-inp._seq, inp))
+                else:
+                    adjoints[inp] = previous + contribution
             if not retain_graph:
                 node._inputs = None
     finally:

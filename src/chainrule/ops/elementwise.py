@@ -11,6 +11,8 @@ method of chainrule.fd works through them.
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from ..core.primitive import Primitive, raw, register
@@ -24,10 +26,13 @@ def _elementwise(name, forward, vjps, jvps, domains, label=None):
 
 
 # --- arithmetic -------------------------------------------------------------
+# The operator module's functions are NumPy's ufuncs on arrays, and on NumPy
+# scalars they take NumPy's scalar path, several times faster than calling the
+# ufunc, with the same IEEE results. (Not power: scalar ** rounds differently.)
 
 add = _elementwise(
     "add",
-    np.add,
+    operator.add,
     (lambda g, ans, x, y: g, lambda g, ans, x, y: g),
     (lambda t, ans, x, y: t, lambda t, ans, x, y: t),
     (d.real, d.real),
@@ -36,7 +41,7 @@ add = _elementwise(
 
 subtract = _elementwise(
     "subtract",
-    np.subtract,
+    operator.sub,
     (lambda g, ans, x, y: g, lambda g, ans, x, y: -g),
     (lambda t, ans, x, y: t, lambda t, ans, x, y: -t),
     (d.real, d.real),
@@ -45,7 +50,7 @@ subtract = _elementwise(
 
 multiply = _elementwise(
     "multiply",
-    np.multiply,
+    operator.mul,
     (lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x),
     (lambda t, ans, x, y: t * y, lambda t, ans, x, y: x * t),
     (d.real, d.real),
@@ -54,7 +59,7 @@ multiply = _elementwise(
 
 divide = _elementwise(
     "divide",
-    np.true_divide,
+    operator.truediv,
     (lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ans / y),
     (lambda t, ans, x, y: t / y, lambda t, ans, x, y: -t * ans / y),
     (d.real, d.nonzero),
@@ -92,7 +97,7 @@ power = _elementwise(
 
 negative = _elementwise(
     "negative",
-    np.negative,
+    operator.neg,
     (lambda g, ans, x: -g,),
     (lambda t, ans, x: -t,),
     (d.real,),
