@@ -63,7 +63,7 @@ from .functions import (
 )
 from .jit import compile
 from .random import manual_seed
-from .tensor import Tensor, get_default_dtype, set_default_dtype
+from .tensor import Tensor, _to_array, get_default_dtype, set_default_dtype
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
@@ -75,8 +75,6 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
     >>> tensor([1.0, 2.0], requires_grad=True)
     tensor([1., 2.], requires_grad=True)
     """
-    from .tensor import _to_array
-
     if type(data) in (float, int, bool, complex):
         return Tensor(data, requires_grad, dtype)
     return Tensor(_to_array(data, dtype, copy=True), requires_grad=requires_grad)

@@ -80,12 +80,11 @@ def _to_array(data: Any, dtype: Any = None, copy: bool = False) -> np.ndarray:
     return array
 
 
-def _check_can_require_grad(array: np.ndarray) -> None:
-    if array.dtype.kind not in "fc":
-        raise DtypeError(
-            f"only floating point tensors can require gradients, got dtype {array.dtype} "
-            "(integer data: write 2.0 instead of 2, or pass dtype=np.float64)"
-        )
+def _refuse_grad(array: np.ndarray) -> None:
+    raise DtypeError(
+        f"only floating point tensors can require gradients, got dtype {array.dtype} "
+        "(integer data: write 2.0 instead of 2, or pass dtype=np.float64)"
+    )
 
 
 class Tensor(Traceable):
@@ -106,7 +105,8 @@ class Tensor(Traceable):
         "_prim",
         "_inputs",
         "_params",
-        "_vsum",
+        "_values",
+        "_stamp",
         "_version",
         "_retain",
         "_seq",
@@ -122,16 +122,17 @@ class Tensor(Traceable):
             value = _to_array(data, dtype)
             if value.ndim == 0 and not isinstance(data, np.ndarray):
                 value = value[()]
-        if requires_grad:
-            _check_can_require_grad(value)
+        if requires_grad and value.dtype.kind not in "fc":
+            _refuse_grad(value)
         self._data = value
         self._seq = next(_creation_order)
         self.requires_grad = requires_grad
         self.grad: Tensor | None = None
         self._prim: Primitive | None = None
         self._inputs: tuple | None = None
+        self._values: list | None = None
         self._params: dict = _NO_PARAMS
-        self._vsum = 0
+        self._stamp = 0
         self._version = 0
         self._retain = False
 
@@ -154,7 +155,7 @@ class Tensor(Traceable):
     @data.setter
     def data(self, value: Any) -> None:
         self._data = _to_array(value, self._data.dtype)
-        self._version += 1
+        engine.note_write(self)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -216,8 +217,8 @@ class Tensor(Traceable):
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place (leaves only) and return self."""
-        if requires_grad:
-            _check_can_require_grad(self._data)
+        if requires_grad and self._data.dtype.kind not in "fc":
+            _refuse_grad(self._data)
         self.requires_grad = requires_grad
         return self
 
@@ -329,7 +330,7 @@ class Tensor(Traceable):
             raise ShapeError(
                 f"in-place update of a tensor of shape {self.shape}: {error}"
             ) from None
-        self._version += 1
+        engine.note_write(self)
         return self
 
     def __setitem__(self, index: Any, value: Any) -> None:
@@ -562,6 +563,7 @@ class Tensor(Traceable):
 _NO_PARAMS: dict = {}
 _DATA_SLOT = Tensor.__dict__["_data"]
 _creation_order = itertools.count()
+_WRITE_CLOCK = engine.WRITE_CLOCK
 
 
 def _ones_like(value: Any) -> Any:
@@ -580,8 +582,9 @@ def _wrap(value: Any) -> Tensor:
     out.grad = None
     out._prim = None
     out._inputs = None
+    out._values = None
     out._params = _NO_PARAMS
-    out._vsum = 0
+    out._stamp = 0
     out._version = 0
     out._retain = False
     return out
@@ -595,11 +598,9 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
     """Run ``prim`` on the operands' arrays and record it when a gradient may be needed."""
     values = []
     record = False
-    versions = 0
     for arg in args:
         if isinstance(arg, Tensor):
             values.append(arg._data)
-            versions += arg._version
             if arg.requires_grad:
                 record = True
         else:
@@ -631,14 +632,16 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
         out.requires_grad = True
         out._prim = prim
         out._inputs = args
+        out._values = values
         out._params = params
-        out._vsum = versions
+        out._stamp = _WRITE_CLOCK.now
     else:
         out.requires_grad = False
         out._prim = None
         out._inputs = None
+        out._values = None
         out._params = _NO_PARAMS
-        out._vsum = 0
+        out._stamp = 0
     return out
 
 
@@ -664,10 +667,10 @@ def _accumulate_grad(node: Tensor, gradient: Any, owned: bool) -> None:
         node.grad = current.detach() + gradient
     elif type(current._data) is np.ndarray:
         np.add(current._data, gradient, out=current._data, casting="unsafe")
-        current._version += 1
+        engine.note_write(current)
     else:
         current._data = (current._data + gradient).astype(dtype)
-        current._version += 1
+        engine.note_write(current)
 
 
 set_apply_hook(apply)

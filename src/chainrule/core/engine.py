@@ -11,9 +11,12 @@ with these attributes (chainrule.Tensor has them):
 ``_prim``       the Primitive that produced it, or None for a leaf
 ``_inputs``     the positional arguments as given: input nodes, arrays and Python
                 values; None once the graph has been freed
+``_values``     the same arguments with each input node replaced by the value the
+                forward function saw: what the VJP rules receive
 ``_params``     keyword parameters of the primitive (axis, shape, index, ...)
-``_vsum``       sum of the inputs' versions when the node was recorded
-``_version``    how many in-place writes the node's own value has seen
+``_stamp``      the :data:`WRITE_CLOCK` reading when the node was recorded
+``_version``    the :data:`WRITE_CLOCK` reading at the node's latest in-place write
+                (0 if never written)
 ``_retain``     keep ``grad`` on this non-leaf node
 
 Creation order is a topological order: every input exists before the node that
@@ -33,6 +36,36 @@ import numpy as np
 
 from .mode import GRAD_MODE
 from .primitive import Traceable
+
+class _WriteClock:
+    """Counts in-place writes to any node in the process (see :func:`note_write`)."""
+
+    __slots__ = ("now",)
+
+    def __init__(self) -> None:
+        self.now = 0
+
+
+#: One tick per in-place write anywhere. A node recorded at the current reading
+#: cannot have had an operand modified since, so its check is one comparison.
+WRITE_CLOCK = _WriteClock()
+
+
+def note_write(node: Any) -> None:
+    """Record an in-place write to ``node``'s value (call it after every such write)."""
+    WRITE_CLOCK.now += 1
+    node._version = WRITE_CLOCK.now
+
+
+def modified(node: Any) -> bool:
+    """Whether ``node`` or one of its input nodes was written in place after it was recorded."""
+    stamp = node._stamp
+    if stamp == WRITE_CLOCK.now:
+        return False
+    if node._version > stamp:
+        return True
+    return any(isinstance(inp, Traceable) and inp._version > stamp for inp in node._inputs)
+
 
 FREED_GRAPH_MESSAGE = (
     "Trying to backward through the graph a second time: the buffers saved by "
@@ -205,22 +238,14 @@ def backprop(
                     accumulate(node, g, owned)
                 if prim is None:
                     continue
-            # This loop is the hot path: the version check, the operand values and
-            # the common case of fit() (same type, shape and dtype) are inline.
+            # This loop is the hot path: the first comparison of modified() and the
+            # common case of fit() (same type, shape and dtype) are written inline.
             operands = node._inputs
             if operands is None:
                 raise _freed_error(node)
-            version = node._version
-            values = []
-            for inp in operands:
-                if isinstance(inp, Traceable):
-                    version += inp._version
-                    values.append(inp._data)
-                else:
-                    values.append(inp)
-            if version != node._vsum:
+            if node._stamp != WRITE_CLOCK.now and modified(node):
                 raise _modified_error(node)
-            ans, args = (node, operands) if create_graph else (node._data, values)
+            ans, args = (node, operands) if create_graph else (node._data, node._values)
             params = node._params
             rules = prim.vjps
             for argnum, inp in enumerate(operands):
@@ -246,7 +271,7 @@ def backprop(
                 else:
                     adjoints[inp] = previous + contribution
             if not retain_graph:
-                node._inputs = None
+                node._inputs = node._values = None
     finally:
         GRAD_MODE.enabled = previous_mode
     if inputs is None:

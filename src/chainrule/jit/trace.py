@@ -394,16 +394,13 @@ class Tracer:
                     previous = adjoints.get(inp)
                     adjoints[inp] = c if previous is None else self._add(previous, c)
                 if not retain_graph:
-                    node._inputs = None
+                    node._inputs = node._values = None
         if inputs is None:
             return None
         return [None if results.get(x) is None else results[x].value for x in inputs]
 
     def _check_versions(self, node: Tensor) -> None:
-        version = node._version + sum(
-            inp._version for inp in node._inputs if isinstance(inp, Traceable)
-        )
-        if version != node._vsum:
+        if engine.modified(node):
             raise CompileError(
                 f"compile: a value needed to differentiate {node._prim.name} was modified in "
                 "place after it was used (between the forward pass and backward())"
