@@ -37,6 +37,7 @@ import numpy as np
 from .mode import GRAD_MODE
 from .primitive import Traceable
 
+
 class _WriteClock:
     """Counts in-place writes to any node in the process (see :func:`note_write`)."""
 
