@@ -372,6 +372,8 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) ->
             return _UFUNCS[ufunc](*inputs)
         if ufunc in _COMPARISONS:
             return compare(ufunc, *inputs)
+    if method == "reduce" and ufunc is np.add and set(kwargs) <= {"axis", "keepdims"}:
+        return sum(inputs[0], kwargs.get("axis", 0), kwargs.get("keepdims", False))
     if _needs_grad(inputs) or _needs_grad(kwargs.get("out", ())):
         raise TypeError(
             f"np.{ufunc.__name__}{'' if method == '__call__' else '.' + method} is not "

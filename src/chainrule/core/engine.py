@@ -65,7 +65,10 @@ def modified(node: Any) -> bool:
         return False
     if node._version > stamp:
         return True
-    return any(isinstance(inp, Traceable) and inp._version > stamp for inp in node._inputs)
+    for inp in node._inputs:
+        if isinstance(inp, Traceable) and inp._version > stamp:
+            return True
+    return False
 
 
 FREED_GRAPH_MESSAGE = (
@@ -132,7 +135,7 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
         return g
     axes = broadcast_axes(gshape, shape)
     if axes:
-        g = g.sum(axis=axes)
+        g = np.add.reduce(g, axis=axes)
     if g.shape != shape:
         g = g.reshape(shape)
     return g

@@ -25,7 +25,8 @@ _REDUCTIONS = ("mean", "sum", "none")
 def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias, with weight of shape (out_features, in_features)."""
     x = fn.as_tensor(input)
-    if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
+    shape, weight_shape = x.shape, weight.shape
+    if not shape or len(weight_shape) != 2 or shape[-1] != weight_shape[1]:
         raise ShapeError(
             f"linear: the input of shape {x.shape} has {x.shape[-1] if x.ndim else 0} features, "
             f"but the weight of shape {weight.shape} expects {weight.shape[-1]}"

@@ -167,9 +167,14 @@ sqrt = _elementwise(
 )
 
 
+def _is_complex(x):
+    dtype = getattr(x, "dtype", None)
+    return np.iscomplexobj(x) if dtype is None else dtype.kind == "c"
+
+
 def _sigmoid(x):
     """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|."""
-    if np.iscomplexobj(x):
+    if _is_complex(x):
         return 1 / (1 + np.exp(-x))
     e = np.exp(-np.abs(x))
     r = 1 / (1 + e)
@@ -189,7 +194,7 @@ sigmoid = _elementwise(
 
 
 def _abs(x):
-    return np.where(x.real < 0, -x, x) if np.iscomplexobj(x) else np.abs(x)
+    return np.where(x.real < 0, -x, x) if _is_complex(x) else np.abs(x)
 
 
 abs = _elementwise(  # noqa: A001 - NumPy's name
@@ -202,7 +207,7 @@ abs = _elementwise(  # noqa: A001 - NumPy's name
 
 
 def _relu(x):
-    return np.where(x.real > 0, x, 0) if np.iscomplexobj(x) else np.maximum(x, 0)
+    return np.where(x.real > 0, x, 0) if _is_complex(x) else np.maximum(x, 0)
 
 
 def _step(x):

@@ -75,6 +75,15 @@ def _linear_vjp_weight(g, ans, x, weight, bias=None):
     return g.reshape(-1, weight.shape[0]).T @ x.reshape(-1, weight.shape[1])
 
 
+def _linear_vjp_bias(g, ans, x, weight, bias=None):
+    """Sum over every leading (batch) axis of g: (out,)."""
+    return np.add.reduce(g, axis=_LEADING_AXES[g.ndim])
+
+
+#: The axes before the last one, by number of dimensions.
+_LEADING_AXES = [(), *(tuple(range(n)) for n in range(32))]
+
+
 linear = register(
     Primitive(
         "linear",
@@ -82,7 +91,7 @@ linear = register(
         (
             lambda g, ans, x, weight, bias=None: g @ weight,
             _linear_vjp_weight,
-            lambda g, ans, x, weight, bias=None: g,
+            _linear_vjp_bias,
         ),
         (
             lambda t, ans, x, weight, bias=None: t @ weight.T,
