@@ -566,6 +566,18 @@ _creation_order = itertools.count()
 _WRITE_CLOCK = engine.WRITE_CLOCK
 
 
+#: What a tensor's value is: an ndarray, or a NumPy scalar for a 0-d value.
+_VALUE_TYPES = frozenset({np.ndarray, *(np.dtype(code).type for code in np.typecodes["All"])})
+
+
+def _as_value(result: Any) -> Any:
+    """A forward function's result as a tensor value: an ndarray, or a NumPy scalar if 0-d."""
+    if isinstance(result, (np.ndarray, np.generic)):
+        return result
+    result = np.asarray(result)
+    return result[()] if result.ndim == 0 else result
+
+
 def _ones_like(value: Any) -> Any:
     """Ones of the value's shape and dtype (a NumPy scalar for a scalar)."""
     if type(value) is np.ndarray:
@@ -618,10 +630,8 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
         raise ShapeError(
             f"{prim.name}: {message} (operand shapes {_operand_shapes(args)})"
         ) from None
-    if type(ans) is not np.ndarray and not isinstance(ans, np.generic):
-        ans = np.asarray(ans)
-        if ans.ndim == 0:
-            ans = ans[()]
+    if type(ans) not in _VALUE_TYPES:
+        ans = _as_value(ans)
     out = Tensor.__new__(Tensor)
     out._data = ans
     out._seq = next(_creation_order)
@@ -651,12 +661,11 @@ def _accumulate_grad(node: Tensor, gradient: Any, owned: bool) -> None:
     ``owned`` says the engine handed this array to no one else, so it can become
     ``.grad`` without a copy. NumPy scalars are immutable and always kept as they are.
     """
-    if isinstance(gradient, Tensor):
-        node.grad = gradient if node.grad is None else node.grad + gradient
-        return
-    dtype = node._data.dtype
     current = node.grad
-    if current is None:
+    dtype = node._data.dtype
+    if isinstance(gradient, Tensor):
+        node.grad = gradient if current is None else current + gradient
+    elif current is None:
         if type(gradient) is np.ndarray:
             if not owned or gradient.dtype != dtype:
                 gradient = np.array(gradient, dtype=dtype)

@@ -225,9 +225,13 @@ def backprop(
     handed_out = {id(seed)}
     waiting = [(-root._seq, root)]
     pop, push = heapq.heappop, heapq.heappush
+    clock = WRITE_CLOCK
+    ndarray = np.ndarray
     previous_mode = GRAD_MODE.enabled
     GRAD_MODE.enabled = create_graph
     try:
+        # The hot path: the first comparison of modified() and the common case of
+        # fit() (same type, shape and dtype) are written out inline.
         while waiting:
             node = pop(waiting)[1]
             g = adjoints.pop(node)
@@ -237,34 +241,37 @@ def backprop(
             prim = node._prim
             if prim is None or node._retain:
                 if accumulate is not None:
-                    owned = id(g) not in handed_out and getattr(g, "base", None) is None
-                    handed_out.add(id(g))
+                    owned = True  # NumPy scalars are immutable; Tensors are never reused
+                    if type(g) is ndarray:
+                        owned = g.base is None and id(g) not in handed_out
+                        handed_out.add(id(g))
                     accumulate(node, g, owned)
                 if prim is None:
                     continue
-            # This loop is the hot path: the first comparison of modified() and the
-            # common case of fit() (same type, shape and dtype) are written inline.
             operands = node._inputs
             if operands is None:
                 raise _freed_error(node)
-            if node._stamp != WRITE_CLOCK.now and modified(node):
+            if node._stamp != clock.now and modified(node):
                 raise _modified_error(node)
-            ans, args = (node, operands) if create_graph else (node._data, node._values)
+            if create_graph:
+                ans, args = node, operands
+            else:
+                ans, args = node._data, node._values
             params = node._params
             rules = prim.vjps
-            for argnum, inp in enumerate(operands):
-                if not isinstance(inp, Traceable) or not inp.requires_grad:
+            if type(rules) is not tuple:
+                rules = [prim.vjp(argnum) for argnum in range(len(operands))]
+            # Optional trailing arguments (linear's bias) may be absent: strict=False.
+            for inp, rule in zip(operands, rules, strict=False):
+                if rule is None or not isinstance(inp, Traceable) or not inp.requires_grad:
                     continue
                 if needed is not None and inp not in needed:
                     continue
-                rule = rules[argnum] if type(rules) is tuple else prim.vjp(argnum)
-                if rule is None:
-                    continue
-                contribution = rule(g, ans, *args, **params)
+                contribution = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
                 data = inp._data
                 kind = type(data)
                 if type(contribution) is not kind or (
-                    kind is np.ndarray
+                    kind is ndarray
                     and (contribution.shape != data.shape or contribution.dtype != data.dtype)
                 ):
                     contribution = fit(contribution, data)
