@@ -231,7 +231,7 @@ def backprop(
     GRAD_MODE.enabled = create_graph
     try:
         # The hot path: the first comparison of modified() and the common case of
-        # fit() (same type, shape and dtype) are written out inline.
+        # fit() (same type, shape and dtype object) are written out inline.
         while waiting:
             node = pop(waiting)[1]
             g = adjoints.pop(node)
@@ -272,7 +272,7 @@ def backprop(
                 kind = type(data)
                 if type(contribution) is not kind or (
                     kind is ndarray
-                    and (contribution.shape != data.shape or contribution.dtype != data.dtype)
+                    and (contribution.shape != data.shape or contribution.dtype is not data.dtype)
                 ):
                     contribution = fit(contribution, data)
                 previous = adjoints.get(inp)

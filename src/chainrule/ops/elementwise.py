@@ -173,12 +173,10 @@ def _is_complex(x):
 
 
 def _sigmoid(x):
-    """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|."""
-    if _is_complex(x):
+    """1 / (1 + exp(-x)), as PyTorch computes it: no cancellation anywhere, and where
+    exp(-x) overflows to inf the result is exactly 0 (the warning is expected)."""
+    with np.errstate(over="ignore"):
         return 1 / (1 + np.exp(-x))
-    e = np.exp(-np.abs(x))
-    r = 1 / (1 + e)
-    return np.where(x >= 0, r, e * r)
 
 
 sigmoid = _elementwise(

@@ -16,10 +16,8 @@ from . import domains as d
 
 def _keep(g, ndim, axis, keepdims):
     """Reshape a reduced result to its keepdims shape so it broadcasts against the input."""
-    if keepdims:
-        return g
-    if axis is None:
-        return g.reshape((1,) * ndim)
+    if keepdims or axis is None:
+        return g  # a full reduction's result is 0-d (or all ones): it broadcasts as it is
     shape = list(g.shape)
     for a in sorted(axis):
         shape.insert(a, 1)

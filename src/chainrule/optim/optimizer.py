@@ -61,15 +61,18 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        states = self.state
         with no_grad():
             for group in self.param_groups:
+                maximize = group.get("maximize", False)
                 for param in group["params"]:
-                    if param.grad is None:
+                    grad = param.grad
+                    if grad is None:
                         continue
-                    grad = param.grad.data
-                    if group.get("maximize", False):
-                        grad = -grad
-                    state = self.state.setdefault(param, {})
+                    grad = -grad.data if maximize else grad.data
+                    state = states.get(param)
+                    if state is None:
+                        state = states[param] = {}
                     self._update(param, grad, state, group)
         return loss
 
