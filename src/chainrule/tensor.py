@@ -137,11 +137,20 @@ class Tensor(Traceable):
         self._retain = False
 
     # --- array facts ----------------------------------------------------------
-    def __setstate__(self, state: tuple) -> None:
-        """Copies and unpickled tensors are new nodes: they get a creation number of their own."""
-        for name, value in state[1].items():
+    def __setstate__(self, state: Any) -> None:
+        """Copies and unpickled tensors are new nodes: they get a creation number of their own.
+
+        Write-clock readings from another process's clock are clamped to this one's, so
+        a tensor pickled elsewhere does not look written after the nodes that use it.
+        """
+        attributes, slots = state if isinstance(state, tuple) else (state, None)
+        if attributes:
+            self.__dict__.update(attributes)
+        for name, value in (slots or {}).items():
             setattr(self, name, value)
         self._seq = next(_creation_order)
+        self._version = min(self._version, _WRITE_CLOCK.now)
+        self._stamp = min(self._stamp, _WRITE_CLOCK.now)
 
     @property
     def data(self) -> np.ndarray:

@@ -457,6 +457,9 @@ class Tracer:
         grad = node.grad
         var = self.compute("{0}.grad._data", [ref], _MEMBER.__get__(grad), "grad", kind="live")
         self._tensor_values[id(grad)] = var
+        # Made by this call: returned, it is rebuilt from the value read at run time.
+        self._created.add(id(grad))
+        self._keep.append(grad)
 
     def _forget(self, tensor: Tensor) -> None:
         """After an in-place update the tensor's value must be read again."""
