@@ -564,3 +564,14 @@ def test_compiled_returns_grad_of_the_arguments_it_was_called_with():
     x, z = cr.tensor(1.5, requires_grad=True), cr.tensor(-0.7, requires_grad=True)
     gx, gz = compiled(x, z)
     assert (gx.item(), gz.item()) == (x.grad.item(), z.grad.item())
+
+
+def test_inplace_update_with_an_operand_that_requires_grad_is_refused():
+    """t += w would drop w's gradient silently: it raises, as t[...] = w does."""
+    t = cr.tensor([1.0, 2.0])
+    w = cr.tensor([3.0, 4.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="out of place"):
+        t += w
+    with cr.no_grad():
+        t += w
+    np.testing.assert_array_equal(t.data, [4.0, 6.0])

@@ -357,7 +357,13 @@ class Tensor(Traceable):
         self._write(assign)
 
     def _inplace(self, ufunc: np.ufunc, other: Any) -> Tensor:
-        other = other._data if isinstance(other, Tensor) else other
+        if isinstance(other, Tensor):
+            if GRAD_MODE.enabled and other.requires_grad:
+                raise RuntimeError(
+                    f"in-place {ufunc.__name__} with an operand that requires grad is not "
+                    "recorded; write t = t + w (out of place) so the gradient reaches w"
+                )
+            other = other._data
         return self._write(lambda array: ufunc(array, other, out=array))
 
     def __iadd__(self, other: Any) -> Tensor:
