@@ -72,8 +72,19 @@ def _log_base(x):
     return np.log(np.where(raw(x) == 0, 1.0, x))
 
 
+def _power(x, y):
+    """x**y; a square is x * x, the same bits as np.power at a fraction of the cost."""
+    if type(y) in (int, float) and y == 2:
+        return x * x
+    return np.power(x, y)
+
+
 def _power_slope(x, y):
     """d(x**y)/dx = y * x**(y-1), exactly 0 where y == 0 (x**0 is constant, even at x = 0)."""
+    if type(y) in (int, float):
+        if y == 2:
+            return y * x
+        return y * x ** (y - 1) if y != 0 else 0 * x
     exponent = raw(y)
     if np.all(exponent != 0):
         return y * x ** (y - 1)
@@ -82,7 +93,7 @@ def _power_slope(x, y):
 
 power = _elementwise(
     "power",
-    np.power,
+    _power,
     (
         lambda g, ans, x, y: g * _power_slope(x, y),
         lambda g, ans, x, y: g * ans * _log_base(x),
