@@ -575,3 +575,14 @@ def test_inplace_update_with_an_operand_that_requires_grad_is_refused():
     with cr.no_grad():
         t += w
     np.testing.assert_array_equal(t.data, [4.0, 6.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("value", [3.0, -2.0, 0.0, -0.0, np.nan, np.inf, -np.inf, 1e-40])
+def test_relu_scalar_path_matches_np_maximum(dtype, value):
+    """relu on a NumPy scalar skips the ufunc but keeps its type, signed zeros and NaN."""
+    ours = PRIMITIVES["relu"].forward(dtype(value))
+    reference = np.maximum(dtype(value), 0)
+    assert type(ours) is type(reference)
+    assert np.array_equal(ours, reference, equal_nan=True)
+    assert np.signbit(ours) == np.signbit(reference)

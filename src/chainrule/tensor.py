@@ -633,7 +633,7 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
         else:
             values.append(arg)
     try:
-        ans = prim.forward(*values, **params)
+        ans = prim.forward(*values, **params) if params else prim.forward(*values)
     except ShapeError:
         raise
     except (ValueError, IndexError) as error:

@@ -216,6 +216,10 @@ abs = _elementwise(  # noqa: A001 - NumPy's name
 
 
 def _relu(x):
+    """max(x, 0); on a real NumPy scalar without a ufunc call (same result, NaN kept)."""
+    kind = type(x)
+    if kind is np.float64 or kind is np.float32:
+        return x if x > 0 or x != x else kind(0)
     return np.where(x.real > 0, x, 0) if _is_complex(x) else np.maximum(x, 0)
 
 
