@@ -38,7 +38,7 @@ def as_operand(x: Any) -> Any:
 
 def _unary(prim: Primitive, doc: str) -> Callable[[Any], Tensor]:
     def op(x: Any) -> Tensor:
-        return apply(prim, (as_tensor(x),), _NO_PARAMS)
+        return apply(prim, (x if isinstance(x, Tensor) else Tensor(x),), _NO_PARAMS)
 
     op.__name__ = op.__qualname__ = prim.name
     op.__doc__ = doc

@@ -577,6 +577,7 @@ class Tensor(Traceable):
 
 _NO_PARAMS: dict = {}
 _DATA_SLOT = Tensor.__dict__["_data"]
+_new_node = object.__new__  # Tensor.__new__ without the attribute lookup: nodes are made often
 _creation_order = itertools.count()
 _WRITE_CLOCK = engine.WRITE_CLOCK
 
@@ -597,12 +598,12 @@ def _ones_like(value: Any) -> Any:
     """Ones of the value's shape and dtype (a NumPy scalar for a scalar)."""
     if type(value) is np.ndarray:
         return np.ones(value.shape, value.dtype)
-    return value.dtype.type(1)
+    return type(value)(1)
 
 
 def _wrap(value: Any) -> Tensor:
     """A new leaf holding ``value`` as it is (an ndarray or NumPy scalar): no checks, no copy."""
-    out = Tensor.__new__(Tensor)
+    out = _new_node(Tensor)
     out._data = value
     out._seq = next(_creation_order)
     out.requires_grad = False
@@ -647,7 +648,7 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
         ) from None
     if type(ans) not in _VALUE_TYPES:
         ans = _as_value(ans)
-    out = Tensor.__new__(Tensor)
+    out = _new_node(Tensor)
     out._data = ans
     out._seq = next(_creation_order)
     out.grad = None

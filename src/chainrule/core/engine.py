@@ -28,8 +28,8 @@ a million operations is fine.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Sequence
+from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
@@ -224,7 +224,7 @@ def backprop(
     # Arrays given to `accumulate` (and the caller's seed) must not be given out again.
     handed_out = {id(seed)}
     waiting = [(-root._seq, root)]
-    pop, push = heapq.heappop, heapq.heappush
+    pop, push = heappop, heappush
     clock = WRITE_CLOCK
     ndarray = np.ndarray
     previous_mode = GRAD_MODE.enabled
