@@ -110,6 +110,7 @@ class Tensor(Traceable):
         "_version",
         "_retain",
         "_seq",
+        "_adjoint",
         "__weakref__",
     )
 
@@ -126,6 +127,7 @@ class Tensor(Traceable):
             _refuse_grad(value)
         self._data = value
         self._seq = next(_creation_order)
+        self._adjoint = None
         self.requires_grad = requires_grad
         self.grad: Tensor | None = None
         self._prim: Primitive | None = None
@@ -149,6 +151,7 @@ class Tensor(Traceable):
         for name, value in (slots or {}).items():
             setattr(self, name, value)
         self._seq = next(_creation_order)
+        self._adjoint = None
         self._version = min(self._version, _WRITE_CLOCK.now)
         self._stamp = min(self._stamp, _WRITE_CLOCK.now)
 
@@ -606,6 +609,7 @@ def _wrap(value: Any) -> Tensor:
     out = _new_node(Tensor)
     out._data = value
     out._seq = next(_creation_order)
+    out._adjoint = None
     out.requires_grad = False
     out.grad = None
     out._prim = None
@@ -651,6 +655,7 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
     out = _new_node(Tensor)
     out._data = ans
     out._seq = next(_creation_order)
+    out._adjoint = None
     out.grad = None
     out._version = 0
     out._retain = False
@@ -678,14 +683,15 @@ def _accumulate_grad(node: Tensor, gradient: Any, owned: bool) -> None:
     ``.grad`` without a copy. NumPy scalars are immutable and always kept as they are.
     """
     current = node.grad
-    dtype = node._data.dtype
     if isinstance(gradient, Tensor):
         node.grad = gradient if current is None else current + gradient
-    elif current is None:
+        return
+    dtype = node._data.dtype
+    if current is None:
         if type(gradient) is np.ndarray:
-            if not owned or gradient.dtype != dtype:
+            if not owned or gradient.dtype is not dtype:
                 gradient = np.array(gradient, dtype=dtype)
-        elif gradient.dtype != dtype:
+        elif gradient.dtype is not dtype:
             gradient = gradient.astype(dtype)
         node.grad = _wrap(gradient)
     elif current.requires_grad:

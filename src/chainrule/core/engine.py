@@ -18,6 +18,7 @@ with these attributes (chainrule.Tensor has them):
 ``_version``    the :data:`WRITE_CLOCK` reading at the node's latest in-place write
                 (0 if never written)
 ``_retain``     keep ``grad`` on this non-leaf node
+``_adjoint``    the adjoint being summed during a reverse sweep (None outside one)
 
 Creation order is a topological order: every input exists before the node that
 consumes it. The reverse sweep therefore needs no separate ordering pass; it keeps
@@ -219,7 +220,7 @@ def backprop(
         needed = _needed(toposort([root], stops), stops)
     else:
         stops = needed = None
-    adjoints: dict[Any, Any] = {root: seed}
+    root._adjoint = seed
     results: dict[Any, Any] = {}
     # Arrays given to `accumulate` (and the caller's seed) must not be given out again.
     handed_out = {id(seed)}
@@ -234,7 +235,8 @@ def backprop(
         # fit() (same type, shape and dtype object) are written out inline.
         while waiting:
             node = pop(waiting)[1]
-            g = adjoints.pop(node)
+            g = node._adjoint
+            node._adjoint = None
             if stops is not None and node in stops:
                 results[node] = g
                 continue
@@ -275,15 +277,17 @@ def backprop(
                     and (contribution.shape != data.shape or contribution.dtype is not data.dtype)
                 ):
                     contribution = fit(contribution, data)
-                previous = adjoints.get(inp)
+                previous = inp._adjoint
                 if previous is None:
-                    adjoints[inp] = contribution
+                    inp._adjoint = contribution
                     push(waiting, (-inp._seq, inp))
                 else:
-                    adjoints[inp] = previous + contribution
+                    inp._adjoint = previous + contribution
             if not retain_graph:
                 node._inputs = node._values = None
     finally:
+        for _, node in waiting:  # after an error, no half-summed adjoint is left behind
+            node._adjoint = None
         GRAD_MODE.enabled = previous_mode
     if inputs is None:
         return None
