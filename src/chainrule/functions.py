@@ -148,11 +148,12 @@ def _torch_aliases(op: str, axis: Any, keepdims: bool, torch_names: dict) -> tup
 def _reduction(prim: Primitive, doc: str) -> Callable[..., Tensor]:
     def op(x: Any, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
         x = as_tensor(x)
-        axis, keepdims = _torch_aliases(prim.name, axis, keepdims, torch_names)
+        if torch_names:
+            axis, keepdims = _torch_aliases(prim.name, axis, keepdims, torch_names)
         axis = normalize_axis(axis, x.ndim, prim.name)
         if axis is not None and prim.name in ("max", "min") and x.size == 0:
             raise ShapeError(f"{prim.name}: zero-size tensor of shape {x.shape} has no extremum")
-        return apply(prim, (x,), {"axis": axis, "keepdims": keepdims})
+        return apply(prim, (x,), {"axis": axis, "keepdims": bool(keepdims)})
 
     op.__name__ = op.__qualname__ = prim.name
     op.__doc__ = doc

@@ -72,16 +72,14 @@ def _linear(x, weight, bias=None):
 
 def _linear_vjp_weight(g, ans, x, weight, bias=None):
     """Sum over every leading (batch) axis of g_outer(x): (out, in), one matrix product."""
+    if g.ndim == 2:
+        return g.T @ x
     return g.reshape(-1, weight.shape[0]).T @ x.reshape(-1, weight.shape[1])
 
 
 def _linear_vjp_bias(g, ans, x, weight, bias=None):
     """Sum over every leading (batch) axis of g: (out,)."""
-    return np.add.reduce(g, axis=_LEADING_AXES[g.ndim])
-
-
-#: The axes before the last one, by number of dimensions.
-_LEADING_AXES = [(), *(tuple(range(n)) for n in range(32))]
+    return np.add.reduce(g, axis=0 if g.ndim == 2 else tuple(range(g.ndim - 1)))
 
 
 linear = register(
