@@ -23,8 +23,10 @@ with these attributes (chainrule.Tensor has them):
 Creation order is a topological order: every input exists before the node that
 consumes it. The reverse sweep therefore needs no separate ordering pass; it keeps
 the nodes that have received an adjoint in a heap and always takes the newest, so
-a node is reached after all of its consumers. No recursion anywhere, so a chain of
-a million operations is fine.
+a node is reached after all of its consumers. Adjoints are summed on the nodes
+themselves (``_adjoint``), so two sweeps must not run through shared nodes at the
+same time, which is one more reason the engine is not meant for several threads.
+No recursion anywhere, so a chain of a million operations is fine.
 """
 
 from __future__ import annotations
