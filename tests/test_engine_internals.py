@@ -601,3 +601,19 @@ def test_a_failed_backward_leaves_no_half_summed_adjoint():
     w.grad = None
     (w * w).sum().backward()
     np.testing.assert_array_equal(w.grad.data, [2.0, 4.0])
+
+
+@pytest.mark.parametrize("make", [optim.SGD, optim.Adam])
+def test_optimizers_update_scalar_and_view_parameters(make):
+    """A 0-d parameter held as a NumPy scalar and one viewing a read-only array both update."""
+    base = np.array([1.0, 2.0, 3.0])
+    base.flags.writeable = False
+    scalar, view = nn.Parameter(cr.tensor(2.0).data), nn.Parameter(base[1:])
+    scalar._data = scalar._data[()]  # as an operation's 0-d result would be stored
+    opt = make([scalar, view], lr=0.1)
+    ((scalar * scalar) + (view * view).sum()).backward()
+    versions = scalar._version, view._version
+    opt.step()
+    assert scalar.item() < 2.0 and np.all(view.data < [2.0, 3.0])
+    np.testing.assert_array_equal(base, [1.0, 2.0, 3.0])  # the caller's array is untouched
+    assert scalar._version > versions[0] and view._version > versions[1]

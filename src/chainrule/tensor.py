@@ -325,8 +325,12 @@ class Tensor(Traceable):
         )
 
     # --- in-place updates -----------------------------------------------------
-    def _write(self, update: Any) -> Tensor:
-        """Apply ``update(array)`` in place, after checking it is allowed; bump the version."""
+    def _writable(self) -> np.ndarray:
+        """The array to update in place, once the update is known to be allowed.
+
+        A read-only or shared array (a view, a NumPy scalar) is replaced by a copy
+        first. Every in-place write goes through here and ends with ``note_write``.
+        """
         if GRAD_MODE.enabled and self.requires_grad:
             raise RuntimeError(
                 f"in-place operation on a tensor of shape {self.shape} that requires grad "
@@ -334,16 +338,27 @@ class Tensor(Traceable):
                 "under `with chainrule.no_grad():`, or use an out-of-place operation"
             )
         data = self._data
-        if type(data) is not np.ndarray or not data.flags.writeable or data.base is not None:
-            self._data = np.array(data)
+        if type(data) is not np.ndarray or data.base is not None or not data.flags.writeable:
+            self._data = data = np.array(data)
+        return data
+
+    def _write(self, update: Any) -> Tensor:
+        """Apply ``update(array)`` in place, after checking it is allowed; bump the version."""
+        data = self._writable()
         try:
-            update(self._data)
+            update(data)
         except ValueError as error:
             raise ShapeError(
                 f"in-place update of a tensor of shape {self.shape}: {error}"
             ) from None
         engine.note_write(self)
         return self
+
+    def _subtract_(self, update: np.ndarray) -> None:
+        """``self -= update`` for optimizers: ``update`` already has this tensor's shape."""
+        data = self._writable()
+        np.subtract(data, update, out=data)
+        engine.note_write(self)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         if GRAD_MODE.enabled and isinstance(value, Tensor) and value.requires_grad:

@@ -15,7 +15,7 @@ computation passes through, and puts each back when the trace ends:
 - ``Optimizer.step`` / ``zero_grad`` and ``Module.zero_grad`` (replayed as calls);
 - ``Tensor.item``, ``api._export`` and ``functions.compare`` (numbers and masks
   read from traced values);
-- ``Tensor.data``, ``Tensor._write`` and ``engine.push_tangents`` (to refuse, with
+- ``Tensor.data``, ``Tensor._writable`` and ``engine.push_tangents`` (to refuse, with
   a clear error, what cannot be replayed).
 
 Values are identified by object identity: every array seen is kept alive until
@@ -560,7 +560,7 @@ class Tracer:
         self._patch(Tensor, "data", property(read_public, data.fset, doc=data.__doc__))
         self._patch(Tensor, "numpy", self._wrap(Tensor.numpy, before=self._escaped))
         self._patch(Tensor, "item", self._wrap(Tensor.item, after=self._number))
-        self._patch(Tensor, "_write", self._wrap(Tensor._write, before=self._refuse_write))
+        self._patch(Tensor, "_writable", self._wrap(Tensor._writable, before=self._refuse_write))
         self._patch(engine, "backprop", self._backprop)
         self._patch(engine, "push_tangents", _refuse_forward_mode)
         self._patch(api, "_export", self._wrap_export(api._export))

@@ -89,7 +89,7 @@ class Adam(Optimizer):
         update += eps
         np.divide(exp_avg, update, out=update)
         update *= step_size
-        param -= update
+        param._subtract_(update)
 
 
 class AdamW(Adam):

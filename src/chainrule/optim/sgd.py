@@ -63,4 +63,4 @@ class SGD(Optimizer):
                 buffer *= momentum
                 buffer += (1.0 - group["dampening"]) * grad
             grad = grad + momentum * buffer if group["nesterov"] else buffer
-        param -= group["lr"] * grad
+        param._subtract_(group["lr"] * grad)
