@@ -77,7 +77,8 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
     """
     if type(data) in (float, int, bool, complex):
         return Tensor(data, requires_grad, dtype)
-    return Tensor(_to_array(data, dtype, copy=True), requires_grad=requires_grad)
+    array = _to_array(data, dtype, copy=True)
+    return Tensor(array[()] if array.ndim == 0 else array, requires_grad=requires_grad)
 
 
 __version__ = "0.1.0"

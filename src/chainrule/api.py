@@ -21,7 +21,7 @@ from .core.mode import enable_grad
 from .errors import DtypeError, ShapeError
 from .functions import reshape, stack
 from .ops import shape as shape_ops
-from .tensor import _NO_PARAMS, Tensor, _to_array, apply, get_default_dtype
+from .tensor import _NO_PARAMS, Tensor, _ones_like, _to_array, apply, get_default_dtype
 
 
 class _Nesting:
@@ -149,7 +149,7 @@ def value_and_grad(
                 f"grad: f must return a scalar (one element) to have a gradient, but it "
                 f"returned shape {out.shape}; use jacobian or vjp for vector outputs"
             )
-        grads = _gradients(out, np.ones_like(out._data), inputs, nested, retain=False)
+        grads = _gradients(out, _ones_like(out._data), inputs, nested, retain=False)
         grads = [_export(g, nested) for g in grads]
         gradient = grads[0] if isinstance(argnums, (int, np.integer)) else tuple(grads)
         value = _export(out, nested)

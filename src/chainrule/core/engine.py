@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from heapq import heappop, heappush
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -85,13 +86,6 @@ def _freed_error(node: Any) -> RuntimeError:
     return RuntimeError(FREED_GRAPH_MESSAGE.format(op=node._prim.name))
 
 
-def _differentiable_inputs(node: Any) -> list[Any]:
-    inputs = node._inputs
-    if inputs is None:
-        raise _freed_error(node)
-    return [inp for inp in inputs if isinstance(inp, Traceable) and inp.requires_grad]
-
-
 def toposort(roots: Sequence[Any], stops: set | frozenset = frozenset()) -> list[Any]:
     """Nodes reachable from ``roots`` through inputs that require grad, consumers first.
 
@@ -112,11 +106,10 @@ def toposort(roots: Sequence[Any], stops: set | frozenset = frozenset()) -> list
             if isinstance(inp, Traceable) and inp.requires_grad and inp not in seen:
                 seen[inp] = None
                 stack.append(inp)
-    return sorted(seen, key=_newest_first)
+    return sorted(seen, key=_creation_number, reverse=True)
 
 
-def _newest_first(node: Any) -> int:
-    return -node._seq
+_creation_number = attrgetter("_seq")
 
 
 def broadcast_axes(gshape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -180,14 +173,23 @@ def _rule_operands(node: Any, create_graph: bool) -> tuple[Any, tuple]:
     return node._data, operand_values(node._inputs)
 
 
-def _needed(order: list[Any], stops: set | frozenset) -> set:
-    """Nodes from which some stop (an input of a functional gradient) can be reached."""
+def _needed(order: list[Any], stops: set | frozenset) -> set | None:
+    """Nodes from which some stop (an input of a functional gradient) can be reached.
+
+    None when that is every node: when the only leaves reached are stops, since a
+    node that requires grad always leads to a leaf that does.
+    """
+    if all(node._prim is not None or node in stops for node in order):
+        return None
     needed: set = set()
     for node in reversed(order):
         if node in stops:
             needed.add(node)
-        elif node._prim is not None and any(inp in needed for inp in _differentiable_inputs(node)):
-            needed.add(node)
+        elif node._prim is not None:
+            for inp in node._inputs:
+                if isinstance(inp, Traceable) and inp in needed:
+                    needed.add(node)
+                    break
     return needed
 
 
