@@ -617,3 +617,18 @@ def test_optimizers_update_scalar_and_view_parameters(make):
     assert scalar.item() < 2.0 and np.all(view.data < [2.0, 3.0])
     np.testing.assert_array_equal(base, [1.0, 2.0, 3.0])  # the caller's array is untouched
     assert scalar._version > versions[0] and view._version > versions[1]
+
+
+def test_functional_gradients_prune_only_when_other_leaves_are_reached():
+    """_needed is None when the inputs are the only leaves, else it leaves out w-only nodes."""
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    only_x = (cr.sin(x) * x).sum()
+    assert engine._needed(engine.toposort([only_x], {x}), {x}) is None
+    w = cr.tensor([3.0, 4.0], requires_grad=True)
+    w_branch = cr.exp(w)
+    y = (x * x).sum() + w_branch.sum()
+    needed = engine._needed(engine.toposort([y], {x}), {x})
+    assert x in needed and y in needed and w_branch not in needed and w not in needed
+    (gx,) = engine.backprop(y, np.float64(1.0), [x])
+    np.testing.assert_array_equal(gx, [2.0, 4.0])
+    assert w.grad is None
