@@ -667,6 +667,7 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
         ) from None
     if type(ans) not in _VALUE_TYPES:
         ans = _as_value(ans)
+    # The fields _wrap sets, written out here: this runs once per operation.
     out = _new_node(Tensor)
     out._data = ans
     out._seq = next(_creation_order)
