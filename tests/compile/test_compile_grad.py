@@ -133,3 +133,16 @@ def test_hooks_are_removed_after_tracing():
     x = cr.tensor(2.0, requires_grad=True)
     (x * x).backward()
     assert x.grad.item() == 4.0
+
+
+def test_data_of_a_computed_scalar_is_traced_not_frozen():
+    """.data of a 0-d result (held as a NumPy scalar) stays the traced value on replay."""
+
+    def normalized(x):
+        s = (x * x).sum()
+        return (x / s.data).sum()
+
+    compiled = compile(normalized)
+    for values in ([1.0, 2.0], [3.0, 5.0], [0.5, -4.0]):
+        x = cr.tensor(values)
+        assert compiled(x).item() == normalized(x).item()

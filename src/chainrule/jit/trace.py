@@ -475,6 +475,13 @@ class Tracer:
             self._keep.append(result)
         return result
 
+    def _same_value(self, tensor: Tensor, array: Any) -> None:
+        """``.data`` of a tensor holding a NumPy scalar is a new 0-d array: the same value."""
+        if self.recording and id(array) not in self._env:
+            var = self.tensor(tensor)
+            if id(array) not in self._env:
+                self._remember(array, var)
+
     def _escaped(self, tensor: Tensor) -> None:
         var = self._tensor_values.get(id(tensor))
         if self.recording and var is not None and var.kind == "op" and self._escape is None:
@@ -555,7 +562,9 @@ class Tracer:
 
         def read_public(tensor: Tensor) -> Any:
             self._escaped(tensor)
-            return data.fget(tensor)
+            value = data.fget(tensor)
+            self._same_value(tensor, value)
+            return value
 
         self._patch(Tensor, "data", property(read_public, data.fset, doc=data.__doc__))
         self._patch(Tensor, "numpy", self._wrap(Tensor.numpy, before=self._escaped))
