@@ -217,7 +217,7 @@ class Tensor(Traceable):
 
     def detach(self) -> Tensor:
         """The same values, cut from the graph (shares memory)."""
-        return Tensor(self._data)
+        return _wrap(self._data)
 
     def clone(self) -> Tensor:
         """A copy that stays on the graph (gradients flow back to this tensor)."""

@@ -146,3 +146,15 @@ def test_data_of_a_computed_scalar_is_traced_not_frozen():
     for values in ([1.0, 2.0], [3.0, 5.0], [0.5, -4.0]):
         x = cr.tensor(values)
         assert compiled(x).item() == normalized(x).item()
+
+
+def test_detached_computed_scalar_is_traced_not_frozen():
+    """x / norm.detach() with a 0-d norm replays with each call's norm."""
+
+    def normalized(x):
+        return (x / (x * x).sum().detach()).sum()
+
+    compiled = compile(normalized)
+    for values in ([1.0, 2.0], [3.0, 5.0]):
+        x = cr.tensor(values)
+        assert compiled(x).item() == normalized(x).item()
