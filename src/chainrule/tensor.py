@@ -119,6 +119,8 @@ class Tensor(Traceable):
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         if type(data) is float and dtype is None:
             value = _default_dtype.type(data)
+        elif dtype is None and isinstance(data, np.generic):
+            value = data  # immutable: held as it is
         else:
             value = _to_array(data, dtype)
             if value.ndim == 0 and not isinstance(data, np.ndarray):

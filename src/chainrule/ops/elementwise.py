@@ -185,7 +185,7 @@ def _is_complex(x):
 
 def _sigmoid(x):
     """1 / (1 + exp(-x)), as PyTorch computes it: no cancellation anywhere, and where
-    exp(-x) overflows to inf the result is exactly 0 (the warning is expected)."""
+    exp(-x) overflows to inf the result is exactly 0 (that overflow is silenced)."""
     with np.errstate(over="ignore"):
         return 1 / (1 + np.exp(-x))
 
