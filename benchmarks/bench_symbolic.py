@@ -27,7 +27,7 @@ import sympy as sp
 
 import chainrule as cr
 import chainrule.symbolic as S
-from chainrule import seed
+from chainrule.examples import recitation as seed
 
 REPEATS = 15
 

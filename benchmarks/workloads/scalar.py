@@ -28,7 +28,7 @@ def closed_form() -> tuple[float, float]:
 def seed_scalar(options: Options) -> list[Result]:
     """Gradient of the seed's function at x=2, z=3: graph build + backward each call."""
     import chainrule as cr
-    from chainrule.seed import EXPRESSION, seed_function
+    from chainrule.examples import EXPRESSION, seed_function
     from chainrule.symbolic import compile_gradient
 
     def chainrule_eager() -> object:

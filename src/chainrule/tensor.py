@@ -20,7 +20,7 @@ to record the backward pass for higher-order derivatives.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -720,6 +720,14 @@ def _accumulate_grad(node: Tensor, gradient: Any, owned: bool) -> None:
     else:
         current._data = (current._data + gradient).astype(dtype)
         engine.note_write(current)
+
+
+def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
+    """Clear the gradients of ``params``: to None (PyTorch 2's default) or to zeros."""
+    for param in params:
+        if param.grad is None:
+            continue
+        param.grad = None if set_to_none else Tensor(np.zeros_like(param.data))
 
 
 set_apply_hook(apply)

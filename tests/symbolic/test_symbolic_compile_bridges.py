@@ -8,8 +8,8 @@ import sympy as sp
 
 import chainrule as cr
 import chainrule.symbolic as S
-from chainrule import seed
 from chainrule.errors import TraceError
+from chainrule.examples import recitation as seed
 
 
 def test_compile_gradient_of_the_seed():

@@ -11,7 +11,7 @@ from symbolic_corpus import CORPUS, SX, SZ, engine_function, points, sympy_expre
 
 import chainrule as cr
 import chainrule.symbolic as S
-from chainrule import seed
+from chainrule.examples import recitation as seed
 
 RTOL, ATOL = 1e-9, 1e-9
 

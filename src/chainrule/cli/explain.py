@@ -14,10 +14,10 @@ from typing import Any
 import click
 import numpy as np
 
+from ..examples.recitation import EXPRESSION, POINT
 from ..explainer import DomainError, explain, gradient_by, network, steps
 from ..explainer.graph import FORMATS, write_graph
 from ..explainer.report import plain_table
-from ..seed import EXPRESSION, POINT
 from ..symbolic import ParseError
 from . import InputError, main
 

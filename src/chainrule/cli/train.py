@@ -23,9 +23,9 @@ import numpy as np
 
 from .. import nn
 from ..data import DataError, LabeledData, load_dataset
-from ..files import write_bytes
-from ..plotting import save_figure, subplots
-from ..training import (
+from ..io.files import write_bytes
+from ..io.plotting import save_figure, subplots
+from ..training.mlp import (
     LOSSES,
     MODEL_FORMAT,
     MODEL_VERSION,

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..files import write_bytes
+from ..io.files import write_bytes
 from .trace import Trace
 
 FORMATS = ("svg", "png", "pdf", "dot")

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import api, fd
-from ..plotting import save_figure, subplots
+from ..io.plotting import save_figure, subplots
 
 SCHEMES = ("forward", "central", "complex-step")
 

@@ -16,8 +16,8 @@ import numpy as np
 
 from ..core.mode import no_grad
 from ..errors import ChainruleError
-from ..tensor import Tensor
-from .parameter import Parameter, zero_grads
+from ..tensor import Tensor, zero_grads
+from .parameter import Parameter
 
 
 class StateDictError(ChainruleError, RuntimeError):

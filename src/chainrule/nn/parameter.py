@@ -5,10 +5,7 @@ Layer: nn (imports chainrule.tensor).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
-
-import numpy as np
 
 from ..tensor import Tensor
 
@@ -32,11 +29,3 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
-
-
-def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
-    """Clear the gradients of ``params``: to None (PyTorch 2's default) or to zeros."""
-    for param in params:
-        if param.grad is None:
-            continue
-        param.grad = None if set_to_none else Tensor(np.zeros_like(param.data))

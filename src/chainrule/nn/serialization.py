@@ -3,7 +3,7 @@
 Layer: nn (imports numpy and the standard library). A file holds one array per
 state-dict key plus, optionally, a JSON text under ``__metadata__`` (the CLI
 stores the architecture there, so a model file is self-describing). Writes go
-through :func:`chainrule.files.atomic_write`, so a crash never leaves a
+through :func:`chainrule.io.files.atomic_write`, so a crash never leaves a
 half-written file under the final name.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ChainruleError
-from ..files import atomic_write
+from ..io.files import atomic_write
 from ..tensor import Tensor
 
 METADATA_KEY = "__metadata__"

@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..core.mode import enable_grad, no_grad
-from ..nn.parameter import zero_grads
-from ..tensor import Tensor
+from ..tensor import Tensor, zero_grads
 
 
 class Optimizer:

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import nn, optim
-from .core.mode import no_grad
-from .data import DataLoader, LabeledData, TensorDataset
-from .data import train_val_test_split as split_indices
-from .errors import ChainruleError
-from .tensor import Tensor
+from .. import nn, optim
+from ..core.mode import no_grad
+from ..data import DataLoader, LabeledData, TensorDataset
+from ..data import train_val_test_split as split_indices
+from ..errors import ChainruleError
+from ..tensor import Tensor
 
 MODEL_FORMAT = "chainrule.mlp"
 MODEL_VERSION = 1

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 import chainrule as cr
 from chainrule.cli import main
+from chainrule.examples import GRADIENT, VALUE
 from chainrule.explainer import graph
-from chainrule.seed import GRADIENT, VALUE
 
 
 def run(*args: str) -> tuple[int, str]:

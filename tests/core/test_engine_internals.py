@@ -18,7 +18,7 @@ from hypothesis.extra.numpy import arrays
 import chainrule as cr
 from chainrule import PRIMITIVES, nn, optim
 from chainrule.core import engine
-from chainrule.seed import GRADIENT, seed_function
+from chainrule.examples import GRADIENT, seed_function
 from chainrule.tensor import Tensor
 
 MODIFIED = "modified by an in-place operation"

@@ -6,8 +6,8 @@ import pytest
 import chainrule as cr
 from chainrule import nn
 from chainrule.core import engine
+from chainrule.examples import GRADIENT, VALUE, seed_function
 from chainrule.jit import compile
-from chainrule.seed import GRADIENT, VALUE, seed_function
 from chainrule.tensor import Tensor
 
 RNG = np.random.default_rng(7)

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.examples import GRADIENT, VALUE, seed_function
 from chainrule.explainer import DomainError, explain, trace
-from chainrule.seed import GRADIENT, VALUE, seed_function
 
 # The recitation's intermediate values at x=2, z=3, worked by hand.
 HAND = {

@@ -1,13 +1,13 @@
 """The recitation's running example, y = exp(xz) + xz/ln(x) + sin(ln(x))/(xz), at x=2, z=3.
 
-Layer: api. Used by the README's first command, the tests and the benchmarks.
+Layer: examples. Used by the README's first command, the tests and the benchmarks.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from . import functions as F
+from .. import functions as F
 
 EXPRESSION = "exp(x*z) + x*z/ln(x) + sin(ln(x))/(x*z)"
 POINT = {"x": 2.0, "z": 3.0}

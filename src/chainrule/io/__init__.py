@@ -1,0 +1,8 @@
+"""Files and figures: atomic writes, and matplotlib figures saved through them.
+
+Layer: io (imports nothing from chainrule but itself; matplotlib lazily).
+"""
+
+from .files import atomic_write, write_bytes
+
+__all__ = ["atomic_write", "write_bytes"]
