@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .core import engine
-from .core.mode import GRAD_MODE
+from .core.mode import GRAD_ENABLED, TRACE
 from .core.primitive import Primitive, Traceable, set_apply_hook
 from .errors import DtypeError, ShapeError
 from .ops import elementwise as ew
@@ -111,6 +111,7 @@ class Tensor(Traceable):
         "_retain",
         "_seq",
         "_adjoint",
+        "_res",
         "__weakref__",
     )
 
@@ -130,6 +131,7 @@ class Tensor(Traceable):
         self._data = value
         self._seq = next(_creation_order)
         self._adjoint = None
+        self._res = None
         self.requires_grad = requires_grad
         self.grad: Tensor | None = None
         self._prim: Primitive | None = None
@@ -333,7 +335,7 @@ class Tensor(Traceable):
         A read-only or shared array (a view, a NumPy scalar) is replaced by a copy
         first. Every in-place write goes through here and ends with ``note_write``.
         """
-        if GRAD_MODE.enabled and self.requires_grad:
+        if GRAD_ENABLED.get() and self.requires_grad:
             raise RuntimeError(
                 f"in-place operation on a tensor of shape {self.shape} that requires grad "
                 "while grad mode is on: it would change a value the graph needs. Do updates "
@@ -363,7 +365,7 @@ class Tensor(Traceable):
         engine.note_write(self)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        if GRAD_MODE.enabled and isinstance(value, Tensor) and value.requires_grad:
+        if GRAD_ENABLED.get() and isinstance(value, Tensor) and value.requires_grad:
             raise RuntimeError(
                 "t[index] = value with a value that requires grad is not recorded; use "
                 "chainrule.where or concatenate to build the tensor out of place"
@@ -378,7 +380,7 @@ class Tensor(Traceable):
 
     def _inplace(self, ufunc: np.ufunc, other: Any) -> Tensor:
         if isinstance(other, Tensor):
-            if GRAD_MODE.enabled and other.requires_grad:
+            if GRAD_ENABLED.get() and other.requires_grad:
                 raise RuntimeError(
                     f"in-place {ufunc.__name__} with an operand that requires grad is not "
                     "recorded; write t = t + w (out of place) so the gradient reaches w"
@@ -627,6 +629,7 @@ def _wrap(value: Any) -> Tensor:
     out._data = value
     out._seq = next(_creation_order)
     out._adjoint = None
+    out._res = None
     out.requires_grad = False
     out.grad = None
     out._prim = None
@@ -644,7 +647,12 @@ def _operand_shapes(args: tuple) -> str:
 
 
 def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
-    """Run ``prim`` on the operands' arrays and record it when a gradient may be needed."""
+    """Run ``prim`` on the operands' values and record it when a gradient may be needed.
+
+    This is the dispatcher: every primitive application on Tensors comes here. When a
+    trace is current in this context (``chainrule.compile``), it is told of the
+    application after the forward has run.
+    """
     values = []
     record = False
     for arg in args:
@@ -667,6 +675,10 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
         raise ShapeError(
             f"{prim.name}: {message} (operand shapes {_operand_shapes(args)})"
         ) from None
+    result = ans
+    res = None
+    if prim.residuals:
+        ans, res = ans
     if type(ans) not in _VALUE_TYPES:
         ans = _as_value(ans)
     # The fields _wrap sets, written out here: this runs once per operation.
@@ -677,13 +689,14 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
     out.grad = None
     out._version = 0
     out._retain = False
-    if record and GRAD_MODE.enabled:
+    if record and GRAD_ENABLED.get():
         out.requires_grad = True
         out._prim = prim
         out._inputs = args
         out._values = values
         out._params = params
         out._stamp = _WRITE_CLOCK.now
+        out._res = res
     else:
         out.requires_grad = False
         out._prim = None
@@ -691,6 +704,10 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
         out._values = None
         out._params = _NO_PARAMS
         out._stamp = 0
+        out._res = None
+    trace = TRACE.get()
+    if trace is not None:
+        trace.record(prim, args, params, result, out)
     return out
 
 

@@ -19,6 +19,7 @@ with these attributes (chainrule.Tensor has them):
                 (0 if never written)
 ``_retain``     keep ``grad`` on this non-leaf node
 ``_adjoint``    the adjoint being summed during a reverse sweep (None outside one)
+``_res``        the residuals its forward saved for its rules (None for most primitives)
 
 Creation order is a topological order: every input exists before the node that
 consumes it. The reverse sweep therefore needs no separate ordering pass; it keeps
@@ -27,6 +28,13 @@ a node is reached after all of its consumers. Adjoints are summed on the nodes
 themselves (``_adjoint``), so two sweeps must not run through shared nodes at the
 same time, which is one more reason the engine is not meant for several threads.
 No recursion anywhere, so a chain of a million operations is fine.
+
+Under ``chainrule.compile`` (a trace current in this context, see
+:mod:`chainrule.core.mode`), the same sweep runs with a *recorder*: the trace's
+``vjp``, ``fit``, ``add`` and ``accumulate`` methods stand in for the rule call, the
+unbroadcast/cast, the sum of contributions and the hand-over to ``.grad``. They
+compute the same numbers and write each step down, so the compiled program replays
+exactly this sweep; there is no second copy of it.
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from .mode import GRAD_MODE
+from .mode import GRAD_ENABLED, TRACE
 from .primitive import Traceable
 
 
@@ -213,12 +221,15 @@ def backprop(
     nodes it went through are freed.
 
     Nodes are visited newest first (the order of :func:`toposort`) and each
-    node's contributions are added in that order. ``chainrule.jit`` writes this
-    same sweep out as code (``Tracer._backprop``): a change to the order of
-    operations here belongs there too.
+    node's contributions are added in that order. Under a trace the recorder's
+    methods take the place of the rule calls, fits, sums and hand-overs (see the
+    module docstring).
     """
     if retain_graph is None:
         retain_graph = create_graph
+    recorder = TRACE.get()
+    if recorder is not None:
+        recorder.start_backprop(root, create_graph)
     if inputs is not None:
         stops: frozenset | None = frozenset(inputs)
         needed = _needed(toposort([root], stops), stops)
@@ -232,8 +243,7 @@ def backprop(
     pop, push = heappop, heappush
     clock = WRITE_CLOCK
     ndarray = np.ndarray
-    previous_mode = GRAD_MODE.enabled
-    GRAD_MODE.enabled = create_graph
+    mode_token = GRAD_ENABLED.set(create_graph)
     try:
         # The hot path: the first comparison of modified() and the common case of
         # fit() (same type, shape and dtype object) are written out inline.
@@ -246,7 +256,9 @@ def backprop(
                 continue
             prim = node._prim
             if prim is None or node._retain:
-                if accumulate is not None:
+                if recorder is not None:
+                    recorder.accumulate(accumulate, node, g)
+                elif accumulate is not None:
                     owned = True  # NumPy scalars are immutable; Tensors are never reused
                     if type(g) is ndarray:
                         owned = g.base is None and id(g) not in handed_out
@@ -264,6 +276,8 @@ def backprop(
             else:
                 ans, args = node._data, node._values
             params = node._params
+            if prim.residuals:
+                params = {**params, "res": None if create_graph else node._res}
             rules = prim.vjps
             if type(rules) is not tuple:
                 rules = [prim.vjp(argnum) for argnum in range(len(operands))]
@@ -273,26 +287,36 @@ def backprop(
                     continue
                 if needed is not None and inp not in needed:
                     continue
-                contribution = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
+                if recorder is not None:
+                    contribution = recorder.vjp(node, rule, g, ans, args, params)
+                elif params:
+                    contribution = rule(g, ans, *args, **params)
+                else:
+                    contribution = rule(g, ans, *args)
                 data = inp._data
                 kind = type(data)
                 if type(contribution) is not kind or (
                     kind is ndarray
                     and (contribution.shape != data.shape or contribution.dtype is not data.dtype)
                 ):
-                    contribution = fit(contribution, data)
+                    if recorder is not None:
+                        contribution = recorder.fit(contribution, data)
+                    else:
+                        contribution = fit(contribution, data)
                 previous = inp._adjoint
                 if previous is None:
                     inp._adjoint = contribution
                     push(waiting, (-inp._seq, inp))
+                elif recorder is not None:
+                    inp._adjoint = recorder.add(previous, contribution)
                 else:
                     inp._adjoint = previous + contribution
             if not retain_graph:
-                node._inputs = node._values = None
+                node._inputs = node._values = node._res = None
     finally:
         for _, node in waiting:  # after an error, no half-summed adjoint is left behind
             node._adjoint = None
-        GRAD_MODE.enabled = previous_mode
+        GRAD_ENABLED.reset(mode_token)
     if inputs is None:
         return None
     return [results.get(node) for node in inputs]
@@ -311,11 +335,13 @@ def push_tangents(
     applies each primitive's JVP rules; no reverse rule is used. Returns the
     tangent of each output (None where an output does not depend on the inputs).
     """
+    recorder = TRACE.get()
+    if recorder is not None:
+        recorder.refuse_forward_mode()
     stops = frozenset(inputs)
     order = toposort(list(outputs), stops)
     tangent_of: dict[Any, Any] = dict(zip(inputs, tangents, strict=True))
-    previous_mode = GRAD_MODE.enabled
-    GRAD_MODE.enabled = create_graph
+    mode_token = GRAD_ENABLED.set(create_graph)
     try:
         for node in reversed(order):
             prim = node._prim
@@ -323,6 +349,8 @@ def push_tangents(
                 continue
             ans, args = _rule_operands(node, create_graph)
             params = node._params
+            if prim.residuals:
+                params = {**params, "res": None if create_graph else node._res}
             total = None
             for argnum, inp in enumerate(node._inputs):
                 t = tangent_of.get(inp) if isinstance(inp, Traceable) else None
@@ -336,7 +364,7 @@ def push_tangents(
             if total is not None:
                 tangent_of[node] = _broadcast_to_node(total, node)
     finally:
-        GRAD_MODE.enabled = previous_mode
+        GRAD_ENABLED.reset(mode_token)
     return [tangent_of.get(out) for out in outputs]
 
 

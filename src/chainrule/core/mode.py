@@ -1,27 +1,57 @@
-"""Grad mode: whether primitive applications are recorded for differentiation.
+"""Modes of the dispatcher: grad mode and the active trace, each scoped to a context.
 
-Layer: core. Imports nothing else from chainrule. The flag is process-wide (like
-the rest of the engine, it is not meant to be shared between threads).
+Layer: core. Imports nothing else from chainrule.
+
+Both are :mod:`contextvars` variables, never process-wide flags: a ``no_grad`` block
+or a ``chainrule.compile`` trace in one thread (or asyncio task) is invisible to
+eager code running in another. ``apply`` (the dispatcher every primitive application
+goes through) reads them; nothing in the library is swapped while a mode is on.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from types import TracebackType
+from typing import Any
 
+#: Whether new primitive applications are recorded for differentiation.
+GRAD_ENABLED: ContextVar[bool] = ContextVar("chainrule_grad_enabled", default=True)
 
-class _GradMode:
-    __slots__ = ("enabled",)
-
-    def __init__(self) -> None:
-        self.enabled = True
-
-
-GRAD_MODE = _GradMode()
+#: The trace recording primitive applications (``chainrule.compile``), or None.
+TRACE: ContextVar[Any] = ContextVar("chainrule_trace", default=None)
 
 
 def is_grad_enabled() -> bool:
     """True when new operations are recorded on the graph."""
-    return GRAD_MODE.enabled
+    return GRAD_ENABLED.get()
+
+
+def current_trace() -> Any:
+    """The trace that records primitive applications in this context, or None."""
+    return TRACE.get()
+
+
+@contextmanager
+def tracing(trace: Any) -> Iterator[None]:
+    """Make ``trace`` (or None: no trace, e.g. to pause one) current inside the block."""
+    token = TRACE.set(trace)
+    try:
+        yield
+    finally:
+        TRACE.reset(token)
+
+
+@contextmanager
+def grad_enabled(enabled: bool) -> Iterator[None]:
+    """Set grad mode inside the block (the engine uses it around its sweeps)."""
+    token = GRAD_ENABLED.set(enabled)
+    try:
+        yield
+    finally:
+        GRAD_ENABLED.reset(token)
 
 
 class _SetGradMode:
@@ -29,11 +59,10 @@ class _SetGradMode:
 
     def __init__(self, enabled: bool) -> None:
         self._enabled = enabled
-        self._previous: list[bool] = []
+        self._tokens: list[Any] = []
 
     def __enter__(self) -> None:
-        self._previous.append(GRAD_MODE.enabled)
-        GRAD_MODE.enabled = self._enabled
+        self._tokens.append(GRAD_ENABLED.set(self._enabled))
 
     def __exit__(
         self,
@@ -41,14 +70,12 @@ class _SetGradMode:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        GRAD_MODE.enabled = self._previous.pop()
+        GRAD_ENABLED.reset(self._tokens.pop())
 
-    def __call__(self, func):  # type: ignore[no-untyped-def]
-        import functools
-
+    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(func)
-        def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
-            with type(self)(self._enabled):
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with type(self)():
                 return func(*args, **kwargs)
 
         return wrapper

@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.mode import GRAD_MODE
+from ..core.mode import is_grad_enabled
 from ..tensor import Tensor, get_default_dtype
 from .program import Program, generate
 from .trace import Tracer, tracing
@@ -125,7 +125,7 @@ class Compiled:
         if tracing():
             # Inside another trace: run eagerly, so the outer trace records every operation.
             return self.fn(*args, **kwargs)
-        key: list = [GRAD_MODE.enabled, get_default_dtype()]
+        key: list = [is_grad_enabled(), get_default_dtype()]
         dynamic: list = []
         args = tuple(_convert(a, key, dynamic) for a in args)
         if kwargs:

@@ -35,7 +35,7 @@ import numpy as np
 from .. import api
 from .. import functions as F
 from ..core import engine
-from ..core.mode import GRAD_MODE
+from ..core.mode import grad_enabled
 from ..core.primitive import PRIMITIVES, Primitive, Traceable
 from ..errors import CompileError
 from ..nn.module import Module
@@ -678,10 +678,4 @@ def _refuse_forward_mode(*args: Any, **kwargs: Any) -> Any:
     )
 
 
-@contextmanager
-def _grad_mode(enabled: bool) -> Iterator[None]:
-    previous, GRAD_MODE.enabled = GRAD_MODE.enabled, enabled
-    try:
-        yield
-    finally:
-        GRAD_MODE.enabled = previous
+_grad_mode = grad_enabled

@@ -11,17 +11,31 @@ method of chainrule.fd works through them.
 
 from __future__ import annotations
 
+import builtins
+import math
 import operator
 
 import numpy as np
 
-from ..core.primitive import Primitive, raw, register
+from ..core.primitive import Notation, Primitive, raw, register
 from . import domains as d
 
 
-def _elementwise(name, forward, vjps, jvps, domains, label=None):
+def _elementwise(name, forward, *, domains, numpy=(), methods=None, names=None, **entry):
+    """Register an elementwise primitive: public function ``name``, Tensor method ``name``."""
+    signature = entry.pop("signature", "unary" if len(domains) == 1 else "binary")
     return register(
-        Primitive(name, forward, vjps, jvps, kind="elementwise", domains=domains, label=label)
+        Primitive(
+            name,
+            forward,
+            kind="elementwise",
+            domains=domains,
+            names=(name,) if names is None else names,
+            methods=(name,) if methods is None else methods,
+            numpy=numpy,
+            signature=signature,
+            **entry,
+        )
     )
 
 
@@ -29,41 +43,58 @@ def _elementwise(name, forward, vjps, jvps, domains, label=None):
 # The operator module's functions are NumPy's ufuncs on arrays, and on NumPy
 # scalars they take NumPy's scalar path, several times faster than calling the
 # ufunc, with the same IEEE results. (Not power: scalar ** rounds differently.)
+# Operators are Tensor's dunder methods, so these have no named Tensor method.
 
 add = _elementwise(
     "add",
     operator.add,
-    (lambda g, ans, x, y: g, lambda g, ans, x, y: g),
-    (lambda t, ans, x, y: t, lambda t, ans, x, y: t),
-    (d.real, d.real),
+    partials=(lambda ans, x, y: 1, lambda ans, x, y: 1),
+    domains=(d.real, d.real),
+    numpy=(np.add,),
+    methods=(),
     label="+",
+    infix="+",
+    precedence=1,
+    doc="x + y with broadcasting.",
 )
 
 subtract = _elementwise(
     "subtract",
     operator.sub,
-    (lambda g, ans, x, y: g, lambda g, ans, x, y: -g),
-    (lambda t, ans, x, y: t, lambda t, ans, x, y: -t),
-    (d.real, d.real),
+    partials=(lambda ans, x, y: 1, lambda ans, x, y: -1),
+    domains=(d.real, d.real),
+    numpy=(np.subtract,),
+    methods=(),
     label="-",
+    infix="-",
+    precedence=1,
+    doc="x - y with broadcasting.",
 )
 
 multiply = _elementwise(
     "multiply",
     operator.mul,
-    (lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x),
-    (lambda t, ans, x, y: t * y, lambda t, ans, x, y: x * t),
-    (d.real, d.real),
+    partials=(lambda ans, x, y: y, lambda ans, x, y: x),
+    domains=(d.real, d.real),
+    numpy=(np.multiply,),
+    methods=(),
     label="*",
+    infix="*",
+    precedence=2,
+    doc="x * y with broadcasting.",
 )
 
 divide = _elementwise(
     "divide",
     operator.truediv,
-    (lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ans / y),
-    (lambda t, ans, x, y: t / y, lambda t, ans, x, y: -t * ans / y),
-    (d.real, d.nonzero),
+    partials=(lambda ans, x, y: 1 / y, lambda ans, x, y: -ans / y),
+    domains=(d.real, d.nonzero),
+    numpy=(np.true_divide,),
+    methods=(),
     label="/",
+    infix="/",
+    precedence=2,
+    doc="x / y with broadcasting.",
 )
 
 
@@ -94,87 +125,151 @@ def _power_slope(x, y):
 power = _elementwise(
     "power",
     _power,
-    (
-        lambda g, ans, x, y: g * _power_slope(x, y),
-        lambda g, ans, x, y: g * ans * _log_base(x),
-    ),
-    (
-        lambda t, ans, x, y: t * _power_slope(x, y),
-        lambda t, ans, x, y: t * ans * _log_base(x),
-    ),
-    (d.positive, d.real),
+    partials=(lambda ans, x, y: _power_slope(x, y), lambda ans, x, y: ans * _log_base(x)),
+    domains=(d.positive, d.real),
+    numpy=(np.power,),
+    methods=(),
     label="**",
+    infix="**",
+    precedence=4,
+    doc="x ** y with broadcasting.",
 )
 
 negative = _elementwise(
     "negative",
     operator.neg,
-    (lambda g, ans, x: -g,),
-    (lambda t, ans, x: -t,),
-    (d.real,),
+    partials=(lambda ans, x: -1,),
+    domains=(d.real,),
+    numpy=(np.negative,),
+    methods=(),
     label="neg",
+    infix="-",
+    precedence=3,
+    doc="Elementwise -x.",
 )
 
 # --- transcendental functions -------------------------------------------------
+# Each entry is everything about the function: its partial derivative, its NumPy
+# ufunc, and its notation (LaTeX, the math-module function compiled scalar
+# gradients call, SymPy's name, exact values and symmetry for the simplifier).
 
 exp = _elementwise(
-    "exp", np.exp, (lambda g, ans, x: g * ans,), (lambda t, ans, x: t * ans,), (d.real,)
+    "exp",
+    np.exp,
+    partials=(lambda ans, x: ans,),
+    domains=(d.real,),
+    numpy=(np.exp,),
+    notation=Notation(r"\exp", math.exp, "exp", exact={0: 1}, inverse="log"),
+    doc="Elementwise e**x.",
 )
 
 log = _elementwise(
-    "log", np.log, (lambda g, ans, x: g / x,), (lambda t, ans, x: t / x,), (d.positive,)
+    "log",
+    np.log,
+    partials=(lambda ans, x: 1 / x,),
+    domains=(d.positive,),
+    numpy=(np.log,),
+    notation=Notation(r"\ln", math.log, "log", exact={1: 0}, inverse="exp"),
+    doc="Elementwise natural logarithm (the recitation's ln).",
 )
 
 log1p = _elementwise(
     "log1p",
     np.log1p,
-    (lambda g, ans, x: g / (1 + x),),
-    (lambda t, ans, x: t / (1 + x),),
-    (d.small,),
+    partials=(lambda ans, x: 1 / (1 + x),),
+    domains=(d.small,),
+    numpy=(np.log1p,),
+    notation=Notation(
+        r"\operatorname{log1p}",
+        math.log1p,
+        (lambda sp, a: sp.log(1 + a), None),
+        exact={0: 0},
+    ),
+    doc="Elementwise log(1 + x), accurate for small x.",
 )
 
 expm1 = _elementwise(
     "expm1",
     np.expm1,
-    (lambda g, ans, x: g * (ans + 1),),
-    (lambda t, ans, x: t * (ans + 1),),
-    (d.real,),
+    partials=(lambda ans, x: ans + 1,),
+    domains=(d.real,),
+    numpy=(np.expm1,),
+    notation=Notation(
+        r"\operatorname{expm1}",
+        math.expm1,
+        (lambda sp, a: sp.exp(a) - 1, None),
+        exact={0: 0},
+    ),
+    doc="Elementwise exp(x) - 1, accurate for small x.",
 )
 
 sin = _elementwise(
-    "sin", np.sin, (lambda g, ans, x: g * np.cos(x),), (lambda t, ans, x: t * np.cos(x),), (d.real,)
+    "sin",
+    np.sin,
+    partials=(lambda ans, x: np.cos(x),),
+    domains=(d.real,),
+    numpy=(np.sin,),
+    notation=Notation(r"\sin", math.sin, "sin", exact={0: 0}, parity="odd"),
+    doc="Elementwise sine.",
 )
 
 cos = _elementwise(
     "cos",
     np.cos,
-    (lambda g, ans, x: -g * np.sin(x),),
-    (lambda t, ans, x: -t * np.sin(x),),
-    (d.real,),
+    partials=(lambda ans, x: -np.sin(x),),
+    domains=(d.real,),
+    numpy=(np.cos,),
+    notation=Notation(r"\cos", math.cos, "cos", exact={0: 1}, parity="even"),
+    doc="Elementwise cosine.",
 )
 
 tan = _elementwise(
     "tan",
     np.tan,
-    (lambda g, ans, x: g * (1 + ans * ans),),
-    (lambda t, ans, x: t * (1 + ans * ans),),
-    (d.tan_safe,),
+    partials=(lambda ans, x: 1 + ans * ans,),
+    domains=(d.tan_safe,),
+    numpy=(np.tan,),
+    notation=Notation(r"\tan", math.tan, "tan", exact={0: 0}, parity="odd"),
+    doc="Elementwise tangent.",
+)
+
+sinh = _elementwise(
+    "sinh",
+    np.sinh,
+    partials=(lambda ans, x: np.cosh(x),),
+    domains=(d.real,),
+    numpy=(np.sinh,),
+    notation=Notation(r"\sinh", math.sinh, "sinh", exact={0: 0}, parity="odd"),
+    doc="Elementwise hyperbolic sine.",
+)
+
+cosh = _elementwise(
+    "cosh",
+    np.cosh,
+    partials=(lambda ans, x: np.sinh(x),),
+    domains=(d.real,),
+    numpy=(np.cosh,),
+    notation=Notation(r"\cosh", math.cosh, "cosh", exact={0: 1}, parity="even"),
+    doc="Elementwise hyperbolic cosine.",
 )
 
 tanh = _elementwise(
     "tanh",
     np.tanh,
-    (lambda g, ans, x: g * (1 - ans * ans),),
-    (lambda t, ans, x: t * (1 - ans * ans),),
-    (d.real,),
+    partials=(lambda ans, x: 1 - ans * ans,),
+    domains=(d.real,),
+    numpy=(np.tanh,),
+    notation=Notation(r"\tanh", math.tanh, "tanh", exact={0: 0}, parity="odd"),
+    doc="Elementwise hyperbolic tangent.",
 )
 
 sqrt = _elementwise(
     "sqrt",
     np.sqrt,
-    (lambda g, ans, x: g / (2 * ans),),
-    (lambda t, ans, x: t / (2 * ans),),
-    (d.positive,),
+    partials=(lambda ans, x: 1 / (2 * ans),),
+    domains=(d.positive,),
+    numpy=(np.sqrt,),
+    doc="Elementwise square root.",
 )
 
 
@@ -190,13 +285,24 @@ def _sigmoid(x):
         return 1 / (1 + np.exp(-x))
 
 
+def _scalar_sigmoid(v: float) -> float:
+    """1 / (1 + exp(-v)) on a float, without overflow for very negative v."""
+    if v >= 0:
+        return 1.0 / (1.0 + math.exp(-v))
+    e = math.exp(v)
+    return e / (1.0 + e)
+
+
 sigmoid = _elementwise(
     "sigmoid",
     _sigmoid,
-    (lambda g, ans, x: g * ans * (1 - ans),),
-    (lambda t, ans, x: t * ans * (1 - ans),),
-    (d.real,),
+    partials=(lambda ans, x: ans * (1 - ans),),
+    domains=(d.real,),
     label="σ",
+    notation=Notation(
+        r"\sigma", _scalar_sigmoid, (lambda sp, a: 1 / (1 + sp.exp(-a)), None), exact={0: 0.5}
+    ),
+    doc="Elementwise logistic function 1 / (1 + exp(-x)), without overflow.",
 )
 
 # --- piecewise functions: derivative 0 at the kink, as PyTorch and JAX choose --------
@@ -209,9 +315,11 @@ def _abs(x):
 abs = _elementwise(  # noqa: A001 - NumPy's name
     "abs",
     _abs,
-    (lambda g, ans, x: g * np.sign(raw(x).real),),
-    (lambda t, ans, x: t * np.sign(raw(x).real),),
-    (d.nonzero,),
+    partials=(lambda ans, x: np.sign(raw(x).real),),
+    domains=(d.nonzero,),
+    numpy=(np.absolute,),
+    notation=Notation(r"\operatorname{abs}", builtins.abs, "Abs", parity="even", idempotent=True),
+    doc="Elementwise absolute value; its derivative at 0 is taken as 0.",
 )
 
 
@@ -231,9 +339,15 @@ def _step(x):
 relu = _elementwise(
     "relu",
     _relu,
-    (lambda g, ans, x: g * _step(x),),
-    (lambda t, ans, x: t * _step(x),),
-    (d.nonzero,),
+    partials=(lambda ans, x: _step(x),),
+    domains=(d.nonzero,),
+    notation=Notation(
+        r"\operatorname{relu}",
+        lambda v: v if v > 0.0 else 0.0 * v,
+        (lambda sp, a: sp.Max(0, a), None),
+        idempotent=True,
+    ),
+    doc="Elementwise max(x, 0); its derivative at 0 is taken as 0.",
 )
 
 
@@ -260,29 +374,23 @@ def _minimum(x, y):
 maximum = _elementwise(
     "maximum",
     _maximum,
-    (
-        lambda g, ans, x, y: g * _pick_weight(x, y),
-        lambda g, ans, x, y: g * _pick_weight(y, x),
-    ),
-    (
-        lambda t, ans, x, y: t * _pick_weight(x, y),
-        lambda t, ans, x, y: t * _pick_weight(y, x),
-    ),
-    (d.distinct, d.distinct),
+    partials=(lambda ans, x, y: _pick_weight(x, y), lambda ans, x, y: _pick_weight(y, x)),
+    domains=(d.distinct, d.distinct),
+    numpy=(np.maximum,),
+    methods=(),
+    notation=Notation(r"\max", lambda a, b: a if a >= b else b, "Max"),
+    doc="Elementwise larger of x and y; ties send half the gradient to each.",
 )
 
 minimum = _elementwise(
     "minimum",
     _minimum,
-    (
-        lambda g, ans, x, y: g * _pick_weight(y, x),
-        lambda g, ans, x, y: g * _pick_weight(x, y),
-    ),
-    (
-        lambda t, ans, x, y: t * _pick_weight(y, x),
-        lambda t, ans, x, y: t * _pick_weight(x, y),
-    ),
-    (d.distinct, d.distinct),
+    partials=(lambda ans, x, y: _pick_weight(y, x), lambda ans, x, y: _pick_weight(x, y)),
+    domains=(d.distinct, d.distinct),
+    numpy=(np.minimum,),
+    methods=(),
+    notation=Notation(r"\min", lambda a, b: a if a <= b else b, "Min"),
+    doc="Elementwise smaller of x and y; ties send half the gradient to each.",
 )
 
 
@@ -290,20 +398,29 @@ def _where(condition, x, y):
     return np.where(condition, x, y)
 
 
+def _prepare_where(condition, x, y):
+    """The condition is an operand too (so a trace follows it), without a gradient."""
+    return (condition, x, y), {}
+
+
 where = _elementwise(
     "where",
     _where,
-    (
+    vjps=(
         None,
         lambda g, ans, c, x, y: np.where(raw(c), g, 0.0),
         lambda g, ans, c, x, y: np.where(raw(c), 0.0, g),
     ),
-    (
+    jvps=(
         None,
         lambda t, ans, c, x, y: np.where(raw(c), t, 0.0),
         lambda t, ans, c, x, y: np.where(raw(c), 0.0, t),
     ),
-    (lambda rng, shape: rng.random(size=shape) < 0.5, d.real, d.real),
+    domains=(lambda rng, shape: rng.random(size=shape) < 0.5, d.real, d.real),
+    numpy=(np.where,),
+    methods=(),
+    signature="where",
+    doc="``x`` where ``condition`` holds, else ``y`` (no gradient flows into the condition).",
 )
 
 
@@ -326,16 +443,33 @@ clip = register(
     Primitive(
         "clip",
         _clip,
-        (lambda g, ans, x, *, lo, hi: g * _inside(x, lo, hi),),
-        (lambda t, ans, x, *, lo, hi: t * _inside(x, lo, hi),),
+        partials=(lambda ans, x, *, lo, hi: _inside(x, lo, hi),),
         kind="elementwise",
+        names=("clip", "clamp"),
+        methods=("clip", "clamp"),
+        numpy=(np.clip,),
+        signature="clip",
         sample=lambda rng: [
             ((d.distinct(rng, (3, 4)),), {"lo": -0.9, "hi": 1.1}),
             ((d.distinct(rng, (5,)),), {"lo": None, "hi": 0.1}),
         ],
+        doc="Limit values to [lo, hi] (either bound may be None); the gradient is 0 outside. "
+        "PyTorch's clamp(min=, max=) is the same operation.",
     )
 )
 
-# --- piecewise constant: no gradient flows through it ----------------------------------
+# --- piecewise constant: no gradient flows through them --------------------------------
 
-sign = register(Primitive("sign", np.sign, kind="elementwise"))
+sign = register(
+    Primitive(
+        "sign",
+        np.sign,
+        kind="elementwise",
+        names=("sign",),
+        methods=("sign",),
+        numpy=(np.sign,),
+        signature="unary",
+        notation=Notation(r"\operatorname{sgn}", None, "sign", parity="odd", idempotent=True),
+        doc="Elementwise sign (-1, 0 or 1); no gradient flows through it.",
+    )
+)
