@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .core import engine
-from .core.mode import enable_grad
+from .core.mode import current_trace, enable_grad
 from .errors import DtypeError, ShapeError
 from .functions import reshape, stack
 from .ops import shape as shape_ops
@@ -102,7 +102,13 @@ def _export(value: Any, nested: bool) -> Any:
     if nested:
         return value if isinstance(value, Tensor) else Tensor(value)
     array = value._data if isinstance(value, Tensor) else np.asarray(value)
-    return array.item() if array.ndim == 0 else array
+    if array.ndim:
+        return array
+    number = array.item()
+    trace = current_trace()
+    if trace is not None:
+        trace.export(value, number)
+    return number
 
 
 def _seed(array: np.ndarray, nested: bool) -> Any:

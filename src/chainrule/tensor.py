@@ -162,6 +162,7 @@ class Tensor(Traceable):
     @property
     def data(self) -> np.ndarray:
         """The value as an ndarray. Assigning to it counts as an in-place write."""
+        self._leaving(".data")
         value = self._data
         if type(value) is not np.ndarray:
             value = np.array(value)
@@ -170,6 +171,7 @@ class Tensor(Traceable):
 
     @data.setter
     def data(self, value: Any) -> None:
+        self._refuse_write_while_tracing("t.data = ...")
         self._data = _to_array(value, self._data.dtype)
         engine.note_write(self)
 
@@ -207,16 +209,19 @@ class Tensor(Traceable):
 
     def numpy(self) -> np.ndarray:
         """The value as an ndarray (shares memory with the tensor)."""
+        self._leaving(".numpy()")
         return self.data
 
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number."""
         if self._data.size != 1:
             raise ShapeError(f"item(): the tensor has shape {self.shape}, not a single element")
+        self._leaving(".item()")
         return self._data.item()
 
     def tolist(self) -> Any:
         """The values as nested Python lists."""
+        self._leaving(".tolist()")
         return self._data.tolist()
 
     def detach(self) -> Tensor:
@@ -265,9 +270,11 @@ class Tensor(Traceable):
             yield self[i]
 
     def __float__(self) -> float:
+        self._leaving("float()")
         return float(self.item())
 
     def __int__(self) -> int:
+        self._leaving("int()")
         return int(self.item())
 
     def __bool__(self) -> bool:
@@ -276,13 +283,30 @@ class Tensor(Traceable):
                 f"the truth value of a tensor of shape {self.shape} is ambiguous; "
                 "use .any() or .all()"
             )
+        self._leaving("bool() (an `if`, `and`, `or`, `not` or `while` on a tensor)")
         return bool(self._data)
 
     def __format__(self, spec: str) -> str:
         return format(self.item(), spec) if spec and self._data.size == 1 else repr(self)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        self._leaving("np.asarray()/np.array()")
         return np.array(self._data, dtype=dtype, copy=copy)
+
+    def _leaving(self, what: str) -> None:
+        """The value leaves for Python: refused while a trace records it (chainrule.compile)."""
+        trace = TRACE.get()
+        if trace is not None:
+            trace.escape(self, what)
+
+    def _refuse_write_while_tracing(self, what: str) -> None:
+        trace = TRACE.get()
+        if trace is not None:
+            trace.refuse(
+                f"{what}, an in-place update of a tensor of shape {self.shape},",
+                "only optimizer.step() and zero_grad() updates are replayed; write t = t + 1, "
+                "not t += 1",
+            )
 
     # --- backward -------------------------------------------------------------
     def backward(
@@ -335,6 +359,7 @@ class Tensor(Traceable):
         A read-only or shared array (a view, a NumPy scalar) is replaced by a copy
         first. Every in-place write goes through here and ends with ``note_write``.
         """
+        self._refuse_write_while_tracing("a write in place")
         if GRAD_ENABLED.get() and self.requires_grad:
             raise RuntimeError(
                 f"in-place operation on a tensor of shape {self.shape} that requires grad "
@@ -740,7 +765,15 @@ def _accumulate_grad(node: Tensor, gradient: Any, owned: bool) -> None:
 
 
 def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
-    """Clear the gradients of ``params``: to None (PyTorch 2's default) or to zeros."""
+    """Clear the gradients of ``params``: to None (PyTorch 2's default) or to zeros.
+
+    Under ``chainrule.compile`` the call itself is recorded and replayed.
+    """
+    params = list(params)
+    trace = TRACE.get()
+    if trace is not None:
+        trace.effect_call(zero_grads, (params, set_to_none), params)
+        return
     for param in params:
         if param.grad is None:
             continue

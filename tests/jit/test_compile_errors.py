@@ -54,7 +54,7 @@ def test_assigning_data_is_refused():
         w.data = np.zeros(2)
         return (w * x).sum()
 
-    with pytest.raises(CompileError, match="assigns a new value"):
+    with pytest.raises(CompileError, match="in-place update"):
         compile(reset)(np.ones(2))
 
 
@@ -63,7 +63,7 @@ def test_raw_numpy_on_traced_values_is_refused():
         h = cr.tanh(cr.as_tensor(x))
         return cr.where(h.data > 0, h, 0.1 * h).sum()  # the mask is computed outside chainrule
 
-    with pytest.raises(CompileError, match="raw NumPy"):
+    with pytest.raises(CompileError, match=r"\.data of a traced tensor"):
         compile(f)(X)
 
 

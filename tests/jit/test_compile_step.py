@@ -54,7 +54,7 @@ def test_xor_sgd_steps_equal_eager_bit_for_bit():
     assert_same_parameters(model, eager_model)
     assert not np.array_equal(start[0], model[0].weight.data)  # it did train
     assert len(compiled.programs) == 1
-    assert compiled.source.count("linear(") == 2 and "optimizer0.step()" in compiled.source
+    assert compiled.source.count("linear(") == 2 and "sgd0.step()" in compiled.source
 
 
 def test_eager_and_compiled_steps_mix():

@@ -147,13 +147,17 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
 
 def fit(contribution: Any, data: Any) -> Any:
     """A VJP contribution brought to its operand's shape (unbroadcast) and dtype."""
+    return fit_to(contribution, data.shape, data.dtype)
+
+
+def fit_to(contribution: Any, shape: tuple[int, ...], dtype: np.dtype) -> Any:
+    """A VJP contribution summed down to ``shape`` and cast to ``dtype``."""
     if not isinstance(contribution, (np.ndarray, np.generic, Traceable)):
         contribution = np.asarray(contribution)
-    shape = data.shape
     if contribution.shape != shape:
         contribution = unbroadcast(contribution, shape)
-    if contribution.dtype != data.dtype:
-        contribution = contribution.astype(data.dtype)
+    if contribution.dtype != dtype:
+        contribution = contribution.astype(dtype)
     return contribution
 
 

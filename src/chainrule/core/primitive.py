@@ -7,9 +7,9 @@ A :class:`Primitive` is the single place an operation is described. It says
 - what it computes: ``forward`` (on NumPy arrays and scalars), optionally returning
   ``(answer, residuals)`` when ``residuals=True``, so its rules can reuse work;
 - how it differentiates: for elementwise operations their ``partials``, one
-  ``(ans, *args) -> ∂out/∂arg`` per argument, from which the VJP ``g·∂`` and the
-  JVP ``t·∂`` are derived here, once; otherwise one VJP and one JVP rule per
-  differentiable argument;
+  ``(ans, *args) -> ∂out/∂arg`` per argument (or a constant, or a
+  :class:`reciprocal`), from which the VJP ``g·∂`` and the JVP ``t·∂`` are derived
+  here, once; otherwise one VJP and one JVP rule per differentiable argument;
 - how users reach it: its public function name(s), Tensor method name(s), the NumPy
   ufuncs and functions it answers for under ``__array_ufunc__`` /
   ``__array_function__``, and how a call's arguments become operands and parameters
@@ -100,20 +100,37 @@ class Notation:
     idempotent: bool = False
 
 
-def _vjp_from_partial(partial: Rule) -> Rule:
-    def vjp(g: Any, ans: Any, *args: Any, **params: Any) -> Any:
-        return g * partial(ans, *args, **params)
+class reciprocal:  # noqa: N801 - reads as part of an entry: partials=(reciprocal(...),)
+    """A partial derivative of the form 1 / f(ans, *args): its rules divide by f.
 
-    vjp.partial = partial  # type: ignore[attr-defined]
-    return vjp
+    ``g / f`` is one operation where ``g * (1 / f)`` is two, and it rounds once.
+    """
+
+    __slots__ = ("denominator",)
+
+    def __init__(self, denominator: Rule) -> None:
+        self.denominator = denominator
+
+    def __call__(self, ans: Any, *args: Any, **params: Any) -> Any:
+        return 1 / self.denominator(ans, *args, **params)
 
 
-def _jvp_from_partial(partial: Rule) -> Rule:
-    def jvp(t: Any, ans: Any, *args: Any, **params: Any) -> Any:
-        return t * partial(ans, *args, **params)
+def _rule_from_partial(partial: Rule | int | float) -> Rule:
+    """``g ↦ g·∂``, the one rule both a VJP and a JVP are for an elementwise operation.
 
-    jvp.partial = partial  # type: ignore[attr-defined]
-    return jvp
+    A constant partial of 1 or -1 passes the cotangent (tangent) on or negates it,
+    with no multiplication; :class:`reciprocal` partials divide.
+    """
+    if isinstance(partial, (int, float)):
+        if partial == 1:
+            return lambda g, ans, *args, **params: g
+        if partial == -1:
+            return lambda g, ans, *args, **params: -g
+        return lambda g, ans, *args, **params: g * partial
+    if isinstance(partial, reciprocal):
+        denominator = partial.denominator
+        return lambda g, ans, *args, **params: g / denominator(ans, *args, **params)
+    return lambda g, ans, *args, **params: g * partial(ans, *args, **params)
 
 
 class Primitive:
@@ -192,8 +209,8 @@ class Primitive:
             if vjps is not None or jvps is not None:
                 raise ValueError(f"primitive {name!r}: give partials or vjps/jvps, not both")
             partials = tuple(partials)
-            vjps = tuple(None if p is None else _vjp_from_partial(p) for p in partials)
-            jvps = tuple(None if p is None else _jvp_from_partial(p) for p in partials)
+            vjps = tuple(None if p is None else _rule_from_partial(p) for p in partials)
+            jvps = vjps  # for an elementwise operation both are multiplication by the partial
         if (vjps is None) != (jvps is None):
             raise ValueError(
                 f"primitive {name!r}: give both reverse (vjps) and forward (jvps) rules"
@@ -238,9 +255,12 @@ class Primitive:
 
     def partial(self, argnum: int) -> Rule | None:
         """The partial derivative ``(ans, *args) -> ∂out/∂arg`` of an elementwise primitive."""
-        if self.partials is not None:
-            return self.partials[argnum]
-        return None
+        if self.partials is None or self.partials[argnum] is None:
+            return None
+        partial = self.partials[argnum]
+        if isinstance(partial, (int, float)):
+            return lambda ans, *args, **params: partial
+        return partial
 
     def evaluate(self, *args: Any, **params: Any) -> Any:
         """The forward value alone, residuals dropped: what the operation computes."""

@@ -46,10 +46,10 @@ from typing import Any
 
 import numpy as np
 
-from ..core.mode import is_grad_enabled
+from ..core.mode import current_trace, is_grad_enabled
 from ..tensor import Tensor, get_default_dtype
 from .program import Program, generate
-from .trace import Tracer, tracing
+from .trace import Tracer
 
 __all__ = ["Compiled", "compile"]
 
@@ -122,7 +122,7 @@ class Compiled:
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if tracing():
+        if current_trace() is not None:
             # Inside another trace: run eagerly, so the outer trace records every operation.
             return self.fn(*args, **kwargs)
         key: list = [is_grad_enabled(), get_default_dtype()]
@@ -139,16 +139,16 @@ class Compiled:
         return program.function(*dynamic)
 
     def _trace(self, signature: tuple, args: tuple, kwargs: dict, dynamic: list) -> Any:
-        tracer = Tracer()
-        names = []
-        for index, value in enumerate(dynamic):
-            name = f"{'t' if isinstance(value, Tensor) else 'x'}{index}"
-            tracer.add_input(value, name)
-            names.append(name)
-        result, expression = tracer.run(self.fn, args, kwargs)
         name = getattr(self.fn, "__name__", "")
         if not name.isidentifier() or keyword.iskeyword(name):
             name = "compiled"
+        tracer = Tracer(name)
+        names = []
+        for index, value in enumerate(dynamic):
+            name_of_input = f"{'t' if isinstance(value, Tensor) else 'x'}{index}"
+            tracer.add_input(value, name_of_input)
+            names.append(name_of_input)
+        result, expression = tracer.run(self.fn, args, kwargs)
         described = ", ".join(f"{n}: {_describe(v)}" for n, v in zip(names, dynamic, strict=True))
         program = generate(
             name,

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import functions as fn
+from ..core.mode import current_trace
 from ..errors import DtypeError, ShapeError
 from ..ops import nn as nn_ops
 from ..random import default_generator
@@ -100,6 +101,9 @@ def dropout(
     x = fn.as_tensor(input)
     if not training or p == 0.0:
         return x
+    trace = current_trace()
+    if trace is not None and generator is not None:
+        trace.refuse("dropout's random mask", "use model.eval(), or keep this step eager")
     rng = default_generator() if generator is None else generator
     keep = rng.random(x.shape) >= p
     scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)

@@ -17,7 +17,7 @@ import operator
 
 import numpy as np
 
-from ..core.primitive import Notation, Primitive, raw, register
+from ..core.primitive import Notation, Primitive, raw, reciprocal, register
 from . import domains as d
 
 
@@ -48,7 +48,7 @@ def _elementwise(name, forward, *, domains, numpy=(), methods=None, names=None, 
 add = _elementwise(
     "add",
     operator.add,
-    partials=(lambda ans, x, y: 1, lambda ans, x, y: 1),
+    partials=(1, 1),
     domains=(d.real, d.real),
     numpy=(np.add,),
     methods=(),
@@ -61,7 +61,7 @@ add = _elementwise(
 subtract = _elementwise(
     "subtract",
     operator.sub,
-    partials=(lambda ans, x, y: 1, lambda ans, x, y: -1),
+    partials=(1, -1),
     domains=(d.real, d.real),
     numpy=(np.subtract,),
     methods=(),
@@ -87,7 +87,7 @@ multiply = _elementwise(
 divide = _elementwise(
     "divide",
     operator.truediv,
-    partials=(lambda ans, x, y: 1 / y, lambda ans, x, y: -ans / y),
+    partials=(reciprocal(lambda ans, x, y: y), lambda ans, x, y: -ans / y),
     domains=(d.real, d.nonzero),
     numpy=(np.true_divide,),
     methods=(),
@@ -138,7 +138,7 @@ power = _elementwise(
 negative = _elementwise(
     "negative",
     operator.neg,
-    partials=(lambda ans, x: -1,),
+    partials=(-1,),
     domains=(d.real,),
     numpy=(np.negative,),
     methods=(),
@@ -166,7 +166,7 @@ exp = _elementwise(
 log = _elementwise(
     "log",
     np.log,
-    partials=(lambda ans, x: 1 / x,),
+    partials=(reciprocal(lambda ans, x: x),),
     domains=(d.positive,),
     numpy=(np.log,),
     notation=Notation(r"\ln", math.log, "log", exact={1: 0}, inverse="exp"),
@@ -176,7 +176,7 @@ log = _elementwise(
 log1p = _elementwise(
     "log1p",
     np.log1p,
-    partials=(lambda ans, x: 1 / (1 + x),),
+    partials=(reciprocal(lambda ans, x: 1 + x),),
     domains=(d.small,),
     numpy=(np.log1p,),
     notation=Notation(
@@ -266,7 +266,7 @@ tanh = _elementwise(
 sqrt = _elementwise(
     "sqrt",
     np.sqrt,
-    partials=(lambda ans, x: 1 / (2 * ans),),
+    partials=(reciprocal(lambda ans, x: 2 * ans),),
     domains=(d.positive,),
     numpy=(np.sqrt,),
     doc="Elementwise square root.",

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.mode import enable_grad, no_grad
+from ..core.mode import current_trace, enable_grad, no_grad
 from ..tensor import Tensor, zero_grads
 
 
@@ -55,7 +55,17 @@ class Optimizer:
         zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Update every parameter that has a gradient; ``closure`` recomputes the loss first."""
+        """Update every parameter that has a gradient; ``closure`` recomputes the loss first.
+
+        Under ``chainrule.compile`` the step is recorded as one call and replayed.
+        """
+        trace = current_trace()
+        if trace is not None:
+            if closure is not None:
+                trace.refuse("optimizer.step(closure)", "call the closure, then step()")
+            params = [p for group in self.param_groups for p in group["params"]]
+            trace.effect_call(self.step, (), params)
+            return None
         loss = None
         if closure is not None:
             with enable_grad():
