@@ -115,22 +115,42 @@ class reciprocal:  # noqa: N801 - reads as part of an entry: partials=(reciproca
         return 1 / self.denominator(ans, *args, **params)
 
 
-def _rule_from_partial(partial: Rule | int | float) -> Rule:
+def _rule_from_partial(partial: Rule | int | float, arity: int) -> Rule:
     """``g ↦ g·∂``, the one rule both a VJP and a JVP are for an elementwise operation.
 
     A constant partial of 1 or -1 passes the cotangent (tangent) on or negates it,
-    with no multiplication; :class:`reciprocal` partials divide.
+    with no multiplication; :class:`reciprocal` partials divide. Rules of one and two
+    operands without parameters take exactly those arguments: a rule runs once per
+    node and sweep, and packing ``*args`` would double its cost on scalars.
     """
     if isinstance(partial, (int, float)):
         if partial == 1:
-            return lambda g, ans, *args, **params: g
+            return _IDENTITY_RULES.get(arity, lambda g, ans, *args, **params: g)
         if partial == -1:
-            return lambda g, ans, *args, **params: -g
+            return _NEGATING_RULES.get(arity, lambda g, ans, *args, **params: -g)
         return lambda g, ans, *args, **params: g * partial
     if isinstance(partial, reciprocal):
         denominator = partial.denominator
+        if arity == 1 and not _takes_parameters(denominator):
+            return lambda g, ans, x: g / denominator(ans, x)
+        if arity == 2 and not _takes_parameters(denominator):
+            return lambda g, ans, x, y: g / denominator(ans, x, y)
         return lambda g, ans, *args, **params: g / denominator(ans, *args, **params)
+    if arity == 1 and not _takes_parameters(partial):
+        return lambda g, ans, x: g * partial(ans, x)
+    if arity == 2 and not _takes_parameters(partial):
+        return lambda g, ans, x, y: g * partial(ans, x, y)
     return lambda g, ans, *args, **params: g * partial(ans, *args, **params)
+
+
+_IDENTITY_RULES: dict[int, Rule] = {1: lambda g, ans, x: g, 2: lambda g, ans, x, y: g}
+_NEGATING_RULES: dict[int, Rule] = {1: lambda g, ans, x: -g, 2: lambda g, ans, x, y: -g}
+
+
+def _takes_parameters(function: Rule) -> bool:
+    """Whether a partial takes keyword parameters (clip's bounds), so its rule must pass them."""
+    code = getattr(function, "__code__", None)
+    return code is None or bool(code.co_kwonlyargcount) or bool(code.co_flags & 0x0C)
 
 
 class Primitive:
@@ -209,7 +229,8 @@ class Primitive:
             if vjps is not None or jvps is not None:
                 raise ValueError(f"primitive {name!r}: give partials or vjps/jvps, not both")
             partials = tuple(partials)
-            vjps = tuple(None if p is None else _rule_from_partial(p) for p in partials)
+            arity = len(partials)
+            vjps = tuple(None if p is None else _rule_from_partial(p, arity) for p in partials)
             jvps = vjps  # for an elementwise operation both are multiplication by the partial
         if (vjps is None) != (jvps is None):
             raise ValueError(
