@@ -1,40 +1,50 @@
 """chainrule.compile: trace a gradient function or a training step once, replay it as code.
 
-Layer: jit (imports core, tensor, functions, api, nn and optim; nothing in chainrule
-imports it but the package's ``__init__``).
+Layer: jit (imports core, tensor, the program builder and the tracer; nothing in
+chainrule imports it but the package's ``__init__``).
 
 The first call with a new input signature (the shapes and dtypes of the array and
 Tensor arguments, the values of the other arguments, grad mode and the default
-dtype) runs the function eagerly while :class:`~chainrule.jit.trace.Tracer`
-records what it computes. The record becomes one straight-line Python function:
-each primitive's own ``forward``, the reverse sweep as calls to the primitives'
-own VJP rules (broadcast axes and dtype casts decided at trace time), gradients
-handed to ``.grad`` through the engine's own accumulate function, and
-``zero_grad()``/``step()`` calls on the same optimizer objects. Later calls with
-that signature run the generated function only: no graph, no topological sort,
-no Tensor per operation.
+dtype) runs the function eagerly while a :class:`~chainrule.jit.trace.Tracer` is the
+current trace of this context. Tracing is a mode of the dispatcher: ``apply`` tells
+the trace of every primitive application, ``engine.backprop`` runs its one sweep
+with the trace as recorder, optimizers and ``zero_grad`` report their calls. Nothing
+is patched, and eager code in other threads is unaffected. The record becomes one
+straight-line Python function: each primitive's own ``forward``, the reverse sweep
+as calls to the primitives' own VJP rules (broadcasts undone and dtypes fixed by the
+engine's ``fit_to``), gradients handed to ``.grad`` through the engine's own
+accumulate function, and ``zero_grad()``/``step()`` calls on the same optimizer
+objects. Later calls with that signature run the generated function only: no graph,
+no topological sort, no Tensor per operation.
 
-Limits, by design of tracing:
+What cannot be recorded is refused with :class:`~chainrule.errors.CompileError`,
+naming the operation and the line of the user's code, never frozen as a constant:
 
-- Python control flow (``if``, loops, ``.item()`` tests) is frozen at trace time:
-  a branch taken while tracing is taken at every call with that signature.
-- Arrays are followed by identity. Raw NumPy on traced values (``t.data > 0``),
-  Python arithmetic on ``.item()`` and copies of arguments are not operations of
-  chainrule; compile refuses them where it can tell (``CompileError``) and
-  freezes them otherwise. Python floats are traced as 0-d arrays of the default
-  dtype; Python ints, strings and other objects are constants of the signature.
-- Side effects other than ``backward()`` into ``.grad``, ``zero_grad()`` and
-  ``optimizer.step()`` (printing, appending to lists, ``t += 1``, ``t.data = v``,
-  learning-rate schedulers called inside, ``p.grad = None`` by hand) happen only
-  while tracing; in-place writes, ``.data`` assignments and random draws (Dropout
-  in training mode) raise ``CompileError``. The first call of a signature runs
-  ``fn`` eagerly, so its effects have happened even when compilation then fails.
-- Parameters are read from their live tensors at every call, so eager and
-  compiled steps can be mixed and ``load_state_dict`` is seen; optimizer
-  hyperparameters (``lr``) are read at every call too.
-- Tensors returned by a compiled function carry no graph, and higher-order
-  derivatives (``create_graph``, ``grad(grad(f))``) and forward mode (``jvp``)
-  cannot be compiled.
+- a traced value leaving for Python: ``float()``, ``int()``, ``bool()`` (so an ``if``
+  or ``while`` on a traced tensor: data-dependent control flow), ``.item()``,
+  ``.tolist()``, ``.numpy()``, ``.data``, ``np.asarray``/``np.array``;
+- NumPy functions on traced tensors that are not chainrule primitives;
+- in-place writes (``t += 1``, ``t[i] = v``, ``t.data = v``, ``copy_``) other than the
+  optimizer's and ``zero_grad``'s, and ``optimizer.step(closure)``;
+- random draws (Dropout in training mode, shuffling);
+- forward mode (``jvp``) and higher-order derivatives (``create_graph``, ``grad`` of
+  ``grad``);
+- a gradient flowing into a graph recorded outside the compiled function, and
+  ``backward()`` into ``.grad`` of a tensor made inside it;
+- an argument copied or converted outside chainrule operations (``cr.tensor(x)`` of
+  an argument, ``x.astype(...)``), which would freeze the copy.
+
+Comparisons, ``~``, ``argmax``, ``where``, ``sign`` and the other non-differentiable
+operations are primitives, so masks and indices computed from traced values are
+recomputed at every call. Python control flow on values that are *not* traced (the
+signature's Python numbers, constants made inside) is fine; it is fixed per signature.
+Parameters are read from their live tensors at every call, so eager and compiled
+steps can be mixed and ``load_state_dict`` is seen; optimizer hyperparameters
+(``lr``) are read at every call too. Side effects other than ``backward()`` into
+``.grad``, ``zero_grad()`` and ``optimizer.step()`` (printing, appending to lists,
+learning-rate schedulers called inside) happen only while tracing. Tensors returned
+by a compiled function carry no graph. The first call of a signature runs ``fn``
+eagerly, so its effects have happened even when compilation then fails.
 """
 
 from __future__ import annotations
