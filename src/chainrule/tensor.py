@@ -171,7 +171,7 @@ class Tensor(Traceable):
 
     @data.setter
     def data(self, value: Any) -> None:
-        self._refuse_write_while_tracing("t.data = ...")
+        self._check_write_while_tracing("t.data = ...", value)
         self._data = _to_array(value, self._data.dtype)
         engine.note_write(self)
 
@@ -299,14 +299,11 @@ class Tensor(Traceable):
         if trace is not None:
             trace.escape(self, what)
 
-    def _refuse_write_while_tracing(self, what: str) -> None:
+    def _check_write_while_tracing(self, what: str, source: Any = None) -> None:
+        """Under chainrule.compile an in-place write is recorded only into constants."""
         trace = TRACE.get()
         if trace is not None:
-            trace.refuse(
-                f"{what}, an in-place update of a tensor of shape {self.shape},",
-                "only optimizer.step() and zero_grad() updates are replayed; write t = t + 1, "
-                "not t += 1",
-            )
+            trace.write(self, source, what)
 
     # --- backward -------------------------------------------------------------
     def backward(
@@ -359,7 +356,6 @@ class Tensor(Traceable):
         A read-only or shared array (a view, a NumPy scalar) is replaced by a copy
         first. Every in-place write goes through here and ends with ``note_write``.
         """
-        self._refuse_write_while_tracing("a write in place")
         if GRAD_ENABLED.get() and self.requires_grad:
             raise RuntimeError(
                 f"in-place operation on a tensor of shape {self.shape} that requires grad "
@@ -371,8 +367,12 @@ class Tensor(Traceable):
             self._data = data = np.array(data)
         return data
 
-    def _write(self, update: Any) -> Tensor:
-        """Apply ``update(array)`` in place, after checking it is allowed; bump the version."""
+    def _write(self, update: Any, what: str, source: Any = None) -> Tensor:
+        """Apply ``update(array)`` in place, after checking it is allowed; bump the version.
+
+        ``what`` names the update and ``source`` what it writes, for chainrule.compile.
+        """
+        self._check_write_while_tracing(what, source)
         data = self._writable()
         try:
             update(data)
@@ -385,6 +385,7 @@ class Tensor(Traceable):
 
     def _subtract_(self, update: np.ndarray) -> None:
         """``self -= update`` for optimizers: ``update`` already has this tensor's shape."""
+        self._check_write_while_tracing("an optimizer's update", update)
         data = self._writable()
         np.subtract(data, update, out=data)
         engine.note_write(self)
@@ -396,12 +397,13 @@ class Tensor(Traceable):
                 "chainrule.where or concatenate to build the tensor out of place"
             )
         index = _F.normalize_index(index)
+        source = value
         value = value._data if isinstance(value, Tensor) else value
 
         def assign(array: np.ndarray) -> None:
             array[index] = value
 
-        self._write(assign)
+        self._write(assign, "t[index] = value", (index, source))
 
     def _inplace(self, ufunc: np.ufunc, other: Any) -> Tensor:
         if isinstance(other, Tensor):
@@ -410,8 +412,11 @@ class Tensor(Traceable):
                     f"in-place {ufunc.__name__} with an operand that requires grad is not "
                     "recorded; write t = t + w (out of place) so the gradient reaches w"
                 )
-            other = other._data
-        return self._write(lambda array: ufunc(array, other, out=array))
+        source = other
+        other = other._data if isinstance(other, Tensor) else other
+        return self._write(
+            lambda array: ufunc(array, other, out=array), f"in-place {ufunc.__name__}", source
+        )
 
     def __iadd__(self, other: Any) -> Tensor:
         return self._inplace(np.add, other)
@@ -427,7 +432,7 @@ class Tensor(Traceable):
 
     def zero_(self) -> Tensor:
         """Fill with zeros in place."""
-        return self._write(lambda array: array.fill(0))
+        return self._write(lambda array: array.fill(0), "zero_()")
 
     def copy_(self, source: Any) -> Tensor:
         """Overwrite the values in place with ``source`` (broadcast to this shape)."""
@@ -436,7 +441,7 @@ class Tensor(Traceable):
         def assign(array: np.ndarray) -> None:
             array[...] = values
 
-        return self._write(assign)
+        return self._write(assign, "copy_()", source)
 
     # --- operators ------------------------------------------------------------
     def __add__(self, other: Any) -> Tensor:

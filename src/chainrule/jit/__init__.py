@@ -67,8 +67,10 @@ __all__ = ["Compiled", "compile"]
 def _convert(value: Any, key: list, dynamic: list) -> Any:
     """Append ``value``'s part of the signature to ``key`` and its arrays to ``dynamic``.
 
-    Returns the value the traced function receives: Python floats and NumPy scalars
-    become 0-d arrays, so they are traced rather than frozen.
+    Returns the value the traced function receives. Arrays, Python floats and NumPy
+    scalars arrive as Tensors (without gradient) holding the caller's array, so NumPy
+    calls on them dispatch to chainrule operations and are traced like the rest;
+    raw NumPy arithmetic on a plain array could not be seen, and would be frozen.
     """
     if isinstance(value, Tensor):
         data = value._data
@@ -78,12 +80,12 @@ def _convert(value: Any, key: list, dynamic: list) -> Any:
     if isinstance(value, np.ndarray):
         key.append((np.ndarray, value.shape, value.dtype))
         dynamic.append(value)
-        return value
+        return Tensor(value)
     if type(value) is float or isinstance(value, np.generic):
         array = np.asarray(value, dtype=get_default_dtype() if type(value) is float else None)
         key.append((np.ndarray, (), array.dtype))
         dynamic.append(array)
-        return array
+        return Tensor(array)
     if type(value) in (tuple, list):
         key.append((type(value), len(value)))
         return type(value)(_convert(item, key, dynamic) for item in value)

@@ -126,10 +126,16 @@ class Tracer:
         )
 
     def _constant(self, value: Any) -> Value:
-        known = self._arrays.get(id(value))
+        """A value that depends on nothing traced, bound into the generated code.
+
+        Arrays are bound as copies: a tensor made inside may be written in place later
+        in the function, and the code must see the value it had when it was used.
+        """
+        known = self._arrays.get(id(value)) if _followable(value) else None
         if known is not None and known.kind == "const":
             return known
-        var = Value(self.bind(value, "K", numbered=True), value, "const")
+        snapshot = value.copy() if type(value) is np.ndarray else value
+        var = Value(self.bind(snapshot, "K", numbered=True), value, "const")
         self._remember(value, var)
         return var
 
@@ -438,6 +444,27 @@ class Tracer:
         var = self._tensors.pop(id(tensor), None)
         if var is not None and self._arrays.get(id(var.value)) is var:
             del self._arrays[id(var.value)]
+        self._arrays.pop(id(tensor._data), None)
+
+    def write(self, tensor: Tensor, source: Any, what: str) -> None:
+        """An in-place write: fine into a constant made here from constants, else refused."""
+        if self.is_traced(tensor) or (source is not None and self._is_traced_value(source)):
+            self.refuse(
+                f"{what}, an in-place update of a tensor of shape {tensor.shape} "
+                + ("that the compiled program computes or reads" if self.is_traced(tensor)
+                   else "with a traced value") + ",",
+                "only optimizer.step() and zero_grad() updates are replayed; write t = t + 1, "
+                "not t += 1, or build the tensor with cr.where or cr.stack",
+            )
+        self._forget(tensor)
+
+    def _is_traced_value(self, value: Any) -> bool:
+        if isinstance(value, Tensor):
+            return self.is_traced(value)
+        if type(value) in (tuple, list):
+            return any(self._is_traced_value(v) for v in value)
+        known = self._arrays.get(id(value)) if _followable(value) else None
+        return known is not None and known.kind != "const"
 
     def export(self, source: Any, exported: Any) -> None:
         """A transform handed ``exported`` (an array or a Python number) out of ``source``."""
