@@ -276,6 +276,9 @@ class Tracer:
 
     # --- the hooks ----------------------------------------------------------------------
     def _forward(self, prim: Primitive, original: Callable) -> Callable:
+        # A primitive with residuals is traced for its answer; its rules recompute (res=None).
+        traced = _answer_of(original) if prim.residuals else original
+
         def forward(*args: Any, **params: Any) -> Any:
             if not self.recording or self._depth:
                 return original(*args, **params)
@@ -285,12 +288,13 @@ class Tracer:
             self._reads.clear()
             self._depth += 1
             try:
-                ans = original(*args, **params)
+                result = original(*args, **params)
             finally:
                 self._depth -= 1
-            var = self.call(original, prim.name, operands, kwargs, ans)
+            ans = result[0] if prim.residuals else result
+            var = self.call(traced, prim.name, operands, kwargs, ans)
             self._pending = (ans, var, _Record(prim, operands, kwargs, var))
-            return ans
+            return result
 
         return forward
 
@@ -390,6 +394,8 @@ class Tracer:
                     rule = record.prim.vjp(argnum)
                     if rule is None:
                         continue
+                    if record.prim.residuals:
+                        rule = functools.partial(rule, res=None)
                     c = self._contribution(record, argnum, rule, g, _MEMBER.__get__(inp))
                     previous = adjoints.get(inp)
                     adjoints[inp] = c if previous is None else self._add(previous, c)
@@ -654,6 +660,15 @@ def _identity(operand: Operand) -> Any:
     if isinstance(operand, Literal):
         return operand.text
     return (operand.template, *(_identity(item) for item in operand.items))
+
+
+def _answer_of(forward: Callable) -> Callable:
+    """A residual-saving forward that returns its answer alone."""
+
+    def answer(*args: Any, **params: Any) -> Any:
+        return forward(*args, **params)[0]
+
+    return answer
 
 
 def _same_result(ans: Any, value: Any) -> bool:
