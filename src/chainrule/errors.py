@@ -26,7 +26,7 @@ class CompileError(ChainruleError, RuntimeError):
     """Something ``chainrule.compile`` cannot trace or replay faithfully."""
 
 
-class CustomOpError(ChainruleError, ValueError):
+class CustomOpError(ChainruleError, TypeError):
     """A user-defined operation that cannot be registered, or whose rule broke its contract."""
 
 
