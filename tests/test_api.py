@@ -331,3 +331,76 @@ def test_grad_of_vjp_inside():
         return vjp_fn(1.0)[0] * x  # 2x * x
 
     assert cr.grad(f)(3.0) == pytest.approx(12.0)
+
+
+# --- pullbacks are differentiable -----------------------------------------------------
+
+
+def _sin3(x):
+    return 3.0 * cr.sin(x)
+
+
+def test_pullback_is_differentiable_in_cotangent_and_primal():
+    def g(x, v):
+        return cr.vjp(_sin3, x)[1](v)[0]
+
+    dx, dv = cr.grad(g, argnums=(0, 1))(0.3, 1.0)
+    assert dx == pytest.approx(-3.0 * np.sin(0.3))  # -0.8866
+    assert dv == pytest.approx(3.0 * np.cos(0.3))  # 2.8660
+    assert cr.jvp(g, (0.3, 1.0), (0.0, 1.0))[1] == pytest.approx(3.0 * np.cos(0.3))
+    assert cr.jvp(g, (0.3, 1.0), (1.0, 2.0))[1] == pytest.approx(
+        -3.0 * np.sin(0.3) + 2.0 * 3.0 * np.cos(0.3)
+    )
+    assert cr.hessian(lambda v: g(0.3, v) ** 2)(1.0) == pytest.approx(2 * (3 * np.cos(0.3)) ** 2)
+
+
+def test_pullback_created_outside_differentiates_in_the_cotangent():
+    x = np.array([0.5, -1.0, 2.0])
+    _, pullback = cr.vjp(lambda a: a * a * a, x)
+    u = np.array([1.0, 2.0, -0.5])
+    gradient = cr.grad(lambda v: (pullback(v)[0] * u).sum())(np.ones(3))
+    np.testing.assert_allclose(gradient, 3 * x**2 * u)
+    v = cr.tensor(np.ones(3), requires_grad=True)
+    (pullback(v)[0] * u).sum().backward()
+    np.testing.assert_allclose(v.grad.numpy(), 3 * x**2 * u)
+
+
+def test_pullback_of_vector_function_of_two_arguments():
+    a0, b0 = np.array([0.3, -0.7]), np.array([1.5, 0.2])
+
+    def f(a, b):
+        return cr.sin(a) * b
+
+    def h(a, b, v):
+        da, db = cr.vjp(f, a, b)[1](v)
+        return (da * db).sum()
+
+    v0 = np.array([0.4, -1.1])
+    grads = cr.grad(h, argnums=(0, 1, 2))(a0, b0, v0)
+    points = (a0, b0, v0)
+
+    def moving(i):
+        return lambda t: h(*[t if j == i else p for j, p in enumerate(points)])
+
+    numeric = [cr.fd.gradient(moving(i), p) for i, p in enumerate(points)]
+    for analytic, expected in zip(grads, numeric, strict=True):
+        np.testing.assert_allclose(analytic, expected, rtol=1e-6, atol=1e-8)
+    tangents = (np.array([1.0, 0.5]), np.array([-0.3, 2.0]), np.array([0.7, 0.1]))
+    _, directional = cr.jvp(h, (a0, b0, v0), tangents)
+    expected = sum(np.sum(g * t) for g, t in zip(numeric, tangents, strict=True))
+    assert directional == pytest.approx(expected, rel=1e-6)
+
+
+def test_vjp_of_a_pullback():
+    """The pullback's own pullback: for f = 3 sin, w ↦ (x̄ = 3 cos(x) w, v̄ = -3 sin(x) v w)."""
+
+    def pulled(x, v):
+        return cr.vjp(_sin3, x)[1](v)[0]
+
+    out, pullback = cr.vjp(pulled, 0.3, 2.0)
+    assert out == pytest.approx(2.0 * 3.0 * np.cos(0.3))
+    dx, dv = pullback(1.5)
+    assert dx == pytest.approx(-3.0 * np.sin(0.3) * 2.0 * 1.5)
+    assert dv == pytest.approx(3.0 * np.cos(0.3) * 1.5)
+    second = cr.grad(lambda w: cr.vjp(pulled, 0.3, 2.0)[1](w)[0] * w)(1.5)
+    assert second == pytest.approx(2 * -3.0 * np.sin(0.3) * 2.0 * 1.5)

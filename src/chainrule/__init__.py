@@ -15,7 +15,8 @@ from typing import Any
 from . import data, errors, fd, nn, optim
 from .api import grad, hessian, jacobian, jvp, value_and_grad, vjp
 from .core.mode import enable_grad, is_grad_enabled, no_grad
-from .core.primitive import PRIMITIVES
+from .core.primitive import PRIMITIVES, Notation
+from .custom import CustomOp, Function, FunctionCtx, custom_jvp, custom_op, custom_vjp
 from .explainer import explain
 from .fd import gradcheck
 from .functions import (
@@ -84,6 +85,15 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
 __version__ = "0.1.0"
 
 __all__ = [
+    # user-defined operations (chainrule.custom)
+    "CustomOp",
+    "Function",
+    "FunctionCtx",
+    "Notation",
+    "custom_jvp",
+    "custom_op",
+    "custom_vjp",
+    # the library
     "PRIMITIVES",
     "Tensor",
     "abs",

@@ -111,8 +111,11 @@ def _export(value: Any, nested: bool) -> Any:
     return number
 
 
-def _seed(array: np.ndarray, nested: bool) -> Any:
-    return Tensor(array) if nested else array
+def _seed(array: Any, nested: bool) -> Any:
+    """A sweep's seed: a Tensor when the sweep is recorded (a Tensor seed stays on its graph)."""
+    if isinstance(array, Tensor) or not nested:
+        return array
+    return Tensor(array)
 
 
 def _gradients(
@@ -188,12 +191,19 @@ def grad(
 def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tuple]]:
     """``(f(*primals), vjp_fn)``: ``vjp_fn(cotangent)`` gives one gradient per primal.
 
-    The graph is kept, so ``vjp_fn`` may be called with many cotangents.
+    The graph is kept, so ``vjp_fn`` may be called with many cotangents. The pullback
+    is differentiable in its cotangent and, inside a transform, in the primals: called
+    under ``grad``, ``jvp`` or ``hessian`` (or with a Tensor that requires grad) it
+    records its backward pass.
 
     >>> import chainrule as cr, numpy as np
     >>> out, pullback = cr.vjp(lambda x: x * x, np.array([1.0, 2.0]))
     >>> pullback(np.array([1.0, 10.0]))
     (array([ 2., 40.]),)
+    >>> f = lambda x: 3.0 * cr.sin(x)
+    >>> dx, dv = cr.grad(lambda x, v: cr.vjp(f, x)[1](v)[0], argnums=(0, 1))(0.3, 1.0)
+    >>> print(f"{dx:.4f} {dv:.4f}")
+    -0.8866 2.8660
     """
     nums = tuple(range(len(primals)))
     nested = _is_nested(primals)
@@ -201,13 +211,17 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tupl
     out = _as_output(result)
 
     def vjp_fn(cotangent: Any) -> tuple:
-        seed = _to_array(cotangent, out.dtype)
+        recorded = nested or _is_nested((cotangent,))
+        if isinstance(cotangent, Tensor) and recorded:
+            seed = cotangent if cotangent.dtype == out.dtype else cotangent.astype(out.dtype)
+        else:
+            seed = _to_array(cotangent, out.dtype)
         if seed.shape != out.shape:
             raise ShapeError(
                 f"vjp: the cotangent has shape {seed.shape} but f's output has shape {out.shape}"
             )
-        grads = _gradients(out, seed, inputs, nested, retain=True)
-        return tuple(_export(g, nested) for g in grads)
+        grads = _gradients(out, seed, inputs, recorded, retain=True)
+        return tuple(_export(g, recorded) for g in grads)
 
     return _export(out, nested), vjp_fn
 

@@ -24,3 +24,11 @@ class TraceError(ChainruleError, ValueError):
 
 class CompileError(ChainruleError, RuntimeError):
     """Something ``chainrule.compile`` cannot trace or replay faithfully."""
+
+
+class CustomOpError(ChainruleError, TypeError):
+    """A user-defined operation that cannot be registered, or whose rule broke its contract."""
+
+
+class MissingRuleError(ChainruleError, NotImplementedError):
+    """A transform needs a derivative rule that an operation does not have."""

@@ -52,7 +52,7 @@ def numeric_vjp(prim, args, params, u, i):
             moved.reshape(-1)[k] += sign * STEP
             shifted = list(args)
             shifted[i] = moved
-            values.append(np.sum(u * prim.forward(*shifted, **params)))
+            values.append(np.sum(u * prim.evaluate(*shifted, **params)))
         grad.reshape(-1)[k] = (values[0] - values[1]) / (2 * STEP)
     return grad
 
@@ -61,7 +61,7 @@ def numeric_jvp(prim, args, params, tangents):
     """d f(args + h * tangents)/dh at h = 0 by central differences."""
     plus = [a + STEP * t if t is not None else a for a, t in zip(args, tangents, strict=True)]
     minus = [a - STEP * t if t is not None else a for a, t in zip(args, tangents, strict=True)]
-    return (prim.forward(*plus, **params) - prim.forward(*minus, **params)) / (2 * STEP)
+    return (prim.evaluate(*plus, **params) - prim.evaluate(*minus, **params)) / (2 * STEP)
 
 
 def engine_vjp(prim, args, params, u, create_graph=False):
@@ -96,7 +96,7 @@ def test_vjp_matches_finite_differences(name):
     prim = PRIMITIVES[name]
     rng = np.random.default_rng(1)
     for args, params in cases(prim):
-        out_shape = np.shape(prim.forward(*args, **params))
+        out_shape = np.shape(prim.evaluate(*args, **params))
         u = rng.standard_normal(out_shape)
         tensors, _ = engine_vjp(prim, args, params, u)
         for i in diff_positions(prim, args):
@@ -138,7 +138,7 @@ def test_vjp_rule_is_itself_differentiable(name):
     prim = PRIMITIVES[name]
     rng = np.random.default_rng(3)
     for args, params in cases(prim):
-        u = rng.standard_normal(np.shape(prim.forward(*args, **params)))
+        u = rng.standard_normal(np.shape(prim.evaluate(*args, **params)))
         for i in diff_positions(prim, args):
             w = random_like(rng, args[i])
 
@@ -175,7 +175,7 @@ def test_float32_in_float32_gradient_out(name):
     prim = PRIMITIVES[name]
     args, params = cases(prim)[0]
     args32 = tuple(a.astype(np.float32) if a.dtype.kind == "f" else a for a in args)
-    u = np.ones(np.shape(prim.forward(*args32, **params)), dtype=np.float32)
+    u = np.ones(np.shape(prim.evaluate(*args32, **params)), dtype=np.float32)
     tensors, out = engine_vjp(prim, args32, params, u)
     if name != "cast":
         assert out.dtype == np.float32

@@ -225,7 +225,10 @@ def _total(terms: list[Term], like: Any) -> Any:
 
 def _rule_operands(var: Variable) -> tuple[Any, tuple, dict]:
     node = var.node
-    return node.data, operand_values(node._inputs), node._params
+    params = node._params
+    if node._prim.residuals:
+        params = {**params, "res": node._res}
+    return node.data, operand_values(node._inputs), params
 
 
 def _pull(child: Variable, position: int, cotangent: Any) -> Any:

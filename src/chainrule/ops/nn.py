@@ -133,22 +133,32 @@ def _per_row(g, reduction, rows):
 
 
 def _cross_entropy(logits, *, target, label_smoothing, reduction):
-    """Softmax cross-entropy of (N, C) logits against class indices, from a stable log-softmax."""
+    """Softmax cross-entropy of (N, C) logits against class indices, from a stable log-softmax.
+
+    Returns ``(loss, softmax)``: the softmax is the residual its rules use.
+    """
     logp = _log_softmax(logits, axis=1)
     losses = -logp[np.arange(logits.shape[0]), target]
     if label_smoothing:
         losses = (1.0 - label_smoothing) * losses - label_smoothing * logp.mean(axis=1)
-    return _reduce_rows(losses, reduction)
+    return _reduce_rows(losses, reduction), np.exp(logp)
 
 
-def _cross_entropy_vjp(g, ans, logits, *, target, label_smoothing, reduction):
-    q = _smoothed_one_hot(target, logits.shape[1], label_smoothing, raw(logits).dtype)
-    return (softmax.bind(logits, axis=1) - q) * _per_row(g, reduction, logits.shape[0])
+def _cross_entropy_slope(logits, target, label_smoothing, res):
+    """d loss_row / d logits = softmax - q: the saved softmax, or recomputed from the logits
+    (differentiably, when they are Tensors) the way the forward computed it, to the same bits."""
+    p = res if res is not None else np.exp(log_softmax.bind(logits, axis=1))
+    return p - _smoothed_one_hot(target, logits.shape[1], label_smoothing, raw(logits).dtype)
 
 
-def _cross_entropy_jvp(t, ans, logits, *, target, label_smoothing, reduction):
-    q = _smoothed_one_hot(target, logits.shape[1], label_smoothing, raw(logits).dtype)
-    return _reduce_rows(((softmax.bind(logits, axis=1) - q) * t).sum(axis=1), reduction)
+def _cross_entropy_vjp(g, ans, logits, *, target, label_smoothing, reduction, res):
+    slope = _cross_entropy_slope(logits, target, label_smoothing, res)
+    return slope * _per_row(g, reduction, logits.shape[0])
+
+
+def _cross_entropy_jvp(t, ans, logits, *, target, label_smoothing, reduction, res):
+    slope = _cross_entropy_slope(logits, target, label_smoothing, res)
+    return _reduce_rows((slope * t).sum(axis=1), reduction)
 
 
 def _cross_entropy_samples(rng):
@@ -168,6 +178,7 @@ cross_entropy = register(
         kind="nn",
         sample=_cross_entropy_samples,
         label="CE",
+        residuals=True,
     )
 )
 
