@@ -221,7 +221,6 @@ def test_explainer_shows_the_op(spelled):
     assert report.trace.gradient()["x"] == pytest.approx(s * 0.5 + softplus_np(0.5))
 
 
-@pytest.mark.xfail(strict=False, reason="until the new compiler lands")
 def test_compile(spelled):
     _, softplus = spelled
 

@@ -18,6 +18,10 @@ class DtypeError(ChainruleError, TypeError):
     """A dtype that cannot take part, such as gradients of integer tensors."""
 
 
+class TargetError(ChainruleError, ValueError):
+    """A loss target outside its range (a class index out of bounds)."""
+
+
 class TraceError(ChainruleError, ValueError):
     """A function that cannot become a scalar expression (a non-scalar operation)."""
 

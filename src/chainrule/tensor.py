@@ -28,7 +28,7 @@ import numpy as np
 from .core import engine
 from .core.mode import GRAD_ENABLED, TRACE
 from .core.primitive import Primitive, Traceable, set_apply_hook
-from .errors import DtypeError, ShapeError
+from .errors import ChainruleError, DtypeError, ShapeError
 from .ops import elementwise as ew
 from .ops import linalg
 from .ops import shape as shape_ops
@@ -694,7 +694,7 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
             values.append(arg)
     try:
         ans = prim.forward(*values, **params) if params else prim.forward(*values)
-    except ShapeError:
+    except ChainruleError:
         raise
     except (ValueError, IndexError) as error:
         message = str(error)

@@ -85,6 +85,7 @@ class Tracer:
         self._arrays: dict[int, Value] = {}  # id(array or NumPy scalar) -> the value it is
         self._tensors: dict[int, Value] = {}  # id(Tensor) -> its current value
         self._numbers: dict[int, Value] = {}  # id(exported Python number) -> its value
+        self._residuals: dict[int, Value] = {}  # id(residuals a forward saved) -> their value
         self._inputs: dict[int, str] = {}  # id(Tensor argument) -> parameter name
         self._grad_of: dict[int, Tensor] = {}  # id(a .grad Tensor) -> the tensor it belongs to
         self._input_arrays: list[Any] = []
@@ -220,6 +221,9 @@ class Tracer:
         known = self._arrays.get(id(value)) if _followable(value) else None
         if known is not None:
             return known
+        known = self._residuals.get(id(value))
+        if known is not None:
+            return known
         if isinstance(value, Tensor):
             return self.tensor(value)
         if isinstance(value, (np.ndarray, np.generic)):
@@ -301,9 +305,12 @@ class Tracer:
         value = out._data
         if prim.residuals:
             ans, res = result
-            var = self.compute("{0}[0]", [var], ans)
+            pair, var = var, self.compute("{0}[0]", [var], ans)
             if res is not None:
-                self._remember(res, self.compute("{0}[1]", [var], res, "r"))
+                # Residuals of any type (arrays, tuples, a Function's ctx) are followed by
+                # identity, so the replayed rules get each call's own, never the trace's.
+                self._residuals[id(res)] = self.compute("{0}[1]", [pair], res, "r")
+                self._keep.append(res)
             result = ans
         if value is not result:
             var = self.call(_as_value, "as_value", [var], {}, value)
@@ -331,7 +338,8 @@ class Tracer:
             )
         operands = [self.operand(g), self.operand(ans), *(self.operand(a) for a in args)]
         keywords = {key: self.operand(v) for key, v in params.items()}
-        value = rule(g, ans, *args, **params)
+        with tracing(None):  # the rule is one opaque call of the program: not traced inside
+            value = rule(g, ans, *args, **params)
         rules = node._prim.vjps
         argnum = (
             next((i for i, r in enumerate(rules) if r is rule), "") if type(rules) is tuple else ""
@@ -451,8 +459,12 @@ class Tracer:
         if self.is_traced(tensor) or (source is not None and self._is_traced_value(source)):
             self.refuse(
                 f"{what}, an in-place update of a tensor of shape {tensor.shape} "
-                + ("that the compiled program computes or reads" if self.is_traced(tensor)
-                   else "with a traced value") + ",",
+                + (
+                    "that the compiled program computes or reads"
+                    if self.is_traced(tensor)
+                    else "with a traced value"
+                )
+                + ",",
                 "only optimizer.step() and zero_grad() updates are replayed; write t = t + 1, "
                 "not t += 1, or build the tensor with cr.where or cr.stack",
             )

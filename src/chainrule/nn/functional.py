@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import functions as fn
 from ..core.mode import current_trace
-from ..errors import DtypeError, ShapeError
+from ..errors import DtypeError, ShapeError, TargetError
 from ..ops import nn as nn_ops
 from ..random import default_generator
 from ..tensor import _NO_PARAMS, Tensor, apply
@@ -47,7 +47,7 @@ def relu(input: Any) -> Tensor:
 def leaky_relu(input: Any, negative_slope: float = 0.01) -> Tensor:
     """x for x > 0, negative_slope * x otherwise."""
     x = fn.as_tensor(input)
-    return fn.where(x.data > 0, x, x * negative_slope)
+    return fn.where(x > 0, x, x * negative_slope)
 
 
 def sigmoid(input: Any) -> Tensor:
@@ -150,15 +150,18 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     return _reduce(fn.abs(x - target), reduction)
 
 
-def _target_array(target: Any, dtype: np.dtype) -> np.ndarray:
-    return np.asarray(target.data if isinstance(target, Tensor) else target, dtype=dtype)
+def _target_array(target: Any, dtype: np.dtype) -> Tensor:
+    """A float target as a Tensor of the input's dtype: an operand, so compile traces it."""
+    target = fn.as_tensor(target)
+    return target if target.dtype == dtype else target.astype(dtype)
 
 
 def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """-(y log p + (1 - y) log(1 - p)) for probabilities p; log is floored at -100 as in PyTorch."""
     p = fn.as_tensor(input)
     _same_shape("binary_cross_entropy", p, target)
-    losses = apply(nn_ops.binary_cross_entropy, (p,), {"target": _target_array(target, p.dtype)})
+    target_values = _target_array(target, p.dtype)._data
+    losses = apply(nn_ops.binary_cross_entropy, (p,), {"target": target_values})
     return _reduce(losses, reduction)
 
 
@@ -185,7 +188,12 @@ def binary_cross_entropy_with_logits(
 
 
 def _class_indices(op: str, logits: Tensor, target: Any) -> np.ndarray:
-    indices = np.asarray(target.data if isinstance(target, Tensor) else target)
+    """Class-index targets as an index array, checked for dtype and shape.
+
+    A Tensor's own array is used as it is (a compiled step follows it by identity);
+    values out of range are refused by the primitive itself, at every call.
+    """
+    indices = np.asarray(target._data if isinstance(target, Tensor) else target)
     if indices.dtype.kind not in "iu":
         raise DtypeError(
             f"{op}: class-index targets must be integers, got dtype {indices.dtype} "
@@ -195,11 +203,6 @@ def _class_indices(op: str, logits: Tensor, target: Any) -> np.ndarray:
         raise ShapeError(
             f"{op}: expected input of shape (N, C) and target of shape (N,), got "
             f"{logits.shape} and {indices.shape}"
-        )
-    bad = (indices < 0) | (indices >= logits.shape[1])
-    if bad.any():
-        raise ValueError(
-            f"{op}: target {int(indices[bad][0])} is out of bounds for {logits.shape[1]} classes"
         )
     return indices.astype(np.intp, copy=False)
 
@@ -216,7 +219,7 @@ def cross_entropy(
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     logits = fn.as_tensor(input)
-    target_array = np.asarray(target.data if isinstance(target, Tensor) else target)
+    target_array = np.asarray(target._data if isinstance(target, Tensor) else target)
     if logits.ndim == 1:
         logits = logits.reshape(1, -1)
         target_array = target_array.reshape(1, *target_array.shape)
@@ -235,6 +238,12 @@ def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities (N, C) at class indices (N,)."""
     log_probs = fn.as_tensor(input)
     indices = _class_indices("nll_loss", log_probs, target)
+    bad = (indices < 0) | (indices >= log_probs.shape[1])
+    if bad.any():
+        raise TargetError(
+            f"nll_loss: target {int(indices[bad][0])} is out of bounds for "
+            f"{log_probs.shape[1]} classes"
+        )
     return _reduce(-log_probs[np.arange(log_probs.shape[0]), indices], reduction)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.primitive import Primitive, raw, register
+from ..errors import TargetError
 from . import domains as d
 
 
@@ -137,6 +138,11 @@ def _cross_entropy(logits, *, target, label_smoothing, reduction):
 
     Returns ``(loss, softmax)``: the softmax is the residual its rules use.
     """
+    if target.size and (target.min() < 0 or target.max() >= logits.shape[1]):
+        bad = target[(target < 0) | (target >= logits.shape[1])][0]
+        raise TargetError(
+            f"cross_entropy: target {int(bad)} is out of bounds for {logits.shape[1]} classes"
+        )
     logp = _log_softmax(logits, axis=1)
     losses = -logp[np.arange(logits.shape[0]), target]
     if label_smoothing:
