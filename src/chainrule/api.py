@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -23,11 +24,9 @@ from .functions import reshape, stack
 from .ops import shape as shape_ops
 from .tensor import _NO_PARAMS, Tensor, _ones_like, _to_array, apply, get_default_dtype
 
-
-class _Nesting:
-    """How many transforms are currently running a user function."""
-
-    depth = 0
+#: How many transforms are running a user function in this context (thread, task):
+#: inside one, a transform records its backward pass for the outer one to differentiate.
+_DEPTH: ContextVar[int] = ContextVar("chainrule_transform_depth", default=0)
 
 
 def _normalize_argnums(argnums: int | Sequence[int], nargs: int, name: str) -> tuple[int, ...]:
@@ -59,7 +58,7 @@ def _float_array(value: Any, name: str, position: int) -> np.ndarray:
 
 
 def _is_nested(args: Sequence[Any]) -> bool:
-    return _Nesting.depth > 0 or any(isinstance(a, Tensor) and a.requires_grad for a in args)
+    return _DEPTH.get() > 0 or any(isinstance(a, Tensor) and a.requires_grad for a in args)
 
 
 def _input_node(value: Any, name: str, position: int) -> Tensor:
@@ -75,12 +74,12 @@ def _input_node(value: Any, name: str, position: int) -> Tensor:
 
 
 def _call(f: Callable[..., Any], args: list[Any], kwargs: dict) -> Any:
-    _Nesting.depth += 1
+    token = _DEPTH.set(_DEPTH.get() + 1)
     try:
         with enable_grad():
             return f(*args, **kwargs)
     finally:
-        _Nesting.depth -= 1
+        _DEPTH.reset(token)
 
 
 def _prepare(
