@@ -24,3 +24,8 @@ class TraceError(ChainruleError, ValueError):
 
 class CompileError(ChainruleError, RuntimeError):
     """Something ``chainrule.compile`` cannot trace or replay faithfully."""
+
+
+class SymbolicError(ChainruleError, ValueError):
+    """An expression the symbolic language cannot build or differentiate (an unknown
+    function, a wrong number of arguments, an operation without a derivative)."""
