@@ -33,3 +33,10 @@ def test_three_ways_agree_on_a_traced_function():
     central = cr.fd.gradient(f, 1.3, 0.4)
     np.testing.assert_allclose(symbolic, reverse, rtol=1e-12)
     np.testing.assert_allclose(symbolic, np.ravel(central), rtol=1e-7)
+
+
+def test_to_expression_reads_every_function_of_the_language():
+    from chainrule.core.primitive import PRIMITIVES
+
+    f = lambda x: PRIMITIVES["sinh"].bind(x) * PRIMITIVES["cosh"].bind(x) + cr.sqrt(x)
+    assert to_expression(f, "x") is S.parse("sinh(x)*cosh(x) + sqrt(x)")
