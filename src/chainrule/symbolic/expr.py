@@ -624,4 +624,3 @@ def rebuild(node: Expr, args: list[Expr]) -> Expr:
 
 _ONE = const(1)
 _MINUS_ONE = const(-1)
-_HALF = const(Fraction(1, 2))
