@@ -36,3 +36,8 @@ class CustomOpError(ChainruleError, TypeError):
 
 class MissingRuleError(ChainruleError, NotImplementedError):
     """A transform needs a derivative rule that an operation does not have."""
+
+
+class SymbolicError(ChainruleError, ValueError):
+    """An expression the symbolic language cannot build or differentiate (an unknown
+    function, a wrong number of arguments, an operation without a derivative)."""

@@ -249,3 +249,16 @@ def test_unwritable_drawing_path_exits_2(tmp_path):
 def test_grad_outside_the_domain_exits_2():
     code, out = run("grad", "ln(x)", "x=-1")
     assert code == 2 and "log" in out and "x = -1" in out
+
+
+def test_a_function_added_to_the_registry_is_explained_on_the_command_line():
+    """sinh has one registry entry: its trace, partials, symbolic row and cross-check."""
+    code, out = run("explain", "sinh(x)*x", "--at", "x=1", "--format", "json")
+    assert code == 0, out
+    data = json.loads(out)
+    assert data["gradient"]["x"] == pytest.approx(math.sinh(1) + math.cosh(1), rel=1e-15)
+    code, text = run("explain", "sinh(x)*x", "--at", "x=1")
+    assert code == 0
+    assert "sinh(x)" in text and "[= cosh(x)]" in text and "x*cosh(x) + sinh(x)" in text
+    code, text = run("explain", "sinhh(x)*x", "--at", "x=1")
+    assert code == 2 and "unknown function 'sinhh'" in text and "(column 1)" in text

@@ -171,3 +171,20 @@ def test_different_array_constants_stay_different_variables():
     report = explain(f, x=1.0)
     assert report.gradient["x"] == pytest.approx(10.0)
     assert len(report.trace) == 5
+
+
+def test_a_new_registry_function_is_explained_from_its_entry():
+    """sinh has one registry entry and nothing else: trace, tables, symbolic row, cross-check."""
+    report = explain("sinh(x)*x", x=1.0)
+    assert [v.formula for v in report.trace.variables] == ["sinh(x)", "v1*x"]
+    assert [v.label for v in report.trace.variables] == ["sinh", "*"]
+    exact = math.sinh(1.0) + math.cosh(1.0)
+    assert report.gradient["x"] == pytest.approx(exact, rel=1e-15)
+    assert report.derivatives == {"x": "x*cosh(x) + sinh(x)"}
+    assert {row.method for row in report.cross_check} >= {
+        "reverse mode",
+        "symbolic",
+        "complex step",
+    }
+    assert all(row.max_rel_error < 1e-9 for row in report.cross_check)
+    assert report.partial_formula("v1", "x") == "cosh(x)"

@@ -1,4 +1,4 @@
-"""Compiled functions, trace from the tensor engine, and the SymPy bridge."""
+"""Compiled functions and the SymPy bridge."""
 
 import math
 
@@ -6,9 +6,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-import chainrule as cr
 import chainrule.symbolic as S
-from chainrule.errors import TraceError
 from chainrule.examples import recitation as seed
 
 
@@ -61,31 +59,6 @@ def test_compile_agrees_with_evaluate_on_the_corpus():
             assert value == pytest.approx(expr.evaluate(x=x, z=z), rel=1e-12, abs=1e-12)
             for got, d in zip(partials, S.gradient(expr, "x z"), strict=True):
                 assert got == pytest.approx(d.evaluate(x=x, z=z), rel=1e-12, abs=1e-12)
-
-
-def test_trace_turns_an_engine_function_into_an_expression():
-    y = S.trace(seed.seed_function, ["x", "z"])
-    assert y is S.parse(seed.EXPRESSION)
-    f = lambda x: cr.sqrt(x) * 2 - cr.relu(x) / x**3 + cr.maximum(x, 1.0)
-    assert S.trace(f, "x") is S.parse("2*sqrt(x) - relu(x)/x**3 + maximum(x, 1.0)")
-    assert S.trace(lambda x: cr.tensor(3.0), "x") == 3.0
-
-
-def test_trace_rejects_non_scalar_operations():
-    with pytest.raises(TraceError, match="'sum'"):
-        S.trace(lambda x: cr.sum(x * 2.0), "x")
-    with pytest.raises(ValueError, match="shape"):
-        S.trace(lambda x: x * np.ones(2), "x")
-
-
-def test_three_ways_agree_on_a_traced_function():
-    f = lambda x, z: cr.tanh(x * z) * cr.sigmoid(x - z) + cr.log(x) ** 2
-    expr = S.trace(f, "x z")
-    symbolic = [d.evaluate(x=1.3, z=0.4) for d in S.gradient(expr, "x z")]
-    reverse = cr.grad(f, argnums=(0, 1))(1.3, 0.4)
-    central = cr.fd.gradient(f, 1.3, 0.4)
-    np.testing.assert_allclose(symbolic, reverse, rtol=1e-12)
-    np.testing.assert_allclose(symbolic, np.ravel(central), rtol=1e-7)
 
 
 def test_sympy_round_trip():

@@ -80,24 +80,40 @@ def set_apply_hook(apply: Callable[..., Any]) -> None:
 class Notation:
     """How an operation is written in the symbolic language (chainrule.symbolic).
 
+    An entry with a notation and no ``infix`` is a function of the language
+    (``sinh(x)``); an operator (``infix``) may carry one for its scalar code or
+    symbolic partials only.
+
     ``latex`` is a LaTeX command for a function (``r"\\sinh"``; default
-    ``\\operatorname{name}``); ``scalar`` the ``math``-module version used by
+    ``\\operatorname{name}``), or a template over the arguments' LaTeX when it
+    contains ``{0}`` (``r"e^{{{0}}}"``); ``scalar`` the ``math``-module version used by
     compiled scalar gradients (default: the forward on a float); ``sympy`` the name
     of SymPy's counterpart, or ``(to_sympy, from_sympy)`` callables for one that is
     not a single SymPy function (``to_sympy(sp, *args)``; ``from_sympy`` the SymPy
     class it is recognized by, or None); ``exact`` maps exact arguments to exact
-    values (``{0: 0}``); ``parity`` is "odd" or "even" (the simplifier pulls signs out);
+    values (``{0: 0}``), or is a function of exact arguments returning one (``abs``);
+    ``parity`` is "odd" or "even" (the simplifier pulls signs out);
     ``inverse`` names the function it undoes (``exp(log(x)) = x``); ``idempotent``
-    says ``f(f(x)) = f(x)``.
+    says ``f(f(x)) = f(x)`` (one argument) or ``f(x, x) = x`` (two); ``commutative``
+    says ``f(x, y) = f(y, x)`` (arguments are sorted into a canonical order).
+    ``partials`` are closed forms for the symbolic differentiator, one per argument
+    (None: the entry's own partial), where the entry's partials read the values of
+    their operands (masks, guards); ``rewrite`` says the language writes the function
+    in other terms (``sqrt(x)`` is ``x**(1/2)``); ``aliases`` are other spellings the
+    parser accepts (``ln``).
     """
 
     latex: str | None = None
     scalar: Callable[..., Any] | None = None
     sympy: str | tuple[Callable[..., Any], Any] | None = None
-    exact: Mapping[Any, Any] = field(default_factory=dict)
+    exact: Mapping[Any, Any] | Callable[..., Any] = field(default_factory=dict)
     parity: str | None = None
     inverse: str | None = None
     idempotent: bool = False
+    commutative: bool = False
+    partials: tuple[Rule | None, ...] | None = None
+    rewrite: Callable[..., Any] | None = None
+    aliases: tuple[str, ...] = ()
 
 
 class reciprocal:  # noqa: N801 - reads as part of an entry: partials=(reciprocal(...),)

@@ -4,6 +4,7 @@ Layer: explain (imports the engine, fd and symbolic). ``explain(f_or_text, x=2, 
 returns an :class:`~chainrule.explainer.report.Explanation`: the evaluation trace,
 the reverse (adjoint) and forward (tangent) tables, a cross-check of five ways to
 get the gradient, the symbolic derivatives, and the computation graph.
+:func:`to_expression` turns a chainrule function into a symbolic expression.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from . import network, steps
 from .crosscheck import MethodResult, cross_check
+from .expression import to_expression
 from .report import Explanation, build
 from .source import Source, from_callable, from_text, partial_formulas
 from .trace import DomainError, Trace, trace
@@ -28,6 +30,7 @@ __all__ = [
     "gradient_by",
     "network",
     "steps",
+    "to_expression",
     "trace",
 ]
 

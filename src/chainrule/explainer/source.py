@@ -1,11 +1,13 @@
 """What is explained: an expression in text or a Python function, as a function of named scalars.
 
-Layer: explain (imports functions, symbolic). Text is parsed by the symbolic
-parser twice over: once exactly as written, with chainrule operations, so the
-trace shows the user's own steps (``x*z/log(x)`` stays a product and a quotient),
-and once into a canonical :class:`~chainrule.symbolic.Expr` for the symbolic
-derivatives. A Python function is traced into an Expr when it is made of scalar
-operations only.
+Layer: explain (imports the registry, the tensor engine and symbolic). Text is
+parsed by the symbolic parser twice over: once exactly as written, each operator
+and function applied to Tensors through its registry entry (``Primitive.bind``), so
+the trace shows the user's own steps (``x*z/log(x)`` stays a product and a
+quotient), and once into a canonical :class:`~chainrule.symbolic.Expr` for the
+symbolic derivatives. The functions it knows are the symbolic language's: the
+registry entries with a ``Notation``. A Python function is traced into an Expr when
+it is made of scalar operations only.
 """
 
 from __future__ import annotations
@@ -14,33 +16,17 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .. import functions as F
+import numpy as np
+
 from .. import symbolic
+from ..core.primitive import PRIMITIVES
 from ..errors import TraceError
 from ..symbolic import expr as E
 from ..symbolic.diff import partial_rule
 from ..symbolic.parse import Builder
 from ..symbolic.simplify import simplify
+from .expression import to_expression
 from .trace import Trace
-
-#: Functions of the expression language, as chainrule operations.
-_FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "exp": F.exp,
-    "log": F.log,
-    "log1p": F.log1p,
-    "expm1": F.expm1,
-    "sin": F.sin,
-    "cos": F.cos,
-    "tan": F.tan,
-    "tanh": F.tanh,
-    "sigmoid": F.sigmoid,
-    "sqrt": F.sqrt,
-    "abs": F.abs,
-    "relu": F.relu,
-    "sign": F.sign,
-    "maximum": F.maximum,
-    "minimum": F.minimum,
-}
 
 
 class _NameCollector(Builder):
@@ -82,13 +68,22 @@ class _TensorBuilder(Builder):
         return self.values[name]
 
     def negative(self, x: Any) -> Any:
-        return -x
+        return self._apply("negative", x)
 
     def binary(self, op: str, left: Any, right: Any) -> Any:
-        try:
-            return super().binary(op, left, right)
-        except OverflowError:  # only Python floats raise it: constants such as 9**9**9
-            raise ValueError(f"the constant {left!r} {op} {right!r} overflows float64") from None
+        return self._apply(op, left, right)
+
+    def _apply(self, op: str, *args: Any) -> Any:
+        """The registry entry ``op`` on Tensors (or on constants, which must stay finite)."""
+        with np.errstate(all="ignore"):
+            try:
+                result = PRIMITIVES[op].bind(*args)
+            except (OverflowError, ZeroDivisionError):
+                result = np.inf
+        if all(isinstance(a, float) for a in args) and not np.isfinite(result):
+            shown = ", ".join(repr(a) for a in args)
+            raise ValueError(f"the constant {op}({shown}) is not a finite float64")
+        return result
 
     def sum(self, first: Any, rest: list[tuple[str, Any]]) -> Any:
         """As written: left to right, one operation at a time."""
@@ -98,9 +93,7 @@ class _TensorBuilder(Builder):
         return total
 
     def call(self, name: str, args: list[Any]) -> Any:
-        if name not in _FUNCTIONS:
-            raise ValueError(f"{name}() cannot be explained: the tensor engine has no {name}")
-        return _FUNCTIONS[name](*args)
+        return self._apply(name, *args)
 
 
 class Source:
@@ -170,7 +163,7 @@ def from_callable(f: Callable[..., Any], point: Mapping[str, float]) -> Source:
     expression = None
     if variables and all(name in point for name in variables):
         try:
-            expression = symbolic.trace(
+            expression = to_expression(
                 lambda *xs: f(**dict(zip(variables, xs, strict=True))),
                 variables,
                 at=[point[name] for name in variables],
@@ -215,6 +208,6 @@ def _partial_text(trace: Trace, child: str, operand: str) -> str | None:
                 if name == operand
             )
         )
-    except (ValueError, KeyError):  # an operation the symbolic package does not know
+    except ValueError:  # SymbolicError: no symbolic partial; or an array constant
         return None
     return str(simplify(total))

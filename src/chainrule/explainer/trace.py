@@ -27,10 +27,6 @@ from ..core.primitive import Primitive, Traceable
 from ..errors import ChainruleError
 from ..tensor import Tensor
 
-INFIX = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/", "power": "**"}
-#: Binding strength of each infix operator, for minimal parentheses in formulas.
-PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 4}
-
 
 class DomainError(ChainruleError, ValueError):
     """A primitive was evaluated outside its domain (log of a negative number, ...)."""
@@ -94,12 +90,11 @@ def _constant_key(value: Any) -> tuple:
 
 def _formula(prim: Primitive, operands: tuple[str, ...], params: Mapping[str, Any]) -> str:
     """The operation written with its operands' names, recitation style: ``x*z``, ``exp(v1)``."""
-    if prim.name in INFIX and len(operands) == 2:
-        symbol = INFIX[prim.name]
-        spaced = f" {symbol} " if symbol in "+-" else symbol
+    if prim.infix is not None and len(operands) == 2:
+        spaced = f" {prim.infix} " if prim.infix in "+-" else prim.infix
         return f"{operands[0]}{spaced}{operands[1]}"
-    if prim.name == "negative":
-        return f"-{operands[0]}"
+    if prim.infix is not None and len(operands) == 1:
+        return f"{prim.infix}{operands[0]}"
     if prim.name == "matmul":
         return f"{operands[0]} @ {operands[1]}"
     if prim.name == "transpose" and tuple(params["axes"]) == tuple(

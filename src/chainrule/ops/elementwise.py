@@ -14,6 +14,7 @@ from __future__ import annotations
 import builtins
 import math
 import operator
+from fractions import Fraction
 
 import numpy as np
 
@@ -132,6 +133,8 @@ power = _elementwise(
     label="**",
     infix="**",
     precedence=4,
+    # Symbolically d/dy x**y = x**y log x (the engine's rule guards log(0) with a mask).
+    notation=Notation(scalar=math.pow, partials=(None, lambda ans, x, y: ans * np.log(x))),
     doc="x ** y with broadcasting.",
 )
 
@@ -159,7 +162,7 @@ exp = _elementwise(
     partials=(lambda ans, x: ans,),
     domains=(d.real,),
     numpy=(np.exp,),
-    notation=Notation(r"\exp", math.exp, "exp", exact={0: 1}, inverse="log"),
+    notation=Notation(r"e^{{{0}}}", math.exp, "exp", exact={0: 1}, inverse="log"),
     doc="Elementwise e**x.",
 )
 
@@ -169,7 +172,7 @@ log = _elementwise(
     partials=(reciprocal(lambda ans, x: x),),
     domains=(d.positive,),
     numpy=(np.log,),
-    notation=Notation(r"\ln", math.log, "log", exact={1: 0}, inverse="exp"),
+    notation=Notation(r"\ln", math.log, "log", exact={1: 0}, inverse="exp", aliases=("ln",)),
     doc="Elementwise natural logarithm (the recitation's ln).",
 )
 
@@ -269,6 +272,7 @@ sqrt = _elementwise(
     partials=(reciprocal(lambda ans, x: 2 * ans),),
     domains=(d.positive,),
     numpy=(np.sqrt,),
+    notation=Notation(r"\sqrt", math.sqrt, "sqrt", rewrite=lambda x: x ** Fraction(1, 2)),
     doc="Elementwise square root.",
 )
 
@@ -300,7 +304,10 @@ sigmoid = _elementwise(
     domains=(d.real,),
     label="σ",
     notation=Notation(
-        r"\sigma", _scalar_sigmoid, (lambda sp, a: 1 / (1 + sp.exp(-a)), None), exact={0: 0.5}
+        r"\sigma",
+        _scalar_sigmoid,
+        (lambda sp, a: 1 / (1 + sp.exp(-a)), None),
+        exact={0: Fraction(1, 2)},
     ),
     doc="Elementwise logistic function 1 / (1 + exp(-x)), without overflow.",
 )
@@ -318,7 +325,15 @@ abs = _elementwise(  # noqa: A001 - NumPy's name
     partials=(lambda ans, x: np.sign(raw(x).real),),
     domains=(d.nonzero,),
     numpy=(np.absolute,),
-    notation=Notation(r"\operatorname{abs}", builtins.abs, "Abs", parity="even", idempotent=True),
+    notation=Notation(
+        r"\left|{0}\right|",
+        builtins.abs,
+        "Abs",
+        exact=builtins.abs,
+        parity="even",
+        idempotent=True,
+        partials=(lambda ans, x: np.sign(x),),
+    ),
     doc="Elementwise absolute value; its derivative at 0 is taken as 0.",
 )
 
@@ -345,7 +360,9 @@ relu = _elementwise(
         r"\operatorname{relu}",
         lambda v: v if v > 0.0 else 0.0 * v,
         (lambda sp, a: sp.Max(0, a), None),
+        exact=lambda v: max(v, 0),
         idempotent=True,
+        partials=(lambda ans, x: np.heaviside(x, 0),),
     ),
     doc="Elementwise max(x, 0); its derivative at 0 is taken as 0.",
 )
@@ -378,7 +395,18 @@ maximum = _elementwise(
     domains=(d.distinct, d.distinct),
     numpy=(np.maximum,),
     methods=(),
-    notation=Notation(r"\max", lambda a, b: a if a >= b else b, "Max"),
+    notation=Notation(
+        r"\max",
+        lambda a, b: a if a >= b else b,
+        "Max",
+        exact=max,
+        idempotent=True,
+        commutative=True,
+        partials=(
+            lambda ans, x, y: np.heaviside(x - y, Fraction(1, 2)),
+            lambda ans, x, y: np.heaviside(y - x, Fraction(1, 2)),
+        ),
+    ),
     doc="Elementwise larger of x and y; ties send half the gradient to each.",
 )
 
@@ -389,7 +417,18 @@ minimum = _elementwise(
     domains=(d.distinct, d.distinct),
     numpy=(np.minimum,),
     methods=(),
-    notation=Notation(r"\min", lambda a, b: a if a <= b else b, "Min"),
+    notation=Notation(
+        r"\min",
+        lambda a, b: a if a <= b else b,
+        "Min",
+        exact=min,
+        idempotent=True,
+        commutative=True,
+        partials=(
+            lambda ans, x, y: np.heaviside(y - x, Fraction(1, 2)),
+            lambda ans, x, y: np.heaviside(x - y, Fraction(1, 2)),
+        ),
+    ),
     doc="Elementwise smaller of x and y; ties send half the gradient to each.",
 )
 
@@ -469,7 +508,46 @@ sign = register(
         methods=("sign",),
         numpy=(np.sign,),
         signature="unary",
-        notation=Notation(r"\operatorname{sgn}", None, "sign", parity="odd", idempotent=True),
+        notation=Notation(
+            r"\operatorname{sgn}",
+            None,
+            "sign",
+            exact=lambda v: (v > 0) - (v < 0),
+            parity="odd",
+            idempotent=True,
+        ),
         doc="Elementwise sign (-1, 0 or 1); no gradient flows through it.",
+    )
+)
+
+
+def _heaviside(x, at_zero=0):
+    """NumPy's step function of the real part: 0 below zero, ``at_zero`` at zero, 1 above."""
+    return np.heaviside(np.real(x), at_zero)
+
+
+def _scalar_heaviside(v: float, at_zero: float = 0.0) -> float:
+    if v != v:
+        return v
+    return 1.0 if v > 0.0 else 0.0 if v < 0.0 else at_zero
+
+
+heaviside = register(
+    Primitive(
+        "heaviside",
+        _heaviside,
+        kind="elementwise",
+        names=("heaviside",),
+        methods=("heaviside",),
+        numpy=(np.heaviside,),
+        signature="binary",
+        notation=Notation(
+            r"\theta\left({0}\right)",
+            _scalar_heaviside,
+            "Heaviside",
+            exact=lambda v, at_zero=0: 1 if v > 0 else 0 if v < 0 else at_zero,
+        ),
+        doc="Heaviside step (the derivative of relu, abs and max, symbolically); no gradient "
+        "flows through it.",
     )
 )

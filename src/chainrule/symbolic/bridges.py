@@ -1,111 +1,22 @@
-"""Bridges: chainrule functions to expressions (trace), and to and from SymPy.
+"""Bridges to and from SymPy, generated from the registry's notations.
 
-Layer: symbolic. :func:`trace` imports the tensor engine when it is called (it runs
-the user's function on Tensors); :func:`to_sympy` and :func:`from_sympy` import
-SymPy, the optional ``sympy`` extra, when they are called.
+Layer: symbolic. :func:`to_sympy` and :func:`from_sympy` import SymPy, the optional
+``sympy`` extra, when they are called. Each function's SymPy counterpart is its
+``Notation.sympy``: a SymPy name (``"sinh"``), or a ``(to_sympy, from_sympy)`` pair for
+one that SymPy writes in other terms (``sigmoid`` is ``1/(1 + exp(-x))``, and is not
+recognized on the way back).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
-import numpy as np
-
-from ..core.primitive import Traceable
-from ..errors import TraceError
+from ..errors import SymbolicError
 from . import expr as E
+from . import language
 from .expr import Expr
-
-
-def _negative(x: Expr) -> Expr:
-    return -x
-
-
-#: The tensor engine's primitives that have a scalar symbolic counterpart.
-_FROM_PRIMITIVE: dict[str, Callable[..., Expr]] = {
-    "add": lambda x, y: x + y,
-    "subtract": lambda x, y: x - y,
-    "multiply": lambda x, y: x * y,
-    "divide": lambda x, y: x / y,
-    "power": lambda x, y: x**y,
-    "negative": _negative,
-    "sqrt": E.sqrt,
-    "maximum": E.maximum,
-    "minimum": E.minimum,
-    "identity": lambda x: x,
-    **{name: getattr(E, name) for name in E.UNARY_FUNCTIONS},
-}
-
-
-def _constant(value: Any, op: str) -> Expr:
-    if np.ndim(value) != 0:
-        raise TraceError(
-            f"trace: {op} has an operand of shape {np.shape(value)}; symbolic expressions "
-            "are scalar, so every value in the function must be a scalar"
-        )
-    return E.const(value)
-
-
-def trace(
-    f: Callable[..., Any], variables: str | Sequence[Any], at: Sequence[float] | None = None
-) -> Expr:
-    """The expression computed by ``f``, a Python function written with chainrule operations.
-
-    ``f`` is called once with scalar Tensors (at the point ``at``, 1.5 for every
-    variable by default) and the recorded graph is read back as an expression, so
-    Python control flow follows the branch taken at that point.
-
-    >>> import chainrule as cr
-    >>> trace(lambda x, z: cr.exp(x * z) + x * z / cr.log(x), ["x", "z"])
-    x*z/log(x) + exp(x*z)
-    """
-    from ..core import engine
-    from ..core.mode import enable_grad
-    from ..tensor import Tensor
-
-    if isinstance(variables, str):
-        variables = variables.replace(",", " ").split()
-    symbols = [E.as_symbol(v) for v in variables]
-    point = [1.5] * len(symbols) if at is None else [float(v) for v in at]
-    if len(point) != len(symbols):
-        raise ValueError(f"trace: {len(symbols)} variables but {len(point)} values in at=")
-    leaves = [Tensor(np.array(v), requires_grad=True) for v in point]
-    with enable_grad():
-        out = f(*leaves)
-    if not isinstance(out, Tensor):
-        return _constant(out, "the result")
-    if out.ndim != 0:
-        raise TraceError(f"trace: the function returned shape {out.shape}, not a scalar")
-    if not out.requires_grad:
-        return _constant(out.data, "the result")
-    built: dict[int, Expr] = {id(leaf): s for leaf, s in zip(leaves, symbols, strict=True)}
-    for node in reversed(engine.toposort([out])):
-        if id(node) in built:
-            continue
-        if node._prim is None:
-            built[id(node)] = _constant(node.data, "a leaf tensor")
-            continue
-        name = node._prim.name
-        if name not in _FROM_PRIMITIVE or node._params:
-            supported = ", ".join(sorted(_FROM_PRIMITIVE))
-            raise TraceError(
-                f"trace: the operation {name!r} has no scalar symbolic form "
-                f"(supported: {supported})"
-            )
-        args = [_operand(inp, built, name) for inp in node._inputs]
-        built[id(node)] = _FROM_PRIMITIVE[name](*args)
-    return built[id(out)]
-
-
-def _operand(value: Any, built: dict[int, Expr], op: str) -> Expr:
-    """A recorded operand: the expression of a traced tensor, or a constant."""
-    if id(value) in built:
-        return built[id(value)]
-    if isinstance(value, Traceable):
-        return _constant(value.data, op)
-    return _constant(value, op)
 
 
 def _sympy() -> Any:
@@ -116,6 +27,18 @@ def _sympy() -> Any:
     return sympy
 
 
+def _to_sympy_function(sp: Any, op: str) -> Callable[..., Any]:
+    """SymPy's version of function ``op``, from its notation."""
+    notation = language.notation(op)
+    counterpart = notation.sympy if notation is not None else None
+    if counterpart is None:
+        raise SymbolicError(f"to_sympy: {op} has no SymPy counterpart (its Notation.sympy)")
+    if isinstance(counterpart, str):
+        return getattr(sp, counterpart)
+    to_sympy_, _ = counterpart
+    return lambda *args: to_sympy_(sp, *args)
+
+
 def to_sympy(expr: Any) -> Any:
     """The same expression in SymPy (sigmoid as 1/(1 + exp(-x)), relu as Max(0, x)).
 
@@ -123,26 +46,7 @@ def to_sympy(expr: Any) -> Any:
     x*log(x)**2
     """
     sp = _sympy()
-    functions: dict[str, Callable[..., Any]] = {
-        "exp": sp.exp,
-        "log": sp.log,
-        "sin": sp.sin,
-        "cos": sp.cos,
-        "tan": sp.tan,
-        "tanh": sp.tanh,
-        "abs": sp.Abs,
-        "sign": sp.sign,
-        "log1p": lambda a: sp.log(1 + a),
-        "expm1": lambda a: sp.exp(a) - 1,
-        "sigmoid": lambda a: 1 / (1 + sp.exp(-a)),
-        "relu": lambda a: sp.Max(0, a),
-        "heaviside": sp.Heaviside,
-        "maximum": sp.Max,
-        "minimum": sp.Min,
-        "add": sp.Add,
-        "multiply": sp.Mul,
-        "power": sp.Pow,
-    }
+    canonical = {"add": sp.Add, "multiply": sp.Mul, "power": sp.Pow}
     converted: dict[Expr, Any] = {}
     for node in E.postorder([E.as_expr(expr)]):
         if node.op == "const":
@@ -153,8 +57,53 @@ def to_sympy(expr: Any) -> Any:
         elif node.op == "symbol":
             converted[node] = sp.Symbol(node.name)
         else:
-            converted[node] = functions[node.op](*(converted[a] for a in node.args))
+            build = canonical.get(node.op) or _to_sympy_function(sp, node.op)
+            converted[node] = build(*(converted[a] for a in node.args))
     return converted[E.as_expr(expr)]
+
+
+def _from_sympy_functions(sp: Any) -> dict[Any, Callable[..., Expr]]:
+    """SymPy classes -> builders of the same Expr, for every function that names one."""
+    functions: dict[Any, Callable[..., Expr]] = {sp.Add: E.add, sp.Mul: E.multiply, sp.Pow: E.power}
+    for name, prim in language.functions().items():
+        if name != prim.name or prim.notation.rewrite is not None:
+            continue  # an alias, or a function written in other terms (never a node)
+        counterpart = prim.notation.sympy
+        if isinstance(counterpart, tuple):
+            counterpart = counterpart[1]
+        elif isinstance(counterpart, str):
+            counterpart = getattr(sp, counterpart)
+        if counterpart is not None:
+            functions[counterpart] = _builder(prim.name, prim.notation.commutative)
+    # SymPy has no relu: Max(0, x) is read back as relu(x).
+    maximum = functions.get(sp.Max)
+    if maximum is not None and language.function_entry("relu") is not None:
+        functions[sp.Max] = _relu_or(maximum)
+    return functions
+
+
+def _builder(name: str, commutative: bool) -> Callable[..., Expr]:
+    """``name`` on SymPy's arguments; a commutative function's n-ary SymPy form as pairs."""
+
+    def build(*args: Expr) -> Expr:
+        if not commutative or len(args) <= 2:
+            return E.function(name, *args)
+        result, *rest = args
+        for item in rest:
+            result = E.function(name, result, item)
+        return result
+
+    return build
+
+
+def _relu_or(maximum: Callable[..., Expr]) -> Callable[..., Expr]:
+    def build(*args: Expr) -> Expr:
+        if len(args) == 2 and any(a == 0 for a in args):
+            (other,) = [a for a in args if not a == 0]
+            return E.function("relu", other)
+        return maximum(*args)
+
+    return build
 
 
 def from_sympy(sympy_expr: Any) -> Expr:
@@ -165,22 +114,7 @@ def from_sympy(sympy_expr: Any) -> Expr:
     sqrt(x) + 1/3
     """
     sp = _sympy()
-    functions: dict[Any, Callable[..., Expr]] = {
-        sp.Add: E.add,
-        sp.Mul: E.multiply,
-        sp.Pow: E.power,
-        sp.exp: E.exp,
-        sp.log: E.log,
-        sp.sin: E.sin,
-        sp.cos: E.cos,
-        sp.tan: E.tan,
-        sp.tanh: E.tanh,
-        sp.Abs: E.abs,
-        sp.sign: E.sign,
-        sp.Heaviside: E.heaviside,
-        sp.Max: _extremum(E.maximum, E.relu),
-        sp.Min: _extremum(E.minimum, None),
-    }
+    functions = _from_sympy_functions(sp)
     converted: dict[Any, Expr] = {}
     for node in sp.postorder_traversal(sympy_expr):
         if node in converted:
@@ -194,27 +128,9 @@ def from_sympy(sympy_expr: Any) -> Expr:
         elif node.is_Float:
             converted[node] = E.const(float(node))
         elif node is sp.E:
-            converted[node] = E.exp(E.const(1))
+            converted[node] = E.function("exp", 1)
         elif node.func in functions:
             converted[node] = functions[node.func](*(converted[a] for a in node.args))
         else:
-            raise ValueError(f"from_sympy: no chainrule counterpart for {node} ({node.func})")
+            raise SymbolicError(f"from_sympy: no chainrule counterpart for {node} ({node.func})")
     return converted[sympy_expr]
-
-
-def _extremum(
-    pairwise: Callable[[Expr, Expr], Expr], with_zero: Callable[[Expr], Expr] | None
-) -> Callable[..., Expr]:
-    """SymPy's n-ary Max/Min as nested pairs; Max(0, x) is relu(x)."""
-
-    def build(*args: Expr) -> Expr:
-        items: Iterable[Expr] = args
-        if with_zero is not None and len(args) == 2 and any(a == 0 for a in args):
-            (other,) = [a for a in args if not a == 0]
-            return with_zero(other)
-        result, *rest = items
-        for item in rest:
-            result = pairwise(result, item)
-        return result
-
-    return build

@@ -6,8 +6,9 @@ Each distinct subexpression becomes one assignment, computed once (common
 subexpression elimination on the DAG, and on the text of products and sums, so
 ``x*z`` inside ``x*z/log(x)`` reuses an earlier ``x*z``). Subexpressions without
 symbols are evaluated once at compile time. The same source is compiled twice:
-with the ``math`` module's functions for Python floats (fast: no array overhead)
-and with the engine's NumPy forward functions for arrays. A float input that
+with each entry's ``Notation.scalar`` (the ``math`` module's functions) for Python
+floats (fast: no array overhead) and with the registry's NumPy forward functions
+for arrays. A float input that
 leaves ``math``'s domain (log of 0, overflow, division by zero) is recomputed with
 NumPy, so results follow NumPy's rules (inf, nan) either way.
 """
@@ -24,58 +25,30 @@ from typing import Any
 
 import numpy as np
 
+from ..core.primitive import PRIMITIVES, Primitive
 from . import expr as E
+from . import language
 from .diff import gradient
-from .evaluate import as_float_input, evaluate, forward_function
+from .evaluate import as_float_input, evaluate
 from .expr import Expr
 
-
-def _scalar_sigmoid(v: float) -> float:
-    if v >= 0.0:
-        return 1.0 / (1.0 + math.exp(-v))
-    e = math.exp(v)
-    return e / (1.0 + e)
+#: Names the generated code uses besides the functions: literals that are not numbers.
+_LITERALS = {"inf": math.inf, "nan": math.nan}
 
 
-def _scalar_sign(v: float) -> float:
-    return float((v > 0.0) - (v < 0.0)) if v == v else v
-
-
-def _scalar_heaviside(v: float, at_zero: float) -> float:
-    if v != v:
-        return v
-    return 1.0 if v > 0.0 else 0.0 if v < 0.0 else at_zero
-
-
-_SCALAR_FUNCTIONS: dict[str, Any] = {
-    "exp": math.exp,
-    "log": math.log,
-    "log1p": math.log1p,
-    "expm1": math.expm1,
-    "sin": math.sin,
-    "cos": math.cos,
-    "tan": math.tan,
-    "tanh": math.tanh,
-    "sqrt": math.sqrt,
-    "power": math.pow,
-    "sigmoid": _scalar_sigmoid,
-    "abs": builtins.abs,
-    "relu": lambda v: v if v > 0.0 else 0.0 * v,
-    "sign": _scalar_sign,
-    "heaviside": _scalar_heaviside,
-    "maximum": lambda a, b: a if a >= b else b,
-    "minimum": lambda a, b: a if a <= b else b,
-}
-_NAMES = frozenset(_SCALAR_FUNCTIONS) | {"inf", "nan"}
+def _callees() -> dict[str, Primitive]:
+    """The entries generated code calls by name: the language's functions and ``power``."""
+    return {**language.functions(), "power": PRIMITIVES["power"]}
 
 
 def _array_namespace() -> dict[str, Any]:
-    names = {op: forward_function(op) for op in _SCALAR_FUNCTIONS}
-    return {**names, "inf": math.inf, "nan": math.nan}
+    """The registry's forward functions, by name."""
+    return {name: prim.evaluate for name, prim in _callees().items()} | _LITERALS
 
 
 def _scalar_namespace() -> dict[str, Any]:
-    return {**_SCALAR_FUNCTIONS, "inf": math.inf, "nan": math.nan}
+    """Each entry's scalar (``math``) function, by name."""
+    return {name: language.scalar_function(p) for name, p in _callees().items()} | _LITERALS
 
 
 def _literal(value: float) -> str:
@@ -188,9 +161,10 @@ class _Emitter:
 
 def _parameter_names(variables: Sequence[Expr]) -> list[str]:
     names = []
+    reserved = set(_callees()) | set(_LITERALS)
     for i, v in enumerate(variables):
         name = v.name
-        if keyword.iskeyword(name) or name.startswith("_") or name in _NAMES:
+        if keyword.iskeyword(name) or name.startswith("_") or name in reserved:
             name = f"_v{i}"
         names.append(name)
     return names

@@ -9,56 +9,70 @@ derivative: ``PRIMITIVES["sin"].jvp(0)(t, sin(x), x)`` is ``t*cos(x)``. :func:`d
 pushes tangents through the expression DAG in evaluation order (forward mode), so
 every shared subexpression is differentiated once.
 
-A few rules cannot run on expressions, because they compute masks from the values
-of their operands (``chainrule.core.primitive.raw``); their symbolic partials are in
-:data:`SYMBOLIC_PARTIALS` below, with the engine's choice at the kink.
+A few of the engine's partials cannot run on expressions, because they compute
+masks from the values of their operands (``chainrule.core.primitive.raw``); their
+entries carry symbolic closed forms in ``Notation.partials``, with the engine's
+choice at the kink (``abs'(0) = relu'(0) = 0``, a tie of ``maximum`` splits 1/2 each).
+An entry without derivative rules (``sign``, ``heaviside``) is piecewise constant: its
+derivative is 0 (the jump itself is not represented).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from fractions import Fraction
 from typing import Any
 
 from .. import ops  # noqa: F401 - importing the ops package registers the primitives
 from ..core.primitive import PRIMITIVES
+from ..errors import SymbolicError
 from . import expr as E
 from .expr import Expr
 from .simplify import simplify
 
 Rule = Callable[..., Expr]
-_HALF = Fraction(1, 2)
-
-#: Partials whose engine rule needs numeric values. The kinks take the engine's
-#: values: abs'(0) = relu'(0) = 0, and maximum/minimum split a tie 1/2 each.
-SYMBOLIC_PARTIALS: dict[tuple[str, int], Rule] = {
-    # The engine guards log(0) with a mask for x**y at x = 0; symbolically d/dy x**y = x**y log x.
-    ("power", 1): lambda t, ans, x, y: t * ans * E.log(x),
-    ("abs", 0): lambda t, ans, x: t * E.sign(x),
-    ("relu", 0): lambda t, ans, x: t * E.heaviside(x, 0),
-    ("maximum", 0): lambda t, ans, x, y: t * E.heaviside(x - y, _HALF),
-    ("maximum", 1): lambda t, ans, x, y: t * E.heaviside(y - x, _HALF),
-    ("minimum", 0): lambda t, ans, x, y: t * E.heaviside(y - x, _HALF),
-    ("minimum", 1): lambda t, ans, x, y: t * E.heaviside(x - y, _HALF),
-}
-#: Piecewise constant functions: derivative 0 (the jump itself is not represented).
-_PIECEWISE_CONSTANT = frozenset({"sign", "heaviside"})
 
 
 def partial_rule(op: str, argnum: int) -> Rule:
     """The forward rule ``(t, ans, *args) -> tangent`` of ``op`` for argument ``argnum``."""
-    rule = SYMBOLIC_PARTIALS.get((op, argnum))
+    prim = PRIMITIVES.get(op)
+    if prim is None:
+        raise SymbolicError(f"{op!r} is not a registered operation")
+    notation = prim.notation
+    closed_forms = notation.partials if notation is not None else None
+    if closed_forms is not None and argnum < len(closed_forms) and closed_forms[argnum]:
+        partial = closed_forms[argnum]
+        return _checked(op, argnum, lambda t, ans, *args: t * partial(ans, *args))
+    rule = prim.jvp(argnum)
     if rule is None:
-        rule = PRIMITIVES[op].jvp(argnum)
-    if rule is None:
-        raise ValueError(f"{op} has no derivative with respect to argument {argnum}")
-    return rule
+        raise SymbolicError(f"{op} has no derivative with respect to argument {argnum}")
+    return _checked(op, argnum, rule)
+
+
+def _checked(op: str, argnum: int, rule: Rule) -> Rule:
+    """``rule``, raising SymbolicError when it does not give an expression: never a
+    silent wrong derivative from a rule written for arrays only."""
+
+    def run(t: Any, ans: Any, *args: Any) -> Expr:
+        try:
+            result = rule(t, ans, *args)
+        except (TypeError, AttributeError, ValueError) as error:
+            result = error
+        if isinstance(result, int | float) and not isinstance(result, bool):
+            result = E.const(result)
+        if not isinstance(result, Expr):
+            raise SymbolicError(
+                f"the partial of {op} with respect to argument {argnum} does not run on "
+                f"expressions ({result!r}); give the entry closed forms in Notation.partials"
+            )
+        return result
+
+    return run
 
 
 def _tangent(node: Expr, tangents: dict[Expr, Expr]) -> Expr | None:
     """The tangent of ``node`` from its arguments' tangents (None: zero)."""
     op, args = node.op, node.args
-    if op in _PIECEWISE_CONSTANT:
+    if not PRIMITIVES[op].differentiable:
         return None
     if op == "add":
         # A sum's rule passes each term's tangent through unchanged.

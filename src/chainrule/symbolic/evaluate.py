@@ -34,10 +34,8 @@ def as_float_input(value: Any) -> Any:
 
 
 def forward_function(op: str) -> Any:
-    """The NumPy function computing ``op`` on arrays: the registry's forward function."""
-    if op == "heaviside":
-        return np.heaviside
-    return PRIMITIVES[op].forward
+    """The NumPy function computing ``op`` on arrays: the registry entry's forward value."""
+    return PRIMITIVES[op].evaluate
 
 
 def evaluate(expr: Any, values: Mapping[Any, Any] | None = None, **kwargs: Any) -> Any:

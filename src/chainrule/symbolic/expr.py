@@ -1,13 +1,14 @@
 """Expr: immutable, hash-consed symbolic expressions in a canonical form.
 
-Layer: symbolic (imports numpy and chainrule.symbolic.numbers only).
+Layer: symbolic (imports numpy, chainrule.errors and the language of
+:mod:`chainrule.symbolic.language`, read from the primitive registry).
 
 Every expression is a node ``(op, args, value)``. Nodes are hash-consed: building
 the same expression twice returns the same object, so a repeated subexpression is
-one node (a DAG) and structural equality is identity. The op names are the tensor
-engine's primitive names: ``add``, ``multiply``, ``power``, ``exp``, ``log``, ``sin``,
-... plus the leaves ``const`` and ``symbol``, and ``heaviside`` (NumPy's step
-function, the derivative of relu).
+one node (a DAG) and structural equality is identity. The op names are the
+registry's primitive names: ``add``, ``multiply``, ``power`` and every function of
+the language (``exp``, ``sin``, ``heaviside``, ...: the entries with a ``Notation``),
+plus the leaves ``const`` and ``symbol``.
 
 As in SymPy, the constructors keep expressions in a canonical form, so that equal
 expressions print equally and the results of differentiation stay readable:
@@ -16,10 +17,13 @@ expressions print equally and the results of differentiation stay readable:
   division ``a * b**-1``, ``sqrt(x)`` is ``x**(1/2)``;
 * constants are folded (exactly for ints and fractions), and like terms
   (``2*x + 3*x -> 5*x``) and like factors (``x * x**2 -> x**3``, ``x/x -> 1``) collected;
-* identities: ``x + 0``, ``x * 1``, ``x * 0``, ``x**1``, ``x**0``, ``exp(log(x))``,
-  ``log(exp(x))`` and sign symmetries such as ``sin(-x) -> -sin(x)``;
-* arguments of ``add``, ``multiply``, ``maximum`` and ``minimum`` are sorted by a
-  deterministic key, so the order does not depend on how an expression was built.
+* identities: ``x + 0``, ``x * 1``, ``x * 0``, ``x**1``, ``x**0``, and those each
+  function's notation declares: exact values (``cos(0) -> 1``), inverses
+  (``exp(log(x)) -> x``), parity (``sin(-x) -> -sin(x)``), idempotence
+  (``abs(abs(x))``, ``maximum(x, x)``);
+* arguments of ``add``, ``multiply`` and commutative functions (``maximum``) are
+  sorted by a deterministic key, so the order does not depend on how an expression
+  was built.
 
 Cancelling ``x/x`` and ``x - x`` drops the removable point where ``x`` is undefined,
 as SymPy does. ``(x**a)**b`` is merged only for integer ``b``, where it is an identity.
@@ -27,7 +31,6 @@ as SymPy does. ``(x**a)**b`` is merged only for integer ``b``, where it is an id
 
 from __future__ import annotations
 
-import builtins
 import weakref
 import zlib
 from collections.abc import Iterable, Iterator
@@ -36,27 +39,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..errors import SymbolicError
+from . import language
 from . import numbers as num
 from .numbers import Number
-
-#: One-argument functions, with the tensor engine's names.
-UNARY_FUNCTIONS = (
-    "exp",
-    "log",
-    "log1p",
-    "expm1",
-    "sin",
-    "cos",
-    "tan",
-    "tanh",
-    "sigmoid",
-    "abs",
-    "relu",
-    "sign",
-)
-#: Functions of two arguments: ``heaviside(x, value_at_zero)`` (its second argument a
-#: constant), ``maximum`` and ``minimum``.
-BINARY_FUNCTIONS = ("heaviside", "maximum", "minimum")
 
 _RANK = {"const": 0, "symbol": 1, "power": 2, "multiply": 3, "add": 4}
 _FUNCTION_RANK = 5
@@ -235,15 +221,16 @@ class Expr:
         return function("abs", self)
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        """``np.cos(expr)`` is ``cos(expr)``: this lets the engine's rules, written with
-        NumPy, run on expressions and return symbolic derivatives."""
-        build = _UFUNCS.get(ufunc)
-        if method != "__call__" or kwargs or build is None:
+        """``np.cos(expr)`` is ``cos(expr)``, for every ufunc a registry entry answers for:
+        this lets the engine's rules, written with NumPy, run on expressions and return
+        symbolic derivatives."""
+        name = language.ufunc_entry(ufunc)
+        if method != "__call__" or kwargs or name is None:
             return NotImplemented
         operands = [_operand(x) for x in inputs]
         if any(x is None for x in operands):
             return NotImplemented
-        return build(*operands)
+        return apply(name, *operands)
 
 
 # --- leaves and conversion ------------------------------------------------------
@@ -538,9 +525,8 @@ def divide(x: Expr, y: Expr) -> Expr:
     return multiply(x, power(y, _MINUS_ONE))
 
 
-def sqrt(x: Any) -> Expr:
-    """``x ** (1/2)``."""
-    return power(as_expr(x), _HALF)
+def subtract(x: Expr, y: Expr) -> Expr:
+    return add(x, negative(y))
 
 
 def _is_negative(e: Expr) -> bool:
@@ -550,111 +536,83 @@ def _is_negative(e: Expr) -> bool:
     return e.op == "multiply" and e.args[0].op == "const" and e.args[0].value < 0
 
 
-#: Exact values of functions at exact points (all other exact values stay symbolic).
-_EXACT_VALUES: dict[str, dict[Number, Number]] = {
-    "exp": {0: 1},
-    "log": {1: 0},
-    "log1p": {0: 0},
-    "expm1": {0: 0},
-    "sin": {0: 0},
-    "cos": {0: 1},
-    "tan": {0: 0},
-    "tanh": {0: 0},
-    "sigmoid": {0: Fraction(1, 2)},
-}
-_ODD = frozenset({"sin", "tan", "tanh", "sign"})
-_EVEN = frozenset({"cos", "abs"})
+def _fold(prim: Any, args: tuple[Expr, ...]) -> Number | None:
+    """The value of ``prim`` at constant arguments, when it is exact or a float; None to keep it.
 
-
-def _sign_of(value: Number) -> int:
-    return (value > 0) - (value < 0)
-
-
-def _fold_function(name: str, value: Number) -> Number | None:
-    """The value of ``name`` at a constant when it is exact or a float; None to keep it."""
-    if name == "abs":
-        return builtins.abs(value)
-    if name == "relu":
-        return value if value > 0 else 0 * value
-    if name == "sign":
-        return _sign_of(value)
-    if num.is_exact(value):
-        return _EXACT_VALUES[name].get(value)
-    from ..core.primitive import PRIMITIVES
-
+    Exact arguments give the notation's exact values (all others stay symbolic, as
+    ``sin(1)`` does); any float argument evaluates the registry's forward function.
+    """
+    values = [a.value for a in args]
+    if all(num.is_exact(v) for v in values):
+        exact = prim.notation.exact
+        if callable(exact):
+            return exact(*values)
+        return exact.get(values[0]) if len(values) == 1 else None
     with np.errstate(all="ignore"):
-        result = float(PRIMITIVES[name].forward(np.float64(value)))
+        result = float(prim.evaluate(*(np.float64(v) for v in values)))
     return result if np.isfinite(result) else None
 
 
-def function(name: str, x: Any) -> Expr:
-    """``name(x)`` for a one-argument function, simplified where it is an identity."""
-    x = as_expr(x)
-    if name not in UNARY_FUNCTIONS:
-        raise ValueError(f"unknown function {name!r}")
-    if x.op == "const":
-        folded = _fold_function(name, x.value)
+def function(name: str, *args: Any) -> Expr:
+    """``name(*args)`` for a function of the language (a registry entry with a notation),
+    simplified where its notation declares an identity.
+
+    >>> function("sinh", -symbol("x"))
+    -sinh(x)
+    """
+    prim = language.function_entry(name)
+    if prim is None:
+        known = ", ".join(sorted(language.functions()))
+        raise SymbolicError(f"unknown function {name!r} (known: {known})")
+    name, notation = prim.name, prim.notation
+    lowest, highest, defaults = language.arity(name)
+    if not lowest <= len(args) <= highest:
+        wanted = str(lowest) if lowest == highest else f"{lowest} to {highest}"
+        raise SymbolicError(f"{name}() takes {wanted} arguments, got {len(args)}")
+    operands = tuple(as_expr(a) for a in (*args, *defaults[len(args) - lowest :]))
+    if notation.rewrite is not None:
+        return as_expr(notation.rewrite(*operands))
+    if all(a.op == "const" for a in operands):
+        folded = _fold(prim, operands)
         if folded is not None:
             return const(folded)
-    if name == "exp" and x.op == "log":
-        return x.args[0]
-    if name == "log" and x.op == "exp":
-        return x.args[0]
-    if name in ("abs", "relu", "sign") and x.op == name:
-        return x
-    if name in _ODD and _is_negative(x):
-        return negative(function(name, negative(x)))
-    if name in _EVEN and _is_negative(x):
-        return function(name, negative(x))
-    return _node(name, (x,))
+    if len(operands) == 1:
+        (x,) = operands
+        if notation.inverse is not None and x.op == notation.inverse:
+            return x.args[0]
+        if notation.idempotent and x.op == name:
+            return x
+        if notation.parity is not None and _is_negative(x):
+            inner = function(name, negative(x))
+            return negative(inner) if notation.parity == "odd" else inner
+    elif len(operands) == 2:
+        if notation.idempotent and operands[0] is operands[1]:
+            return operands[0]
+        if notation.commutative:
+            operands = tuple(sorted(operands, key=_key_of))
+    return _node(name, operands)
 
 
-def heaviside(x: Any, at_zero: Any = 0) -> Expr:
-    """NumPy's step function: 0 for x < 0, ``at_zero`` at 0, 1 for x > 0."""
-    x, h0 = as_expr(x), as_expr(at_zero)
-    if h0.op != "const":
-        raise ValueError("heaviside: the value at zero must be a number")
-    if x.op == "const":
-        return const(1 if x.value > 0 else 0 if x.value < 0 else h0.value)
-    return _node("heaviside", (x, h0))
+#: The canonical constructors of the operator entries, by the entry's name.
+OPERATORS = {
+    "add": add,
+    "subtract": subtract,
+    "multiply": multiply,
+    "divide": divide,
+    "power": power,
+    "negative": negative,
+}
 
 
-def _extremum(name: str, x: Any, y: Any) -> Expr:
-    x, y = as_expr(x), as_expr(y)
-    if x is y:
-        return x
-    if x.op == "const" and y.op == "const":
-        pick = max if name == "maximum" else min
-        return const(pick(x.value, y.value))
-    first, second = sorted((x, y), key=_key_of)
-    return _node(name, (first, second))
-
-
-def maximum(x: Any, y: Any) -> Expr:
-    """The larger of ``x`` and ``y``."""
-    return _extremum("maximum", x, y)
-
-
-def minimum(x: Any, y: Any) -> Expr:
-    """The smaller of ``x`` and ``y``."""
-    return _extremum("minimum", x, y)
+def apply(name: str, *args: Expr) -> Expr:
+    """The canonical ``name(*args)`` for an operator entry (``add``) or a function (``sin``)."""
+    build = OPERATORS.get(name)
+    return function(name, *args) if build is None else build(*args)
 
 
 def rebuild_op(op: str, args: Iterable[Expr]) -> Expr:
     """The canonical expression ``op(*args)`` for any compound op."""
-    args = tuple(args)
-    if op == "add":
-        return add(*args)
-    if op == "multiply":
-        return multiply(*args)
-    if op == "power":
-        return power(*args)
-    if op == "heaviside":
-        return heaviside(*args)
-    if op in ("maximum", "minimum"):
-        return _extremum(op, *args)
-    (arg,) = args
-    return function(op, arg)
+    return apply(op, *args)
 
 
 def rebuild(node: Expr, args: list[Expr]) -> Expr:
@@ -666,54 +624,3 @@ def rebuild(node: Expr, args: list[Expr]) -> Expr:
 
 _ONE = const(1)
 _MINUS_ONE = const(-1)
-_HALF = const(Fraction(1, 2))
-
-
-def _unary(name: str) -> Any:
-    def build(x: Any) -> Expr:
-        return function(name, x)
-
-    build.__name__ = build.__qualname__ = name
-    build.__doc__ = f"The symbolic ``{name}`` (the tensor engine's primitive of the same name)."
-    return build
-
-
-exp = _unary("exp")
-log = _unary("log")
-log1p = _unary("log1p")
-expm1 = _unary("expm1")
-sin = _unary("sin")
-cos = _unary("cos")
-tan = _unary("tan")
-tanh = _unary("tanh")
-sigmoid = _unary("sigmoid")
-abs = _unary("abs")  # noqa: A001 - the engine's name
-relu = _unary("relu")
-sign = _unary("sign")
-
-_UFUNCS = {
-    np.add: add,
-    np.subtract: lambda x, y: add(x, negative(y)),
-    np.multiply: multiply,
-    np.true_divide: divide,
-    np.power: power,
-    np.float_power: power,
-    np.negative: negative,
-    np.positive: lambda x: x,
-    np.square: lambda x: power(x, const(2)),
-    np.reciprocal: lambda x: power(x, _MINUS_ONE),
-    np.sqrt: sqrt,
-    np.absolute: abs,
-    np.exp: exp,
-    np.log: log,
-    np.log1p: log1p,
-    np.expm1: expm1,
-    np.sin: sin,
-    np.cos: cos,
-    np.tan: tan,
-    np.tanh: tanh,
-    np.sign: sign,
-    np.heaviside: heaviside,
-    np.maximum: maximum,
-    np.minimum: minimum,
-}

@@ -1,10 +1,12 @@
 """A safe parser: text in Python's expression syntax to :class:`Expr`, never evaluated.
 
-Layer: symbolic (imports chainrule.symbolic.expr).
+Layer: symbolic (imports chainrule.symbolic.expr and .language).
 
 The text goes through :func:`ast.parse` and then through a whitelist: numbers, names
-(``pi`` is the number), ``+ - * / **`` (``^`` is accepted as power and ``ln`` as
-``log``, the recitation's spelling), unary minus, and calls of the known functions.
+(``pi`` is the number), the registry's operators ``+ - * / **`` (``^`` is accepted as
+power), unary minus, and calls of the language's functions: the registry entries with
+a ``Notation``, by name or alias (``ln`` is ``log``, the recitation's spelling), read
+when the text is parsed, so an operation registered after import is known at once.
 Everything else (attribute access, subscripts, keywords, names starting with an
 underscore, strings, comparisons, lambdas) is rejected with a :class:`ParseError`
 that points at the offending column.
@@ -22,6 +24,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import expr as E
+from . import language
 from .expr import Expr
 
 MAX_LENGTH = 200_000
@@ -30,15 +33,8 @@ MAX_DEPTH = 100
 #: Named numbers (``e`` stays free for a variable, such as an error; write exp(x) for e^x).
 CONSTANTS = {"pi": math.pi}
 
-#: Function names the parser accepts, with the number of arguments each takes.
-FUNCTIONS: dict[str, tuple[int, int]] = {
-    **{name: (1, 1) for name in E.UNARY_FUNCTIONS},
-    "ln": (1, 1),
-    "sqrt": (1, 1),
-    "heaviside": (1, 2),
-    "maximum": (2, 2),
-    "minimum": (2, 2),
-}
+#: Python's spelling of each operator the grammar has; the registry says which entry it is.
+_OPERATOR_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 
 _DESCRIPTIONS = {
     ast.Attribute: "attribute access",
@@ -55,7 +51,6 @@ _DESCRIPTIONS = {
     ast.JoinedStr: "f-strings",
     ast.NamedExpr: "assignment expressions",
 }
-_BINARY = {ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow}
 
 
 class ParseError(ValueError):
@@ -197,7 +192,7 @@ def _build(
 def _check(node: ast.AST, source: _Source, variables: frozenset[str] | None) -> list[ast.AST]:
     """Raise ParseError unless ``node`` is allowed; return the children to build first."""
     if isinstance(node, ast.BinOp):
-        if type(node.op) not in _BINARY:
+        if _binary_name(node.op) is None:
             symbol = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@"}.get(type(node.op))
             label = f"operator {symbol}" if symbol else f"operator {type(node.op).__name__}"
             raise source.node_error(f"{label} is not allowed", node.right, at_end_of=None)
@@ -229,7 +224,7 @@ def _check_name(node: ast.Name, source: _Source, variables: frozenset[str] | Non
     name = node.id
     if name.startswith("_"):
         raise source.node_error(f"name {name!r}: names starting with '_' are not allowed", node)
-    if name in FUNCTIONS:
+    if language.function_entry(name) is not None:
         raise source.node_error(f"{name!r} is a function; call it as {name}(...)", node)
     if name in CONSTANTS:
         return
@@ -246,12 +241,13 @@ def _check_call(node: ast.Call, source: _Source) -> list[ast.AST]:
             )
         raise source.node_error("only named functions can be called", node.func)
     name = node.func.id
-    if name not in FUNCTIONS:
-        known = ", ".join(sorted(FUNCTIONS))
+    prim = language.function_entry(name)
+    if prim is None:
+        known = ", ".join(sorted(language.functions()))
         raise source.node_error(f"unknown function {name!r} (known: {known})", node.func)
     if node.keywords:
         raise source.node_error(f"{name}() takes no keyword arguments", node.keywords[0])
-    lowest, highest = FUNCTIONS[name]
+    lowest, highest, _ = language.arity(prim.name)
     if not lowest <= len(node.args) <= highest:
         wanted = str(lowest) if lowest == highest else f"{lowest} or {highest}"
         plural = "" if wanted == "1" else "s"
@@ -281,30 +277,16 @@ class Builder:
         return E.negative(x)
 
     def binary(self, op: str, left: Any, right: Any) -> Any:
-        """``op`` is the primitive's name: add, subtract, multiply, divide or power."""
-        if op == "add":
-            return left + right
-        if op == "subtract":
-            return left - right
-        if op == "multiply":
-            return left * right
-        if op == "divide":
-            return left / right
-        return left**right
+        """``op`` is the operator entry's name: add, subtract, multiply, divide or power."""
+        return E.apply(op, left, right)
 
     def sum(self, first: Any, rest: list[tuple[str, Any]]) -> Any:
         """``first`` followed by ("add" | "subtract", term) pairs: one n-ary sum."""
         return E.add(first, *(term if op == "add" else E.negative(term) for op, term in rest))
 
     def call(self, name: str, args: list[Any]) -> Any:
-        """``name`` is the engine's name (``ln`` arrives as ``log``)."""
-        if name == "sqrt":
-            return E.sqrt(args[0])
-        if name == "heaviside":
-            return E.heaviside(*args)
-        if name in ("maximum", "minimum"):
-            return E.maximum(*args) if name == "maximum" else E.minimum(*args)
-        return E.function(name, args[0])
+        """``name`` is the registry entry's name (``ln`` arrives as ``log``)."""
+        return E.function(name, *args)
 
 
 _SUMS = (ast.Add, ast.Sub)
@@ -317,19 +299,16 @@ def _sum_chain(node: ast.BinOp) -> tuple[ast.AST, list[tuple[str, ast.AST]]]:
     """
     rest: list[tuple[str, ast.AST]] = []
     while isinstance(node, ast.BinOp) and type(node.op) in _SUMS:
-        rest.append((_BINARY_NAMES[type(node.op)], node.right))
+        rest.append((_binary_name(node.op), node.right))
         node = node.left
     rest.reverse()
     return node, rest
 
 
-_BINARY_NAMES = {
-    ast.Add: "add",
-    ast.Sub: "subtract",
-    ast.Mult: "multiply",
-    ast.Div: "divide",
-    ast.Pow: "power",
-}
+def _binary_name(op: ast.operator) -> str | None:
+    """The registry's two-operand entry written as Python writes ``op``, or None."""
+    symbol = _OPERATOR_SYMBOLS.get(type(op))
+    return None if symbol is None else language.operator(symbol, 2)
 
 
 def _combine(node: ast.AST, built: dict[int, Any], builder: Builder) -> Any:
@@ -347,8 +326,9 @@ def _combine(node: ast.AST, built: dict[int, Any], builder: Builder) -> Any:
         return builder.sum(built[id(first)], [(op, built[id(term)]) for op, term in rest])
     if isinstance(node, ast.BinOp):
         left, right = built[id(node.left)], built[id(node.right)]
-        return builder.binary(_BINARY_NAMES[type(node.op)], left, right)
+        return builder.binary(_binary_name(node.op), left, right)
     assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
     args = [built[id(a)] for a in node.args]
-    name = "log" if node.func.id == "ln" else node.func.id
-    return builder.call(name, args)
+    prim = language.function_entry(node.func.id)
+    assert prim is not None  # checked by _check_call
+    return builder.call(prim.name, args)

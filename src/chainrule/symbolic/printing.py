@@ -1,11 +1,13 @@
 """Printers: Python-syntax text with minimal parentheses, and LaTeX.
 
-Layer: symbolic (imports chainrule.symbolic.expr).
+Layer: symbolic (imports chainrule.symbolic.expr and .language).
 
 The text printer writes what :func:`chainrule.symbolic.parse` reads back to the same
 expression: ``x*z/log(x)**2``, ``x - 2*y``, ``sqrt(x)``, ``1/x``. Both printers walk
 the expression once, iteratively, so deep expressions print without recursion.
-Terms print in the canonical order, with a sum's constant last (``x + 1``).
+Terms print in the canonical order, with a sum's constant last (``x + 1``). How
+operators bind comes from the registry's ``precedence``, how functions are written
+in LaTeX from their ``Notation.latex``.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from fractions import Fraction
 
+from . import language
 from .expr import Expr, postorder
 
-ADD, MUL, POW, ATOM = 10, 20, 30, 100
+#: Binding strengths: the registry's precedence of +, * and **; atoms bind tightest.
+ADD, MUL, POW = (language.precedence(op) for op in ("add", "multiply", "power"))
+ATOM = 1 + max(ADD, MUL, POW, language.precedence("negative"))
 
 Printed = tuple[str, int]  # text and precedence
 
@@ -196,17 +201,17 @@ _GREEK = frozenset(
     "tau upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi "
     "Omega".split()
 )
-_LATEX_FUNCTIONS = {
-    "log": r"\ln",
-    "sin": r"\sin",
-    "cos": r"\cos",
-    "tan": r"\tan",
-    "tanh": r"\tanh",
-    "sigmoid": r"\sigma",
-    "heaviside": r"\theta",
-    "maximum": r"\max",
-    "minimum": r"\min",
-}
+
+
+def _latex_of(op: str) -> str:
+    """A function's LaTeX: its notation's command or template, else ``\\operatorname``."""
+    notation = language.notation(op)
+    latex = notation.latex if notation is not None else None
+    return latex or f"\\operatorname{{{op}}}"
+
+
+def _is_template(latex: str) -> bool:
+    return "{0}" in latex
 
 
 class _LatexPrinter(_Printer):
@@ -246,26 +251,24 @@ class _LatexPrinter(_Printer):
         return f"\\sqrt{{{text}}}"
 
     def raise_to(self, base: Printed, exponent: Printed, base_node: Expr) -> str:
-        if base_node.op == "exp":
-            text = self.memo[base_node][0]
-            return f"\\left({text}\\right)^{{{exponent[0]}}}"
-        if base_node.op in _LATEX_FUNCTIONS and base_node.op not in ("maximum", "minimum"):
-            name = _LATEX_FUNCTIONS[base_node.op]
-            argument = self.memo[base_node.args[0]][0]
-            return f"{name}^{{{exponent[0]}}}\\left({argument}\\right)"
+        if base_node.op not in ("const", "symbol", "add", "multiply", "power"):
+            latex = _latex_of(base_node.op)
+            if _is_template(latex):
+                # A template carrying its own superscript (e^{x}) is bracketed first.
+                if "^" in latex:
+                    return f"\\left({base[0]}\\right)^{{{exponent[0]}}}"
+            elif len(base_node.args) == 1 and not latex.startswith("\\operatorname"):
+                argument = self.memo[base_node.args[0]][0]
+                return f"{latex}^{{{exponent[0]}}}\\left({argument}\\right)"
         base_text = base[0] if base[1] == ATOM else f"\\left({base[0]}\\right)"
         return f"{base_text}^{{{exponent[0]}}}"
 
     def function(self, node: Expr) -> str:
         arguments = [self.memo[a][0] for a in node.args]
-        if node.op == "exp":
-            return f"e^{{{arguments[0]}}}"
-        if node.op == "abs":
-            return f"\\left|{arguments[0]}\\right|"
-        if node.op == "heaviside":
-            arguments = arguments[:1]
-        name = _LATEX_FUNCTIONS.get(node.op, f"\\operatorname{{{node.op}}}")
-        return f"{name}\\left({', '.join(arguments)}\\right)"
+        latex = _latex_of(node.op)
+        if _is_template(latex):
+            return latex.format(*arguments)
+        return f"{latex}\\left({', '.join(arguments)}\\right)"
 
 
 def _printer(make: Callable[[], _Printer]) -> Callable[[Expr], str]:
