@@ -121,14 +121,40 @@ def test_first_adam_step_moves_each_weight_by_lr():
     np.testing.assert_allclose(W0 - history[0], 0.01 * np.sign(grad_of(W0)), rtol=1e-6)
 
 
-def test_float32_parameters_stay_float32_and_updates_bump_the_version():
+MODIFIED = "modified by an in-place operation"
+
+
+def test_float32_parameters_stay_float32_and_updates_count_as_writes():
+    """A float32 parameter and its state stay float32; a graph recorded before step is refused."""
     w = nn.Parameter(np.array([1.0, 2.0], dtype=np.float32))
     opt = optim.Adam([w], lr=0.1)
-    version = w._version
     (w * w).sum().backward()
+    recorded = (w * 3.0).sum()
     opt.step()
     assert w.dtype == np.float32 and opt.state[w]["exp_avg"].dtype == np.float32
-    assert w._version > version
+    with pytest.raises(RuntimeError, match=MODIFIED):
+        recorded.backward()
+
+
+@pytest.mark.parametrize("make", [optim.SGD, optim.Adam])
+def test_optimizers_update_scalar_and_view_parameters(make):
+    """A 0-d parameter made from a NumPy scalar and one viewing a read-only array both update.
+
+    Tensor keeps a NumPy scalar as it is (tests/core/test_scalar_values.py), so the first
+    parameter is immutable until the step writes it.
+    """
+    base = np.array([1.0, 2.0, 3.0])
+    base.flags.writeable = False
+    scalar, view = nn.Parameter(np.float64(2.0)), nn.Parameter(base[1:])
+    opt = make([scalar, view], lr=0.1)
+    ((scalar * scalar) + (view * view).sum()).backward()
+    recorded = [scalar * 1.0, (view * 1.0).sum()]
+    opt.step()
+    assert scalar.item() < 2.0 and np.all(view.data < [2.0, 3.0])
+    np.testing.assert_array_equal(base, [1.0, 2.0, 3.0])  # the caller's array is untouched
+    for stale in recorded:  # each step counts as a write to its parameter
+        with pytest.raises(RuntimeError, match=MODIFIED):
+            stale.backward()
 
 
 def test_skips_parameters_without_grad_and_zero_grad_clears():
