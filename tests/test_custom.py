@@ -436,7 +436,6 @@ def test_graphs_recorded_before_a_redefinition_keep_their_rules():
 # --- symbolic ----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=False, reason="until the symbolic layer looks primitives up dynamically")
 def test_symbolic_diff_of_a_custom_op_with_notation():
     from chainrule import symbolic as S
 

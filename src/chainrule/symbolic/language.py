@@ -32,7 +32,7 @@ class Arity(NamedTuple):
 class _Index(NamedTuple):
     """Lookups derived from one state of the registry."""
 
-    entries: tuple[Primitive, ...]  # the registry's values when the index was built
+    version: int  # the registry's version when the index was built
     functions: dict[str, Primitive]  # name and alias -> function entry
     arities: dict[str, Arity]  # entry name -> its arity (functions and operators)
     ufuncs: dict[Any, str]  # NumPy callable -> entry name (functions and operators)
@@ -43,6 +43,7 @@ _index: _Index | None = None
 
 
 def _build() -> _Index:
+    version = PRIMITIVES.version
     entries = tuple(PRIMITIVES.values())
     functions: dict[str, Primitive] = {}
     arities: dict[str, Arity] = {}
@@ -61,14 +62,14 @@ def _build() -> _Index:
             continue
         for callable_ in prim.numpy:
             ufuncs[callable_] = prim.name
-    return _Index(entries, functions, arities, ufuncs, operators)
+    return _Index(version, functions, arities, ufuncs, operators)
 
 
 def _current() -> _Index:
     """The index of the registry as it is now (rebuilt when an entry was added or removed)."""
     global _index
     index = _index
-    if index is None or index.entries != tuple(PRIMITIVES.values()):
+    if index is None or index.version != PRIMITIVES.version:
         index = _index = _build()
     return index
 
