@@ -24,3 +24,8 @@ class TraceError(ChainruleError, ValueError):
 
 class CompileError(ChainruleError, RuntimeError):
     """Something ``chainrule.compile`` cannot trace or replay faithfully."""
+
+
+class DetachError(ChainruleError, RuntimeError, TypeError):
+    """Leaving the graph implicitly: an array taken from a tensor that requires grad, or a
+    NumPy operation with no derivative applied to one. Call ``.detach()`` to do it on purpose."""

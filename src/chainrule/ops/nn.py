@@ -12,6 +12,7 @@ import numpy as np
 
 from ..core.primitive import Primitive, raw, register
 from . import domains as d
+from .arguments import along_axis
 
 
 def _shifted(x, axis):
@@ -44,6 +45,10 @@ softmax = register(
         (lambda t, ans, x, *, axis: ans * (t - (t * ans).sum(axis=axis, keepdims=True)),),
         kind="nn",
         sample=_samples,
+        names=("softmax",),
+        methods=("softmax",),
+        signature=along_axis("softmax", -1),
+        doc="exp(x) / sum(exp(x)) along ``axis`` (default -1; PyTorch's dim=), computed stably.",
     )
 )
 
@@ -55,6 +60,10 @@ log_softmax = register(
         (lambda t, ans, x, *, axis: t - (np.exp(ans) * t).sum(axis=axis, keepdims=True),),
         kind="nn",
         sample=_samples,
+        names=("log_softmax",),
+        methods=("log_softmax",),
+        signature=along_axis("log_softmax", -1),
+        doc="x - logsumexp(x) along ``axis`` (default -1; PyTorch's dim=), computed stably.",
     )
 )
 
@@ -104,6 +113,7 @@ linear = register(
             ((d.real(rng, (3, 4)), d.real(rng, (2, 4))), {}),
         ],
         label="linear",
+        doc="x @ weight.T + bias in one node (nn.functional.linear).",
     )
 )
 
@@ -305,5 +315,9 @@ erf = register(
         (lambda t, ans, x: t * (_TWO_OVER_SQRT_PI * np.exp(-x * x)),),
         kind="elementwise",
         domains=(lambda rng, shape: rng.uniform(-3.0, 3.0, size=shape),),
+        names=("erf",),
+        methods=("erf",),
+        signature="unary",
+        doc="Elementwise error function (exact GELU uses it); real inputs only.",
     )
 )
