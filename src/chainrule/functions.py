@@ -127,19 +127,13 @@ def generate(prim: Primitive, signature: Any, name: str) -> Function:
 
 
 def _surface(prim: Primitive, items: tuple) -> dict[Any, Function]:
-    """``names``/``methods``/``numpy`` items -> generated functions; pairs bring their own
-    prepare. Items with the entry's own signature share one function."""
+    """``names``/``methods``/``numpy`` items -> generated functions; a pair brings its own
+    prepare, other items use the entry's signature."""
     made: dict[Any, Function] = {}
-    default: Function | None = None
     for item in items:
         key = surface_key(item)
-        label = key if isinstance(key, str) else key.__name__
-        if isinstance(item, tuple):
-            made[key] = generate(prim, item[1], label)
-        else:
-            if default is None:
-                default = generate(prim, prim.signature, label)
-            made[key] = default
+        signature = item[1] if isinstance(item, tuple) else prim.signature
+        made[key] = generate(prim, signature, key if isinstance(key, str) else key.__name__)
     return made
 
 

@@ -469,6 +469,7 @@ sign = register(
         methods=("sign",),
         numpy=(np.sign,),
         signature="unary",
+        domains=(d.nonzero,),
         notation=Notation(r"\operatorname{sgn}", None, "sign", parity="odd", idempotent=True),
         doc="Elementwise sign (-1, 0 or 1); no gradient flows through it.",
     )
