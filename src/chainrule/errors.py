@@ -41,3 +41,8 @@ class MissingRuleError(ChainruleError, NotImplementedError):
 class SymbolicError(ChainruleError, ValueError):
     """An expression the symbolic language cannot build or differentiate (an unknown
     function, a wrong number of arguments, an operation without a derivative)."""
+
+
+class DetachError(ChainruleError, RuntimeError, TypeError):
+    """Leaving the graph implicitly: an array taken from a tensor that requires grad, or a
+    NumPy operation with no derivative applied to one. Call ``.detach()`` to do it on purpose."""

@@ -14,7 +14,15 @@ gives an ndarray.
 Tensors also speak NumPy's dispatch protocols (``__array_ufunc__`` and
 ``__array_function__``): ``np.cos(t)`` is ``chainrule.cos(t)``. That is what lets
 the derivative rules in :mod:`chainrule.ops`, written with NumPy, run on Tensors
-to record the backward pass for higher-order derivatives.
+to record the backward pass for higher-order derivatives. The named methods
+(``t.exp()``, ``t.sum(axis=0)``) and the NumPy dispatch tables are generated from
+the registry by :mod:`chainrule.functions`; this module keeps the operators.
+
+Nothing leaves the graph implicitly: ``np.asarray(t)``, ``t.numpy()`` and NumPy
+operations without a derivative refuse a tensor that requires grad while grad mode
+is on (:class:`~chainrule.errors.DetachError`); ``t.detach()`` says it on purpose.
+Under ``no_grad()`` nothing is recorded, so nothing can be lost, and they are allowed.
+Sequences holding Tensors (``[x, 2 * x]``) become Tensors on the graph (a stack).
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ import numpy as np
 from .core import engine
 from .core.mode import GRAD_ENABLED, TRACE
 from .core.primitive import Primitive, Traceable, set_apply_hook
-from .errors import ChainruleError, DtypeError, ShapeError
+from .errors import ChainruleError, DetachError, DtypeError, ShapeError
 from .ops import elementwise as ew
 from .ops import linalg
 from .ops import shape as shape_ops
@@ -205,11 +213,18 @@ class Tensor(Traceable):
 
     @property
     def T(self) -> Tensor:  # noqa: N802 - NumPy's name
-        return _F.transpose(self)
+        """The axes reversed."""
+        return apply(shape_ops.transpose, (self,), {"axes": tuple(range(self.ndim))[::-1]})
 
     def numpy(self) -> np.ndarray:
-        """The value as an ndarray (shares memory with the tensor)."""
+        """The value as an ndarray (shares memory with the tensor).
+
+        Refused for a tensor that requires grad while grad mode is on, since the
+        array carries no gradient: call ``.detach().numpy()`` (PyTorch's rule).
+        """
         self._leaving(".numpy()")
+        if self.requires_grad and GRAD_ENABLED.get():
+            raise _detach_error(self, "t.numpy()")
         return self.data
 
     def item(self) -> float | int | bool:
@@ -290,7 +305,10 @@ class Tensor(Traceable):
         return format(self.item(), spec) if spec and self._data.size == 1 else repr(self)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        """np.asarray(t): the value; refused, as numpy() is, when it would drop a gradient."""
         self._leaving("np.asarray()/np.array()")
+        if self.requires_grad and GRAD_ENABLED.get():
+            raise _detach_error(self, "np.asarray(t)")
         return np.array(self._data, dtype=dtype, copy=copy)
 
     def _leaving(self, what: str) -> None:
@@ -396,7 +414,7 @@ class Tensor(Traceable):
                 "t[index] = value with a value that requires grad is not recorded; use "
                 "chainrule.where or concatenate to build the tensor out of place"
             )
-        index = _F.normalize_index(index)
+        index = normalize_index(index)
         source = value
         value = value._data if isinstance(value, Tensor) else value
 
@@ -475,10 +493,10 @@ class Tensor(Traceable):
         return apply(ew.power, (other, self), _NO_PARAMS)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return apply(linalg.matmul, (self, _F.as_operand(other)), _NO_PARAMS)
+        return apply(linalg.matmul, (self, as_operand(other)), _NO_PARAMS)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return apply(linalg.matmul, (_F.as_operand(other), self), _NO_PARAMS)
+        return apply(linalg.matmul, (as_operand(other), self), _NO_PARAMS)
 
     def __neg__(self) -> Tensor:
         return apply(ew.negative, (self,), _NO_PARAMS)
@@ -490,58 +508,47 @@ class Tensor(Traceable):
         return apply(ew.abs, (self,), _NO_PARAMS)
 
     def __getitem__(self, index: Any) -> Tensor:
-        return apply(shape_ops.getitem, (self,), {"index": _F.normalize_index(index)})
+        return apply(shape_ops.getitem, (self,), {"index": normalize_index(index)})
 
-    # Comparisons give boolean tensors that carry no gradient.
+    # Comparisons and logic give boolean tensors that carry no gradient.
     def __lt__(self, other: Any) -> Tensor:
-        return _F.compare(np.less, self, other)
+        return apply_constant(ew.less, (self, other), _NO_PARAMS)
 
     def __le__(self, other: Any) -> Tensor:
-        return _F.compare(np.less_equal, self, other)
+        return apply_constant(ew.less_equal, (self, other), _NO_PARAMS)
 
     def __gt__(self, other: Any) -> Tensor:
-        return _F.compare(np.greater, self, other)
+        return apply_constant(ew.greater, (self, other), _NO_PARAMS)
 
     def __ge__(self, other: Any) -> Tensor:
-        return _F.compare(np.greater_equal, self, other)
+        return apply_constant(ew.greater_equal, (self, other), _NO_PARAMS)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _F.compare(np.equal, self, other)
+        return apply_constant(ew.equal, (self, other), _NO_PARAMS)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _F.compare(np.not_equal, self, other)
+        return apply_constant(ew.not_equal, (self, other), _NO_PARAMS)
 
     def __and__(self, other: Any) -> Tensor:
-        return _F.compare(np.logical_and, self, other)
+        return _logical(ew.logical_and, self, other)
+
+    def __rand__(self, other: Any) -> Tensor:
+        return _logical(ew.logical_and, other, self)
 
     def __or__(self, other: Any) -> Tensor:
-        return _F.compare(np.logical_or, self, other)
+        return _logical(ew.logical_or, self, other)
+
+    def __ror__(self, other: Any) -> Tensor:
+        return _logical(ew.logical_or, other, self)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return _logical(ew.logical_xor, self, other)
+
+    def __rxor__(self, other: Any) -> Tensor:
+        return _logical(ew.logical_xor, other, self)
 
     def __invert__(self) -> Tensor:
-        return Tensor(np.logical_not(self._data))
-
-    # --- methods with NumPy's and PyTorch's names -----------------------------
-    def sum(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
-        return _F.sum(self, axis, keepdims, **torch_names)
-
-    def mean(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
-        return _F.mean(self, axis, keepdims, **torch_names)
-
-    def max(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
-        return _F.max(self, axis, keepdims, **torch_names)
-
-    def min(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
-        return _F.min(self, axis, keepdims, **torch_names)
-
-    def logsumexp(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
-        return _F.logsumexp(self, axis, keepdims, **torch_names)
-
-    def argmax(self, axis: int | None = None) -> Tensor:
-        """Index of the largest entry (over ``axis``); no gradient."""
-        return Tensor(np.argmax(self._data, axis=axis))
-
-    def argmin(self, axis: int | None = None) -> Tensor:
-        return Tensor(np.argmin(self._data, axis=axis))
+        return _logical(ew.logical_not, self)
 
     def any(self) -> bool:
         """True if any entry is nonzero."""
@@ -551,83 +558,39 @@ class Tensor(Traceable):
         """True if every entry is nonzero."""
         return bool(np.all(self._data))
 
-    def reshape(self, *shape: Any) -> Tensor:
-        return _F.reshape(self, shape[0] if len(shape) == 1 else shape)
-
-    view = reshape
-
-    def flatten(self) -> Tensor:
-        return _F.reshape(self, (-1,))
-
-    def transpose(self, *axes: Any) -> Tensor:
-        return _F.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
-
-    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
-        return _F.swapaxes(self, axis1, axis2)
-
-    def squeeze(self, axis: Any = None) -> Tensor:
-        return _F.squeeze(self, axis)
-
-    def unsqueeze(self, axis: int) -> Tensor:
-        return _F.expand_dims(self, axis)
-
-    def astype(self, dtype: Any) -> Tensor:
-        """A copy converted to ``dtype`` (gradients are converted back)."""
-        return _F.astype(self, dtype)
-
-    def exp(self) -> Tensor:
-        return apply(ew.exp, (self,), _NO_PARAMS)
-
-    def log(self) -> Tensor:
-        return apply(ew.log, (self,), _NO_PARAMS)
-
-    def sin(self) -> Tensor:
-        return apply(ew.sin, (self,), _NO_PARAMS)
-
-    def cos(self) -> Tensor:
-        return apply(ew.cos, (self,), _NO_PARAMS)
-
-    def tan(self) -> Tensor:
-        return apply(ew.tan, (self,), _NO_PARAMS)
-
-    def tanh(self) -> Tensor:
-        return apply(ew.tanh, (self,), _NO_PARAMS)
-
-    def sigmoid(self) -> Tensor:
-        return apply(ew.sigmoid, (self,), _NO_PARAMS)
-
-    def relu(self) -> Tensor:
-        return apply(ew.relu, (self,), _NO_PARAMS)
-
-    def sqrt(self) -> Tensor:
-        return apply(ew.sqrt, (self,), _NO_PARAMS)
-
-    def abs(self) -> Tensor:
-        return apply(ew.abs, (self,), _NO_PARAMS)
-
-    def clip(self, lo: Any = None, hi: Any = None) -> Tensor:
-        return _F.clip(self, lo, hi)
-
-    clamp = clip
-
-    def softmax(self, axis: int = -1, **torch_names: Any) -> Tensor:
-        return _F.softmax(self, axis, **torch_names)
-
-    def log_softmax(self, axis: int = -1, **torch_names: Any) -> Tensor:
-        return _F.log_softmax(self, axis, **torch_names)
-
-    def matmul(self, other: Any) -> Tensor:
-        return self @ other
-
     # --- NumPy dispatch: np.f(tensor) runs chainrule's f ---------------------
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        return _F.dispatch_ufunc(ufunc, method, inputs, kwargs)
+        """np.<ufunc>(tensor, ...): the chainrule operation registered for it."""
+        if method == "__call__" and not kwargs:
+            op = UFUNCS.get(ufunc)
+            if op is not None:
+                return op(*inputs)
+        elif method == "reduce" and ufunc is np.add and set(kwargs) <= {"axis", "keepdims"}:
+            return FUNCTIONS[np.sum](
+                inputs[0], kwargs.get("axis", 0), kwargs.get("keepdims", False)
+            )
+        name = f"np.{ufunc.__name__}{'' if method == '__call__' else '.' + method}"
+        return _on_values(name, getattr(ufunc, method), inputs, kwargs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        return _F.dispatch_function(func, args, kwargs)
+        """np.<function>(tensor, ...): chainrule's version, or NumPy's when no gradient is lost."""
+        op = FUNCTIONS.get(func)
+        if op is not None:
+            return op(*args, **kwargs)
+        if func in _SHAPE_QUERIES:
+            return func(*_values(args), **kwargs)
+        return _on_values(f"np.{func.__name__}", func, args, kwargs)
 
 
 _NO_PARAMS: dict = {}
+
+#: NumPy ufuncs and functions -> the chainrule functions answering for them. Filled by
+#: chainrule.functions from the registry's ``numpy`` fields when it generates the surface.
+UFUNCS: dict[np.ufunc, Any] = {}
+FUNCTIONS: dict[Any, Any] = {}
+
+#: NumPy functions that read only shapes, so no gradient is involved.
+_SHAPE_QUERIES = frozenset({np.shape, np.ndim, np.size})
 _DATA_SLOT = Tensor.__dict__["_data"]
 _new_node = object.__new__  # Tensor.__new__ without the attribute lookup: nodes are made often
 _creation_order = itertools.count()
@@ -785,6 +748,160 @@ def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
         param.grad = None if set_to_none else Tensor(np.zeros_like(param.data))
 
 
-set_apply_hook(apply)
+def apply_constant(prim: Primitive, args: tuple, params: dict) -> Tensor:
+    """:func:`apply` for a primitive without rules (comparisons, argmax, floor): the
+    result is recorded and traced like any other, and carries no gradient."""
+    out = apply(prim, args, params)
+    if out.requires_grad:
+        out.requires_grad = False
+        out._prim = None
+        out._inputs = None
+        out._values = None
+        out._params = _NO_PARAMS
+        out._stamp = 0
+        out._res = None
+    return out
 
-from . import functions as _F  # noqa: E402 - functions imports Tensor from this module
+
+def _logical(prim: Primitive, *args: Any) -> Tensor:
+    """``& | ^ ~``: logical operations, so the operands must be booleans (not bit patterns)."""
+    for arg in args:
+        dtype = np.result_type(arg._data if isinstance(arg, Tensor) else arg)
+        if dtype.kind != "b":
+            raise DtypeError(
+                f"{prim.name}: the operators & | ^ ~ are logical and need boolean operands, "
+                f"got dtype {dtype}; compare first (t > 0) or use np.bitwise_* on arrays"
+            )
+    return apply_constant(prim, args, _NO_PARAMS)
+
+
+def _detach_error(tensor: Tensor, what: str) -> DetachError:
+    return DetachError(
+        f"{what} on a tensor of shape {tensor.shape} that requires grad would drop its gradient "
+        "silently; call .detach() first (e.g. t.detach().numpy()), or use chainrule operations "
+        "so the gradient flows"
+    )
+
+
+# --- operands: sequences that hold Tensors stay on the graph ---------------------------
+
+_SCALARS = (int, float, complex, bool, np.generic)
+
+
+def holds_tensor(items: Any) -> bool:
+    for item in items:
+        if isinstance(item, Tensor) or (isinstance(item, (list, tuple)) and holds_tensor(item)):
+            return True
+    return False
+
+
+def _leaf_dtypes(items: Any) -> Iterator[Any]:
+    """The dtypes of a nested sequence's leaves; Python scalars as themselves (weakly typed)."""
+    for item in items:
+        if isinstance(item, Tensor):
+            yield item._data.dtype
+        elif isinstance(item, (list, tuple)):
+            yield from _leaf_dtypes(item)
+        elif isinstance(item, (int, float, complex)):
+            yield item
+        else:
+            yield np.asarray(item).dtype
+
+
+def _assemble(items: Any, dtype: np.dtype) -> Tensor:
+    parts = []
+    for item in items:
+        if isinstance(item, Tensor):
+            if item._data.dtype != dtype:
+                item = apply(shape_ops.cast, (item,), {"dtype": dtype})
+        elif isinstance(item, (list, tuple)) and holds_tensor(item):
+            item = _assemble(item, dtype)
+        else:
+            item = Tensor(np.asarray(item, dtype=dtype))
+        parts.append(item)
+    operands, params = shape_ops.prepare_stack(parts)
+    return apply(shape_ops.stack, operands, params)
+
+
+def assemble(items: list | tuple) -> Tensor:
+    """A nested sequence holding Tensors as one Tensor on the graph: a stack of its elements.
+
+    Numbers take the Tensors' dtype as in NumPy's rules for Python scalars, so
+    ``[x32, 1.0]`` stays float32.
+    """
+    dtype = np.result_type(*_leaf_dtypes(items))
+    try:
+        return _assemble(items, dtype)
+    except ShapeError as error:
+        raise ShapeError(f"cannot assemble a tensor from a ragged sequence: {error}") from None
+
+
+def as_tensor(x: Any) -> Tensor:
+    """``x`` itself if it is a Tensor; a sequence holding Tensors stacked on the graph;
+    anything else a new Tensor (no copy of ndarrays)."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (list, tuple)) and holds_tensor(x):
+        return assemble(x)
+    return Tensor(x)
+
+
+def as_operand(x: Any) -> Any:
+    """An operand for :func:`apply`: Tensors, arrays and Python scalars as they are
+    (scalars stay weakly typed); sequences holding Tensors stacked; other data an array."""
+    if isinstance(x, (Tensor, np.ndarray, *_SCALARS)):
+        return x
+    if isinstance(x, (list, tuple)) and holds_tensor(x):
+        return assemble(x)
+    return Tensor(x)._data
+
+
+def normalize_index(index: Any) -> tuple:
+    """An index as a tuple; Tensors give their value array itself (no copy, so a trace
+    can follow it by identity), lists become arrays."""
+    items = index if isinstance(index, tuple) else (index,)
+    out = []
+    for item in items:
+        if isinstance(item, Tensor):
+            item = item._data
+        elif isinstance(item, list):
+            item = np.asarray(item)
+        out.append(item)
+    return tuple(out)
+
+
+# --- NumPy calls with no chainrule counterpart ---------------------------------------
+
+
+def _values(items: Any) -> Any:
+    if isinstance(items, Tensor):
+        return items._data
+    if isinstance(items, (list, tuple)):
+        return type(items)(_values(i) for i in items)
+    if isinstance(items, dict):
+        return {key: _values(value) for key, value in items.items()}
+    return items
+
+
+def _needs_grad(items: Any) -> bool:
+    if isinstance(items, Tensor):
+        return items.requires_grad
+    if isinstance(items, (list, tuple)):
+        return any(_needs_grad(i) for i in items)
+    if isinstance(items, dict):
+        return any(_needs_grad(i) for i in items.values())
+    return False
+
+
+def _on_values(name: str, func: Any, args: tuple, kwargs: dict) -> Any:
+    """NumPy's own ``func`` on the values, unless that would drop a gradient."""
+    if GRAD_ENABLED.get() and (_needs_grad(args) or _needs_grad(kwargs)):
+        raise DetachError(
+            f"{name} has no derivative in chainrule, so applying it to a tensor that requires "
+            "grad would drop the gradient; use a chainrule operation, or .detach() first"
+        )
+    result = func(*_values(args), **_values(kwargs))
+    return _wrap(result) if isinstance(result, np.ndarray) else result
+
+
+set_apply_hook(apply)

@@ -187,7 +187,10 @@ def test_float32_in_float32_gradient_out(name):
 BINARY_ELEMENTWISE = sorted(
     name
     for name, p in PRIMITIVES.items()
-    if p.kind == "elementwise" and p.domains is not None and len(p.domains) == 2
+    if p.differentiable
+    and p.kind == "elementwise"
+    and p.domains is not None
+    and len(p.domains) == 2
 )
 
 

@@ -143,7 +143,7 @@ def test_inplace_on_grad_leaf_under_no_grad_is_fine(mutate):
     assert w.is_leaf
     assert w.grad is None
     want = mutate(np.array([4.0, 5.0, 6.0])) if mutate is not _assign_data else np.full(3, 9.0)
-    np.testing.assert_array_equal(w.numpy(), want)
+    np.testing.assert_array_equal(w.detach().numpy(), want)
 
 
 def test_optimizer_update_under_no_grad():
@@ -151,7 +151,7 @@ def test_optimizer_update_under_no_grad():
     (w * w).sum().backward()
     with cr.no_grad():
         w -= 0.1 * w.grad
-    np.testing.assert_allclose(w.numpy(), [0.8, -1.6], rtol=1e-15)
+    np.testing.assert_allclose(w.detach().numpy(), [0.8, -1.6], rtol=1e-15)
     assert w.requires_grad and w.is_leaf
     w.grad = None
     (w * w).sum().backward()
@@ -166,7 +166,7 @@ def test_gradient_descent_converges():
         ((w - target) ** 2).sum().backward()
         with cr.no_grad():
             w -= 0.1 * w.grad
-    np.testing.assert_allclose(w.numpy(), target, atol=1e-8)
+    np.testing.assert_allclose(w.detach().numpy(), target, atol=1e-8)
 
 
 def test_stale_graph_after_optimizer_step_raises():

@@ -182,7 +182,7 @@ def test_numpy_array_operand_on_either_side(fn, dfdt):
     y = fn(a, t)
     assert isinstance(y, cr.Tensor)
     y.sum().backward()
-    np.testing.assert_allclose(t.grad.numpy(), dfdt(a, t.numpy()), rtol=1e-12)
+    np.testing.assert_allclose(t.grad.numpy(), dfdt(a, t.detach().numpy()), rtol=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -300,7 +300,7 @@ def test_unary_function_value_and_gradient(name, f, df, lo, hi, data):
     xv = data.draw(hnp.arrays(np.float64, st.integers(1, 5), elements=st.floats(lo, hi)))
     x = leaf(xv)
     y = getattr(cr, name)(x)
-    np.testing.assert_allclose(y.numpy(), f(xv), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(y.detach().numpy(), f(xv), rtol=1e-12, atol=1e-300)
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), df(xv), rtol=1e-10, atol=1e-15)
 
@@ -315,7 +315,7 @@ def test_relu_and_abs_derivative_at_zero_is_zero():
 def test_sigmoid_is_stable_for_large_inputs():
     x = leaf([-1000.0, 1000.0])
     y = cr.sigmoid(x)
-    np.testing.assert_allclose(y.numpy(), [0.0, 1.0], atol=1e-300)
+    np.testing.assert_allclose(y.detach().numpy(), [0.0, 1.0], atol=1e-300)
     y.sum().backward()
     assert np.all(np.isfinite(x.grad.numpy()))
 
@@ -329,7 +329,7 @@ def test_maximum_minimum_split_ties():
     a2 = leaf([1.0, 2.0, 3.0])
     b2 = leaf([3.0, 2.0, 1.0])
     m = cr.minimum(a2, b2)
-    np.testing.assert_array_equal(m.numpy(), [1.0, 2.0, 1.0])
+    np.testing.assert_array_equal(m.detach().numpy(), [1.0, 2.0, 1.0])
     m.sum().backward()
     np.testing.assert_array_equal(a2.grad.numpy(), [1.0, 0.5, 0.0])
     np.testing.assert_array_equal(b2.grad.numpy(), [0.0, 0.5, 1.0])
@@ -338,7 +338,7 @@ def test_maximum_minimum_split_ties():
 def test_maximum_with_scalar():
     a = leaf([-1.0, 2.0])
     y = cr.maximum(a, 0.0)
-    np.testing.assert_array_equal(y.numpy(), [0.0, 2.0])
+    np.testing.assert_array_equal(y.detach().numpy(), [0.0, 2.0])
     y.sum().backward()
     np.testing.assert_array_equal(a.grad.numpy(), [0.0, 1.0])
 
@@ -349,7 +349,7 @@ def test_where_routes_gradient(as_tensor):
     a, b = leaf([1.0, 2.0, 3.0]), leaf([10.0, 20.0, 30.0])
     w = np.array([1.0, 2.0, 3.0])
     y = cr.where(cr.tensor(cond) if as_tensor else cond, a, b)
-    np.testing.assert_array_equal(y.numpy(), [1.0, 20.0, 3.0])
+    np.testing.assert_array_equal(y.detach().numpy(), [1.0, 20.0, 3.0])
     (y * w).sum().backward()
     np.testing.assert_array_equal(a.grad.numpy(), [1.0, 0.0, 3.0])
     np.testing.assert_array_equal(b.grad.numpy(), [0.0, 2.0, 0.0])
@@ -358,14 +358,14 @@ def test_where_routes_gradient(as_tensor):
 def test_clip_gradient():
     x = leaf([-2.0, 0.5, 3.0])
     y = cr.clip(x, -1.0, 1.0)
-    np.testing.assert_array_equal(y.numpy(), [-1.0, 0.5, 1.0])
+    np.testing.assert_array_equal(y.detach().numpy(), [-1.0, 0.5, 1.0])
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0, 0.0])
 
 
 def test_clip_method():
     x = leaf([-2.0, 0.5, 3.0])
-    np.testing.assert_array_equal(x.clip(-1.0, 1.0).numpy(), [-1.0, 0.5, 1.0])
+    np.testing.assert_array_equal(x.clip(-1.0, 1.0).detach().numpy(), [-1.0, 0.5, 1.0])
 
 
 # ------------------------------------------------------------------- reductions
@@ -384,7 +384,7 @@ def test_sum_and_mean_values_and_gradients(axis, keepdims):
         x = leaf(X234)
         y = fn(x, axis=axis, keepdims=keepdims)
         assert y.shape == out_shape
-        np.testing.assert_allclose(y.numpy(), npfn(X234, axis=axis, keepdims=keepdims))
+        np.testing.assert_allclose(y.detach().numpy(), npfn(X234, axis=axis, keepdims=keepdims))
         (y * w).sum().backward()
         np.testing.assert_allclose(x.grad.numpy(), w_full * scale, rtol=1e-12)
 
@@ -397,8 +397,8 @@ def test_reduction_methods_and_torch_aliases():
     assert x.max(dim=-1).shape == (2, 3)
     assert cr.min(x, dim=0, keepdim=True).shape == (1, 3, 4)
     assert cr.logsumexp(x, dim=2, keepdim=True).shape == (2, 3, 1)
-    np.testing.assert_allclose(x.mean(axis=1).numpy(), X234.mean(axis=1))
-    np.testing.assert_allclose(x.min(axis=(0, 1)).numpy(), X234.min(axis=(0, 1)))
+    np.testing.assert_allclose(x.mean(axis=1).detach().numpy(), X234.mean(axis=1))
+    np.testing.assert_allclose(x.min(axis=(0, 1)).detach().numpy(), X234.min(axis=(0, 1)))
 
 
 def test_max_min_gradient_goes_to_argmax_when_unique():
@@ -432,7 +432,7 @@ def test_logsumexp_value_and_gradient_is_softmax():
     xv = RNG.normal(size=(3, 4))
     x = leaf(xv)
     y = cr.logsumexp(x, axis=1)
-    np.testing.assert_allclose(y.numpy(), np.log(np.exp(xv).sum(axis=1)), rtol=1e-12)
+    np.testing.assert_allclose(y.detach().numpy(), np.log(np.exp(xv).sum(axis=1)), rtol=1e-12)
     y.sum().backward()
     sm = np.exp(xv) / np.exp(xv).sum(axis=1, keepdims=True)
     np.testing.assert_allclose(x.grad.numpy(), sm, rtol=1e-12)
@@ -471,8 +471,8 @@ def test_softmax_and_log_softmax_stable_at_huge_logits():
     x = leaf(big)
     s = cr.softmax(x)
     ls = cr.log_softmax(x)
-    np.testing.assert_allclose(s.numpy(), np_softmax(small), rtol=1e-12)
-    np.testing.assert_allclose(ls.numpy(), small - np.log(np.exp(small).sum()), rtol=1e-12)
+    np.testing.assert_allclose(s.detach().numpy(), np_softmax(small), rtol=1e-12)
+    np.testing.assert_allclose(ls.detach().numpy(), small - np.log(np.exp(small).sum()), rtol=1e-12)
     (ls * np.array([1.0, 0.0, 0.0])).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [1.0, 0.0, 0.0] - np_softmax(small), rtol=1e-12)
 
@@ -480,7 +480,7 @@ def test_softmax_and_log_softmax_stable_at_huge_logits():
 def test_log_softmax_finite_for_extreme_spread():
     x = leaf([-1000.0, 0.0, 1000.0])
     ls = cr.log_softmax(x)
-    np.testing.assert_allclose(ls.numpy(), [-2000.0, -1000.0, 0.0], rtol=1e-12)
+    np.testing.assert_allclose(ls.detach().numpy(), [-2000.0, -1000.0, 0.0], rtol=1e-12)
     ls.sum().backward()
     assert np.all(np.isfinite(x.grad.numpy()))
 
@@ -508,7 +508,7 @@ def test_matmul_gradients_match_finite_differences(sa, sb):
     a, b = leaf(av), leaf(bv)
     y = a @ b
     assert y.shape == out.shape
-    np.testing.assert_allclose(y.numpy(), out, rtol=1e-12)
+    np.testing.assert_allclose(y.detach().numpy(), out, rtol=1e-12)
     (y * w).sum().backward()
     np.testing.assert_allclose(
         a.grad.numpy(), numeric_grad(lambda p: np.sum(np.matmul(p, bv) * w), av), atol=1e-8
@@ -521,7 +521,7 @@ def test_matmul_gradients_match_finite_differences(sa, sb):
 def test_matmul_function_and_numpy_operand():
     av, bv = RNG.normal(size=(2, 3)), RNG.normal(size=(3, 2))
     a = leaf(av)
-    np.testing.assert_allclose(cr.matmul(a, bv).numpy(), av @ bv)
+    np.testing.assert_allclose(cr.matmul(a, bv).detach().numpy(), av @ bv)
     y = bv @ a
     assert isinstance(y, cr.Tensor)
     y.sum().backward()
@@ -562,7 +562,7 @@ def test_transpose_family_values_and_gradients(fn, npfn):
     x = leaf(X234)
     y = fn(x)
     want = npfn(X234)
-    np.testing.assert_array_equal(y.numpy(), want)
+    np.testing.assert_array_equal(y.detach().numpy(), want)
     w = RNG.normal(size=want.shape)
     (y * w).sum().backward()
     np.testing.assert_allclose(
@@ -597,7 +597,7 @@ def test_indexing_values_and_gradients(index):
     w = RNG.normal(size=want.shape)
     x = leaf(X34)
     y = x[index]
-    np.testing.assert_array_equal(y.numpy(), want)
+    np.testing.assert_array_equal(y.detach().numpy(), want)
     (y * w).sum().backward()
     expected = np.zeros_like(X34)
     expected[index] = w  # no index repeats here
@@ -607,7 +607,7 @@ def test_indexing_values_and_gradients(index):
 def test_indexing_with_bool_tensor_mask():
     x = leaf([-1.0, 2.0, -3.0, 4.0])
     y = x[x > 0]
-    np.testing.assert_array_equal(y.numpy(), [2.0, 4.0])
+    np.testing.assert_array_equal(y.detach().numpy(), [2.0, 4.0])
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0, 0.0, 1.0])
 
@@ -643,7 +643,7 @@ def test_concatenate_gradient(axis):
     a, b = leaf(av), leaf(bv)
     y = cr.concatenate([a, b], axis=axis)
     want = np.concatenate([av, bv], axis=axis)
-    np.testing.assert_array_equal(y.numpy(), want)
+    np.testing.assert_array_equal(y.detach().numpy(), want)
     w = RNG.normal(size=want.shape)
     (y * w).sum().backward()
     split = av.shape[axis]
@@ -665,7 +665,7 @@ def test_stack_gradient(axis):
     leaves = [leaf(v) for v in vals]
     y = cr.stack(leaves, axis=axis)
     want = np.stack(vals, axis=axis)
-    np.testing.assert_array_equal(y.numpy(), want)
+    np.testing.assert_array_equal(y.detach().numpy(), want)
     w = RNG.normal(size=want.shape)
     (y * w).sum().backward()
     for i, t in enumerate(leaves):

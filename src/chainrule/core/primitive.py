@@ -219,10 +219,13 @@ class Primitive:
     ``names`` are the public functions (``chainrule.<name>``), ``methods`` the Tensor
     methods, ``numpy`` the NumPy ufuncs and functions that dispatch to it.
     ``signature`` says how a public call becomes operands and parameters: "unary",
-    "binary", "nary" (a sequence of operands), "reduction" (``axis``/``keepdims``
-    with PyTorch's ``dim``/``keepdim``), "compare" (a result without gradient), or a
-    function ``prepare(*args, **kwargs) -> (operands, params)`` that receives the
-    first argument as a Tensor (for shape checks) and may raise ShapeError.
+    "binary", "where", "clip", or a function ``prepare(*args, **kwargs) -> (operands,
+    params)`` that receives the first argument as a Tensor (for shape checks; a
+    tuple of Tensors when the function is marked ``operand_sequence``, as
+    concatenate's is) and may raise ShapeError or TypeError. An item of ``names``,
+    ``methods`` or ``numpy`` may also be a pair ``(name, prepare)``: the same
+    primitive reached with other arguments (``squeeze`` is reshape's, ``swapaxes``
+    transpose's). A primitive with no rules gives results without gradient.
 
     ``sample`` draws valid test inputs: ``sample(rng) -> list of (args, params)``.
     ``kind`` is one of :data:`KINDS`; elementwise primitives also carry ``domains``,
@@ -354,6 +357,11 @@ class Primitive:
         return f"Primitive({self.name!r}, kind={self.kind!r})"
 
 
+def surface_key(item: Any) -> Any:
+    """The name or NumPy callable of a ``names``/``methods``/``numpy`` item (maybe a pair)."""
+    return item[0] if isinstance(item, tuple) else item
+
+
 def register(prim: Primitive) -> Primitive:
     """Add ``prim`` to :data:`PRIMITIVES` and return it.
 
@@ -365,7 +373,9 @@ def register(prim: Primitive) -> Primitive:
         raise ValueError(f"primitive {prim.name!r} is already registered")
     for other in PRIMITIVES.values():
         for attribute in ("names", "methods", "numpy"):
-            clash = set(getattr(prim, attribute)) & set(getattr(other, attribute))
+            clash = {surface_key(i) for i in getattr(prim, attribute)} & {
+                surface_key(i) for i in getattr(other, attribute)
+            }
             if clash:
                 shown = sorted(getattr(c, "__name__", str(c)) for c in clash)
                 raise ValueError(

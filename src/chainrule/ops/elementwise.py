@@ -508,6 +508,7 @@ sign = register(
         methods=("sign",),
         numpy=(np.sign,),
         signature="unary",
+        domains=(d.nonzero,),
         notation=Notation(
             r"\operatorname{sgn}",
             None,
@@ -550,4 +551,178 @@ heaviside = register(
         doc="Heaviside step (the derivative of relu, abs and max, symbolically); no gradient "
         "flows through it.",
     )
+)
+
+
+def _half_steps(rng, shape):
+    """Multiples of 0.5 in [-1, 1]: comparisons see ties as often as not."""
+    return rng.integers(-2, 3, size=shape) * 0.5
+
+
+def _truths(rng, shape):
+    return rng.random(size=shape) < 0.5
+
+
+def _specials(rng, shape):
+    """Finite numbers mixed with nan, inf and -inf."""
+    pick = rng.integers(0, 4, size=shape)
+    return np.choose(pick, [d.real(rng, shape), np.nan, np.inf, -np.inf])
+
+
+# --- comparisons and logic: no rules, so no gradient; they record and trace like any op ---
+# Boolean results, reached by the operators < <= > >= == != & | ^ ~.
+
+less = _elementwise(
+    "less",
+    np.less,
+    doc="x < y elementwise.",
+    domains=(_half_steps,) * 2,
+    numpy=(np.less,),
+    methods=("less", "lt"),
+    infix="<",
+)
+less_equal = _elementwise(
+    "less_equal",
+    np.less_equal,
+    doc="x <= y elementwise.",
+    domains=(_half_steps,) * 2,
+    numpy=(np.less_equal,),
+    methods=("less_equal", "le"),
+    infix="<=",
+)
+greater = _elementwise(
+    "greater",
+    np.greater,
+    doc="x > y elementwise.",
+    domains=(_half_steps,) * 2,
+    numpy=(np.greater,),
+    methods=("greater", "gt"),
+    infix=">",
+)
+greater_equal = _elementwise(
+    "greater_equal",
+    np.greater_equal,
+    doc="x >= y elementwise.",
+    domains=(_half_steps,) * 2,
+    numpy=(np.greater_equal,),
+    methods=("greater_equal", "ge"),
+    infix=">=",
+)
+equal = _elementwise(
+    "equal",
+    np.equal,
+    doc="x == y elementwise.",
+    domains=(_half_steps,) * 2,
+    numpy=(np.equal,),
+    methods=("equal", "eq"),
+    infix="==",
+)
+not_equal = _elementwise(
+    "not_equal",
+    np.not_equal,
+    doc="x != y elementwise.",
+    domains=(_half_steps,) * 2,
+    numpy=(np.not_equal,),
+    methods=("not_equal", "ne"),
+    infix="!=",
+)
+logical_and = _elementwise(
+    "logical_and",
+    np.logical_and,
+    doc="Elementwise truth of x and y.",
+    domains=(_truths,) * 2,
+    numpy=(np.logical_and,),
+    infix="&",
+)
+logical_or = _elementwise(
+    "logical_or",
+    np.logical_or,
+    doc="Elementwise truth of x or y.",
+    domains=(_truths,) * 2,
+    numpy=(np.logical_or,),
+    infix="|",
+)
+logical_xor = _elementwise(
+    "logical_xor",
+    np.logical_xor,
+    doc="Elementwise truth of x xor y.",
+    domains=(_truths,) * 2,
+    numpy=(np.logical_xor,),
+    infix="^",
+)
+logical_not = _elementwise(
+    "logical_not",
+    np.logical_not,
+    doc="Elementwise truth of not x.",
+    domains=(_truths,),
+    numpy=(np.logical_not,),
+    infix="~",
+)
+
+# Rounding and tests of special values.
+
+floor = _elementwise(
+    "floor",
+    np.floor,
+    doc="Largest integer <= x, elementwise; no gradient.",
+    domains=(d.real,),
+    numpy=(np.floor,),
+)
+ceil = _elementwise(
+    "ceil",
+    np.ceil,
+    doc="Smallest integer >= x, elementwise; no gradient.",
+    domains=(d.real,),
+    numpy=(np.ceil,),
+)
+
+
+def _round(x, *, decimals):
+    return np.round(x, decimals)
+
+
+def _prepare_round(x, decimals=0):
+    """``round(x, decimals=0)``: halves go to the even neighbour, as in NumPy."""
+    if not isinstance(decimals, (int, np.integer)) or isinstance(decimals, bool):
+        raise TypeError(f"round: decimals must be an integer, got {decimals!r}")
+    return (x,), {"decimals": int(decimals)}
+
+
+round = register(  # noqa: A001 - NumPy's name
+    Primitive(
+        "round",
+        _round,
+        kind="elementwise",
+        names=("round",),
+        methods=("round",),
+        numpy=(np.round, np.around, np.rint),
+        signature=_prepare_round,
+        sample=lambda rng: [
+            ((_half_steps(rng, (3, 4)) + d.real(rng, (3, 4)) * 0.1,), {"decimals": 0}),
+            ((d.real(rng, (5,)),), {"decimals": 2}),
+        ],
+        doc="Round to ``decimals`` places, halves to even; no gradient.",
+    )
+)
+
+isnan = _elementwise(
+    "isnan",
+    np.isnan,
+    doc="True where x is nan.",
+    domains=(_specials,),
+    numpy=(np.isnan,),
+)
+isinf = _elementwise(
+    "isinf",
+    np.isinf,
+    doc="True where x is inf or -inf.",
+    domains=(_specials,),
+    numpy=(np.isinf,),
+)
+isfinite = _elementwise(
+    "isfinite",
+    np.isfinite,
+    doc="True where x is neither nan nor infinite.",
+    domains=(_specials,),
+    numpy=(np.isfinite,),
 )

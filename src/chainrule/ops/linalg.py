@@ -62,5 +62,10 @@ matmul = register(
             ((d.real(rng, (4,)), d.real(rng, (2, 4, 3))), {}),
         ],
         label="@",
+        names=("matmul",),
+        methods=("matmul",),
+        numpy=(np.matmul,),
+        signature="binary",
+        doc="Matrix product with np.matmul's rules (1-D operands, batches).",
     )
 )

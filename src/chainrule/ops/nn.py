@@ -13,6 +13,7 @@ import numpy as np
 from ..core.primitive import Primitive, raw, register
 from ..errors import TargetError
 from . import domains as d
+from .arguments import along_axis
 
 
 def _shifted(x, axis):
@@ -45,6 +46,10 @@ softmax = register(
         (lambda t, ans, x, *, axis: ans * (t - (t * ans).sum(axis=axis, keepdims=True)),),
         kind="nn",
         sample=_samples,
+        names=("softmax",),
+        methods=("softmax",),
+        signature=along_axis("softmax", -1),
+        doc="exp(x) / sum(exp(x)) along ``axis`` (default -1; PyTorch's dim=), computed stably.",
     )
 )
 
@@ -56,6 +61,10 @@ log_softmax = register(
         (lambda t, ans, x, *, axis: t - (np.exp(ans) * t).sum(axis=axis, keepdims=True),),
         kind="nn",
         sample=_samples,
+        names=("log_softmax",),
+        methods=("log_softmax",),
+        signature=along_axis("log_softmax", -1),
+        doc="x - logsumexp(x) along ``axis`` (default -1; PyTorch's dim=), computed stably.",
     )
 )
 
@@ -105,6 +114,7 @@ linear = register(
             ((d.real(rng, (3, 4)), d.real(rng, (2, 4))), {}),
         ],
         label="linear",
+        doc="x @ weight.T + bias in one node (nn.functional.linear).",
     )
 )
 
@@ -322,5 +332,9 @@ erf = register(
         (lambda t, ans, x: t * (_TWO_OVER_SQRT_PI * np.exp(-x * x)),),
         kind="elementwise",
         domains=(lambda rng, shape: rng.uniform(-3.0, 3.0, size=shape),),
+        names=("erf",),
+        methods=("erf",),
+        signature="unary",
+        doc="Elementwise error function (exact GELU uses it); real inputs only.",
     )
 )

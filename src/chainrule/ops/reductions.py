@@ -1,7 +1,9 @@
-"""Reductions: sum, mean, max, min, logsumexp over an axis, several axes or all.
+"""Reductions: sum, mean, max, min, logsumexp over an axis, several axes or all;
+argmax and argmin (no gradient).
 
-Layer: ops. ``axis`` arrives normalized (None or a tuple of non-negative ints);
-the rules reinsert the reduced axes (``_keep``) and broadcast back to the input.
+Layer: ops. ``axis`` arrives normalized (None or a tuple of non-negative ints) by
+the entries' prepare functions; the rules reinsert the reduced axes (``_keep``)
+and broadcast back to the input.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import math
 import numpy as np
 
 from ..core.primitive import Primitive, raw, register
+from ..errors import ShapeError
+from . import arguments
 from . import domains as d
 
 
@@ -42,9 +46,22 @@ def _samples(domain):
     return sample
 
 
-def _reduction(name, forward, vjp, jvp, domain=d.real):
+def _reduction(name, forward, vjp, jvp, *, doc, domain=d.real, numpy=(), signature=None):
+    """Register a reduction: public function and Tensor method ``name``."""
     return register(
-        Primitive(name, forward, (vjp,), (jvp,), kind="reduction", sample=_samples(domain))
+        Primitive(
+            name,
+            forward,
+            (vjp,),
+            (jvp,),
+            kind="reduction",
+            sample=_samples(domain),
+            names=(name,),
+            methods=(name,),
+            numpy=numpy,
+            signature=signature or arguments.reduction(name),
+            doc=doc,
+        )
     )
 
 
@@ -69,6 +86,8 @@ sum = _reduction(  # noqa: A001 - NumPy's name
     lambda x, *, axis, keepdims: np.add.reduce(x, axis=axis, keepdims=keepdims),
     lambda g, ans, x, *, axis, keepdims: _spread(g, x, axis, keepdims),
     lambda t, ans, x, *, axis, keepdims: t.sum(axis=axis, keepdims=keepdims),
+    numpy=(np.sum,),
+    doc="Sum over ``axis`` (None: all; int or tuple), keeping dims if asked.",
 )
 
 mean = _reduction(
@@ -78,6 +97,8 @@ mean = _reduction(
     ),
     lambda g, ans, x, *, axis, keepdims: _spread(g / _count(x.shape, axis), x, axis, keepdims),
     lambda t, ans, x, *, axis, keepdims: t.mean(axis=axis, keepdims=keepdims),
+    numpy=(np.mean,),
+    doc="Mean over ``axis`` (None: all; int or tuple).",
 )
 
 
@@ -89,7 +110,20 @@ def _chosen(x, ans, axis, keepdims):
     return hits / hits.sum(axis=axis, keepdims=True)
 
 
-def _extremum(name, reduce):
+def _nonempty(name):
+    """The reduction's prepare, refusing an axis reduction of a zero-size tensor."""
+    prepare = arguments.reduction(name)
+
+    def prepare_extremum(x, *args, **kwargs):
+        operands, params = prepare(x, *args, **kwargs)
+        if x.size == 0:
+            raise ShapeError(f"{name}: zero-size tensor of shape {x.shape} has no extremum")
+        return operands, params
+
+    return prepare_extremum
+
+
+def _extremum(name, reduce, numpy, doc):
     return _reduction(
         name,
         lambda x, *, axis, keepdims: reduce(x, axis=axis, keepdims=keepdims),
@@ -100,11 +134,24 @@ def _extremum(name, reduce):
             axis=axis, keepdims=keepdims
         ),
         domain=d.distinct,
+        numpy=numpy,
+        signature=_nonempty(name),
+        doc=doc,
     )
 
 
-max = _extremum("max", np.max)  # noqa: A001 - NumPy's name
-min = _extremum("min", np.min)  # noqa: A001 - NumPy's name
+max = _extremum(  # noqa: A001 - NumPy's name
+    "max",
+    np.max,
+    (np.max, np.amax),
+    "Largest entry over ``axis``; tied entries share the gradient equally.",
+)
+min = _extremum(  # noqa: A001 - NumPy's name
+    "min",
+    np.min,
+    (np.min, np.amin),
+    "Smallest entry over ``axis``; tied entries share the gradient equally.",
+)
 
 
 def _logsumexp(x, *, axis, keepdims):
@@ -124,4 +171,50 @@ logsumexp = _reduction(
     lambda t, ans, x, *, axis, keepdims: (t * np.exp(x - _keep(ans, x.ndim, axis, keepdims))).sum(
         axis=axis, keepdims=keepdims
     ),
+    doc="log(sum(exp(x))) over ``axis``, shifted by the maximum so it never overflows.",
 )
+
+
+# --- positions of extrema: integer results, no gradient -------------------------------
+
+
+def _prepare_arg(name):
+    """``f(x, axis=None, keepdims=False)`` (or ``dim=``/``keepdim=``) over one axis or all."""
+
+    def prepare(x, axis=None, keepdims=False, **aliases):
+        if aliases:
+            axis, keepdims = arguments.torch_names(name, axis, keepdims, aliases)
+        if x.size == 0:
+            raise ShapeError(f"{name}: zero-size tensor of shape {x.shape} has no extremum")
+        axis = None if axis is None else arguments.one_axis(axis, x.ndim, name)
+        return (x,), {"axis": axis, "keepdims": bool(keepdims)}
+
+    return prepare
+
+
+def _arg_samples(rng):
+    return [
+        ((d.distinct(rng, (3, 4)),), {"axis": None, "keepdims": False}),
+        ((d.distinct(rng, (3, 4)),), {"axis": 1, "keepdims": False}),
+        ((d.distinct(rng, (2, 3, 4)),), {"axis": 0, "keepdims": True}),
+    ]
+
+
+def _position(name, reduce, doc):
+    return register(
+        Primitive(
+            name,
+            lambda x, *, axis, keepdims: reduce(x, axis=axis, keepdims=keepdims),
+            kind="reduction",
+            names=(name,),
+            methods=(name,),
+            numpy=(reduce,),
+            signature=_prepare_arg(name),
+            sample=_arg_samples,
+            doc=doc,
+        )
+    )
+
+
+argmax = _position("argmax", np.argmax, "Index of the largest entry (over ``axis``); no gradient.")
+argmin = _position("argmin", np.argmin, "Index of the smallest entry (over ``axis``); no gradient.")

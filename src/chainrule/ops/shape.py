@@ -10,11 +10,141 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.primitive import Primitive, register
+from ..errors import ShapeError
+from . import arguments
 from . import domains as d
+from .arguments import normalize_axis, one_axis, operand_sequence
 
 
-def _shape_op(name, forward, vjps, jvps, sample, label=None):
-    return register(Primitive(name, forward, vjps, jvps, kind="shape", sample=sample, label=label))
+def _shape_op(name, forward, vjps, jvps, sample, label=None, **surface):
+    return register(
+        Primitive(name, forward, vjps, jvps, kind="shape", sample=sample, label=label, **surface)
+    )
+
+
+# --- prepare functions: a public call's arguments to operands and parameters ----------
+
+
+def _target_shape(x, shape, op):
+    """``shape`` with its -1 resolved, or a ShapeError naming both shapes."""
+    try:
+        return np.empty(x.shape, dtype=np.bool_).reshape(shape).shape
+    except (ValueError, TypeError):
+        raise ShapeError(f"{op}: cannot reshape a tensor of shape {x.shape} into {shape}") from None
+
+
+def _prepare_reshape(x, *dims, shape=None):
+    """``reshape(x, (2, 3))``, ``reshape(x, 2, 3)`` (PyTorch) or ``reshape(x, shape=...)``."""
+    if dims and shape is not None:
+        raise TypeError("reshape(): give the shape once, positionally or as shape=")
+    if shape is None:
+        if not dims:
+            raise TypeError("reshape() needs a shape")
+        shape = dims[0] if len(dims) == 1 else dims
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    return (x,), {"shape": _target_shape(x, shape, "reshape")}
+
+
+def _prepare_flatten(x):
+    """All entries in one axis."""
+    return (x,), {"shape": (x.size,)}
+
+
+def _prepare_squeeze(x, axis=None, **aliases):
+    """Drop length-1 axes (all of them, or those in ``axis``) by a reshape."""
+    if aliases:
+        axis, _ = arguments.torch_names("squeeze", axis, False, aliases)
+    axes = normalize_axis(axis, x.ndim, "squeeze")
+    if axes is None:
+        axes = tuple(i for i, n in enumerate(x.shape) if n == 1)
+    if any(x.shape[a] != 1 for a in axes):
+        raise ShapeError(f"squeeze: axis {axis} of shape {x.shape} does not have length 1")
+    return (x,), {"shape": tuple(n for i, n in enumerate(x.shape) if i not in axes)}
+
+
+def _prepare_expand_dims(x, axis=None, **aliases):
+    """Insert length-1 axes at ``axis`` (an int or a tuple, as in the result) by a reshape."""
+    if aliases:
+        axis, _ = arguments.torch_names("expand_dims", axis, False, aliases)
+    if axis is None:
+        raise TypeError("expand_dims() needs an axis")
+    count = 1 if isinstance(axis, (int, np.integer)) else len(axis)
+    axes = normalize_axis(axis, x.ndim + count, "expand_dims")
+    sizes = iter(x.shape)
+    shape = tuple(1 if i in axes else next(sizes) for i in range(x.ndim + count))
+    return (x,), {"shape": shape}
+
+
+def _prepare_transpose(x, *dims, axes=None):
+    """``transpose(x)`` reverses the axes; ``transpose(x, (1, 0))`` or ``(x, 1, 0)`` permutes."""
+    if dims and axes is not None:
+        raise TypeError("transpose(): give the axes once, positionally or as axes=")
+    if dims:
+        axes = dims[0] if len(dims) == 1 else dims
+    if axes is None:
+        return (x,), {"axes": tuple(reversed(range(x.ndim)))}
+    axes = (axes,) if isinstance(axes, (int, np.integer)) else tuple(axes)
+    normalized = tuple(one_axis(a, x.ndim, "transpose") for a in axes)
+    if sorted(normalized) != list(range(x.ndim)):
+        raise ShapeError(f"transpose: axes {axes} are not a permutation for shape {x.shape}")
+    return (x,), {"axes": normalized}
+
+
+def _prepare_swapaxes(x, axis1, axis2):
+    """Exchange two axes by a transpose."""
+    axes = list(range(x.ndim))
+    a, b = one_axis(axis1, x.ndim, "swapaxes"), one_axis(axis2, x.ndim, "swapaxes")
+    axes[a], axes[b] = axes[b], axes[a]
+    return (x,), {"axes": tuple(axes)}
+
+
+def _prepare_broadcast_to(x, shape):
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    try:
+        target = np.broadcast_shapes(x.shape, shape)
+    except ValueError:
+        target = None
+    if target != shape:
+        raise ShapeError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}")
+    return (x,), {"shape": shape}
+
+
+def _prepare_astype(x, dtype):
+    return (x,), {"dtype": np.dtype(dtype)}
+
+
+def _check_same_shapes(op, tensors, skip_axis):
+    def key(t):
+        return tuple(n for i, n in enumerate(t.shape) if i != skip_axis), t.ndim
+
+    first = key(tensors[0])
+    for i, t in enumerate(tensors[1:], start=1):
+        if key(t) != first:
+            raise ShapeError(
+                f"{op}: tensor {i} has shape {t.shape}, which does not match tensor 0's "
+                f"shape {tensors[0].shape}"
+                + ("" if skip_axis is None else f" outside axis {skip_axis}")
+            )
+
+
+def _joining(op, extra_axis):
+    """The prepare of concatenate (``extra_axis=0``) or stack (1): checks shapes and axis."""
+
+    @operand_sequence
+    def prepare(tensors, axis=0, **aliases):
+        if aliases:
+            axis, _ = arguments.torch_names(op, None if "dim" in aliases else axis, False, aliases)
+        if not tensors:
+            raise ShapeError(f"{op}: need at least one tensor")
+        axis = one_axis(axis, tensors[0].ndim + extra_axis, op)
+        _check_same_shapes(op, tensors, skip_axis=None if extra_axis else axis)
+        return tuple(tensors), {"axis": axis}
+
+    prepare.__name__ = f"prepare_{op}"
+    return prepare
+
+
+prepare_stack = _joining("stack", 1)
 
 
 identity = _shape_op(
@@ -24,6 +154,7 @@ identity = _shape_op(
     (lambda t, ans, x: t,),
     lambda rng: [((d.real(rng, (3,)),), {})],
     label="id",
+    doc="The same value on a new node (clone, the inputs of transforms).",
 )
 
 reshape = _shape_op(
@@ -36,6 +167,28 @@ reshape = _shape_op(
         ((d.real(rng, (2, 3, 2)),), {"shape": (12,)}),
         ((d.real(rng, ()),), {"shape": (1, 1)}),
     ],
+    names=(
+        "reshape",
+        ("squeeze", _prepare_squeeze),
+        ("expand_dims", _prepare_expand_dims),
+        ("ravel", _prepare_flatten),
+    ),
+    methods=(
+        "reshape",
+        "view",
+        ("flatten", _prepare_flatten),
+        ("ravel", _prepare_flatten),
+        ("squeeze", _prepare_squeeze),
+        ("unsqueeze", _prepare_expand_dims),
+    ),
+    numpy=(
+        np.reshape,
+        (np.squeeze, _prepare_squeeze),
+        (np.expand_dims, _prepare_expand_dims),
+        (np.ravel, _prepare_flatten),
+    ),
+    signature=_prepare_reshape,
+    doc="The same values in a new shape (one entry may be -1).",
 )
 
 transpose = _shape_op(
@@ -47,6 +200,11 @@ transpose = _shape_op(
         ((d.real(rng, (3, 4)),), {"axes": (1, 0)}),
         ((d.real(rng, (2, 3, 4)),), {"axes": (2, 0, 1)}),
     ],
+    names=("transpose", ("swapaxes", _prepare_swapaxes)),
+    methods=("transpose", ("swapaxes", _prepare_swapaxes)),
+    numpy=(np.transpose, (np.swapaxes, _prepare_swapaxes)),
+    signature=_prepare_transpose,
+    doc="Permute axes as np.transpose does (default: reverse them).",
 )
 
 broadcast_to = _shape_op(
@@ -58,6 +216,10 @@ broadcast_to = _shape_op(
         ((d.real(rng, (3, 1)),), {"shape": (2, 3, 4)}),
         ((d.real(rng, ()),), {"shape": (5,)}),
     ],
+    names=("broadcast_to",),
+    numpy=(np.broadcast_to,),
+    signature=_prepare_broadcast_to,
+    doc="Repeat ``x`` along broadcast axes to reach ``shape``.",
 )
 
 
@@ -72,6 +234,10 @@ cast = _shape_op(
     (lambda t, ans, x, *, dtype: t.astype(dtype),),
     lambda rng: [((d.real(rng, (3,)).astype(np.float32),), {"dtype": np.dtype(np.float64)})],
     label="astype",
+    names=("astype",),
+    methods=("astype",),
+    signature=_prepare_astype,
+    doc="Convert to ``dtype``; the gradient is converted back to the input's dtype.",
 )
 
 
@@ -103,6 +269,7 @@ index_add = _shape_op(
         ((d.real(rng, (3,)),), {"index": np.array([0, 2, 0]), "shape": (4,)}),
         ((d.real(rng, (2, 3)),), {"index": (slice(0, 2), slice(1, 4)), "shape": (3, 5)}),
     ],
+    doc="Zeros of ``shape`` with ``x`` added at ``index`` (the transpose of indexing).",
 )
 
 getitem = _shape_op(
@@ -121,6 +288,7 @@ getitem = _shape_op(
         ),
     ],
     label="[]",
+    doc="x[index] (Tensor.__getitem__).",
 )
 
 
@@ -160,6 +328,10 @@ concatenate = _shape_op(
         ((d.real(rng, (2, 3)), d.real(rng, (1, 3)), d.real(rng, (3, 3))), {"axis": 0}),
         ((d.real(rng, (2, 3)), d.real(rng, (2, 1))), {"axis": 1}),
     ],
+    names=("concatenate",),
+    numpy=(np.concatenate,),
+    signature=_joining("concatenate", 0),
+    doc="Join tensors along an existing axis.",
 )
 
 
@@ -187,4 +359,8 @@ stack = _shape_op(
         ((d.real(rng, (2, 3)), d.real(rng, (2, 3))), {"axis": 0}),
         ((d.real(rng, (4,)), d.real(rng, (4,)), d.real(rng, (4,))), {"axis": 1}),
     ],
+    names=("stack",),
+    numpy=(np.stack,),
+    signature=prepare_stack,
+    doc="Join tensors of equal shape along a new axis.",
 )
