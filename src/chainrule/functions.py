@@ -23,7 +23,6 @@ import numpy as np
 
 from .core.primitive import PRIMITIVES, Primitive, surface_key
 from .ops import arguments
-from .ops import elementwise as ew
 from .tensor import (
     _NO_PARAMS,
     FUNCTIONS,
@@ -71,14 +70,10 @@ def _clip(prim: Primitive, run: Callable[..., Tensor]) -> Function:
     def op(x: Any, lo: Any = None, hi: Any = None, **aliases: Any) -> Tensor:
         lo, hi = arguments.clip_bounds(prim.name, lo, hi, aliases)
         x = x if isinstance(x, Tensor) else as_tensor(x)
-        if isinstance(lo, Tensor) or isinstance(hi, Tensor):
-            # Tensor bounds are operands (traced, and they receive gradients).
-            if lo is not None:
-                x = apply(ew.maximum, (x, as_operand(lo)), _NO_PARAMS)
-            if hi is not None:
-                x = apply(ew.minimum, (x, as_operand(hi)), _NO_PARAMS)
-            return x
-        return run(prim, (x,), {"lo": lo, "hi": hi})
+        # Bounds are operands: traced by chainrule.compile, and given gradients when Tensors.
+        lo = None if lo is None else as_operand(lo)
+        hi = None if hi is None else as_operand(hi)
+        return run(prim, (x, lo, hi), _NO_PARAMS)
 
     return op
 

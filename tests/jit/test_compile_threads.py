@@ -111,7 +111,12 @@ def random_draws():
     layer = nn.Linear(3, 4)
     dropout = nn.Dropout(0.5)  # training mode: draws a mask
     masked = dropout(cr.tensor(np.ones((4, 4))))
-    return [drawn, layer.weight.numpy().copy(), layer.bias.numpy().copy(), masked.numpy().copy()]
+    return [
+        drawn,
+        layer.weight.detach().numpy().copy(),
+        layer.bias.detach().numpy().copy(),
+        masked.detach().numpy().copy(),
+    ]
 
 
 def items_and_floats():
@@ -146,7 +151,7 @@ def in_place_updates():
     t = cr.tensor([1.0, 2.0, 3.0])
     t += 1
     t -= cr.tensor([0.5, 0.5, 0.5])
-    values = [w.numpy().copy(), t.numpy().copy()]
+    values = [w.detach().numpy().copy(), t.detach().numpy().copy()]
     np.testing.assert_array_equal(values[0], [10.0, 6.0])
     np.testing.assert_array_equal(values[1], [1.5, 2.5, 3.5])
     return values
@@ -167,7 +172,7 @@ def sgd_training_steps():
         losses.append(loss.item())
     return (
         losses
-        + [p.numpy().copy() for p in model.parameters()]
+        + [p.detach().numpy().copy() for p in model.parameters()]
         + [p.grad.numpy().copy() for p in model.parameters()]
     )
 
@@ -253,7 +258,7 @@ def test_compiled_training_step_traced_in_a_thread_while_eager_steps_run():
     expected = [eager_step(x, y).item() for x, y in batches]
     assert losses == pytest.approx(expected, rel=1e-12, abs=1e-12)
     for p, q in zip(model.parameters(), twin.parameters(), strict=True):
-        np.testing.assert_allclose(p.numpy(), q.numpy(), **TOL)
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), **TOL)
 
 
 # --- nothing is swapped or patched while tracing ---------------------------------------------

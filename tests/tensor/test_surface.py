@@ -50,8 +50,6 @@ EXTRA = {
     "swapaxes": lambda a: (0, -1),
     "broadcast_to": lambda a: ((2, *a.shape),),
     "astype": lambda a: (np.float32,),
-    "clip": lambda a: (-0.5, 0.5),
-    "clamp": lambda a: (-0.5, 0.5),
 }
 
 

@@ -314,6 +314,10 @@ class Tracer:
             result = ans
         if value is not result:
             var = self.call(_as_value, "as_value", [var], {}, value)
+        if type(value) is np.bool_:
+            # np.True_ and np.False_ are shared singletons: hold this result as its own 0-d
+            # array, so a mask or index taken from it (t._data) is followed by identity.
+            value = out._data = np.array(value)
         self._tensors[id(out)] = var
         self._remember(value, var)
         self._keep.append(out)
@@ -336,7 +340,18 @@ class Tracer:
                 f"computed outside the compiled function (at {user_line()}); pass its inputs "
                 "as arguments instead"
             )
-        operands = [self.operand(g), self.operand(ans), *(self.operand(a) for a in args)]
+        # The operands are found through the node's input Tensors, not only their arrays:
+        # values such as np.True_ cannot be told apart by identity.
+        operands = [
+            self.operand(g),
+            self.tensor(node) if ans is node._data else self.operand(ans),
+            *(
+                self.tensor(inp)
+                if isinstance(inp, Tensor) and value is inp._data
+                else self.operand(value)
+                for inp, value in zip(node._inputs, args, strict=True)
+            ),
+        ]
         keywords = {key: self.operand(v) for key, v in params.items()}
         with tracing(None):  # the rule is one opaque call of the program: not traced inside
             value = rule(g, ans, *args, **params)

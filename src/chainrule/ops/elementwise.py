@@ -463,37 +463,64 @@ where = _elementwise(
 )
 
 
-def _clip(x, *, lo, hi):
+def _clip(x, lo, hi):
     return np.clip(x, lo, hi)
 
 
 def _inside(x, lo, hi):
-    """1 where lo <= x <= hi (x passes through clip), else 0."""
+    """1 where lo <= x <= hi (x passes through clip), else 0; a missing bound is no limit."""
     xv = raw(x).real
-    mask = np.ones(xv.shape, dtype=bool)
+    mask = np.ones(np.shape(xv), dtype=bool)
     if lo is not None:
-        mask &= xv >= lo
+        mask = mask & (xv >= raw(lo).real)
     if hi is not None:
-        mask &= xv <= hi
-    return mask.astype(xv.dtype)
+        mask = mask & (xv <= raw(hi).real)
+    return mask.astype(np.result_type(xv, *(raw(b) for b in (lo, hi) if b is not None)))
+
+
+def _below(x, lo, hi):
+    """1 where lo wins (x < lo, and lo <= hi): there clip's output is lo."""
+    xv, lv = raw(x).real, raw(lo).real
+    mask = xv < lv
+    if hi is not None:
+        mask = mask & (lv <= raw(hi).real)
+    return mask.astype(np.result_type(xv, lv))
+
+
+def _above(x, lo, hi):
+    """1 where hi wins (max(x, lo) > hi, NumPy's order): there clip's output is hi."""
+    xv, hv = raw(x).real, raw(hi).real
+    floor = xv if lo is None else np.maximum(xv, raw(lo).real)
+    return (floor > hv).astype(np.result_type(xv, hv))
+
+
+def _clip_samples(rng):
+    """Bounds as numbers, arrays that broadcast, or None; values kept off ties."""
+    x = d.distinct(rng, (3, 4))
+    return [
+        ((x, np.asarray(-0.9), np.asarray(1.1)), {}),
+        ((d.distinct(rng, (5,)), None, np.asarray(0.1)), {}),
+        ((x, d.distinct(rng, (4,)) - 1.1, d.distinct(rng, (3, 1)) + 1.1), {}),
+    ]
 
 
 clip = register(
     Primitive(
         "clip",
         _clip,
-        partials=(lambda ans, x, *, lo, hi: _inside(x, lo, hi),),
+        partials=(
+            lambda ans, x, lo, hi: _inside(x, lo, hi),
+            lambda ans, x, lo, hi: _below(x, lo, hi),
+            lambda ans, x, lo, hi: _above(x, lo, hi),
+        ),
         kind="elementwise",
         names=("clip", "clamp"),
         methods=("clip", "clamp"),
         numpy=(np.clip,),
         signature="clip",
-        sample=lambda rng: [
-            ((d.distinct(rng, (3, 4)),), {"lo": -0.9, "hi": 1.1}),
-            ((d.distinct(rng, (5,)),), {"lo": None, "hi": 0.1}),
-        ],
-        doc="Limit values to [lo, hi] (either bound may be None); the gradient is 0 outside. "
-        "PyTorch's clamp(min=, max=) is the same operation.",
+        sample=_clip_samples,
+        doc="Limit values to [lo, hi] (either bound may be None); the gradient is 0 outside, "
+        "and flows to a bound where it wins. PyTorch's clamp(min=, max=) is the same operation.",
     )
 )
 
@@ -542,6 +569,7 @@ heaviside = register(
         methods=("heaviside",),
         numpy=(np.heaviside,),
         signature="binary",
+        domains=(d.nonzero, lambda rng, shape: rng.choice([0.0, 0.5, 1.0], size=shape)),
         notation=Notation(
             r"\theta\left({0}\right)",
             _scalar_heaviside,
