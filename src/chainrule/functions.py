@@ -30,7 +30,6 @@ from .tensor import (
     Tensor,
     _to_array,
     apply,
-    apply_constant,
     as_operand,
     as_tensor,
     holds_tensor,
@@ -39,46 +38,46 @@ from .tensor import (
 Function = Callable[..., Tensor]
 
 
-def _unary(prim: Primitive, run: Callable[..., Tensor]) -> Function:
+def _unary(prim: Primitive) -> Function:
     def op(x: Any) -> Tensor:
-        return run(prim, (x if isinstance(x, Tensor) else as_tensor(x),), _NO_PARAMS)
+        return apply(prim, (x if isinstance(x, Tensor) else as_tensor(x),), _NO_PARAMS)
 
     return op
 
 
-def _binary(prim: Primitive, run: Callable[..., Tensor]) -> Function:
+def _binary(prim: Primitive) -> Function:
     def op(x: Any, y: Any) -> Tensor:
         if not isinstance(x, Tensor):
             x = as_operand(x) if isinstance(y, Tensor) else as_tensor(x)
         if not isinstance(y, Tensor):
             y = as_operand(y)
-        return run(prim, (x, y), _NO_PARAMS)
+        return apply(prim, (x, y), _NO_PARAMS)
 
     return op
 
 
-def _where(prim: Primitive, run: Callable[..., Tensor]) -> Function:
+def _where(prim: Primitive) -> Function:
     def op(condition: Any, x: Any, y: Any) -> Tensor:
         if not isinstance(x, Tensor) and not isinstance(y, Tensor):
             x = as_tensor(x)
-        return run(prim, (as_operand(condition), as_operand(x), as_operand(y)), _NO_PARAMS)
+        return apply(prim, (as_operand(condition), as_operand(x), as_operand(y)), _NO_PARAMS)
 
     return op
 
 
-def _clip(prim: Primitive, run: Callable[..., Tensor]) -> Function:
+def _clip(prim: Primitive) -> Function:
     def op(x: Any, lo: Any = None, hi: Any = None, **aliases: Any) -> Tensor:
         lo, hi = arguments.clip_bounds(prim.name, lo, hi, aliases)
         x = x if isinstance(x, Tensor) else as_tensor(x)
         # Bounds are operands: traced by chainrule.compile, and given gradients when Tensors.
         lo = None if lo is None else as_operand(lo)
         hi = None if hi is None else as_operand(hi)
-        return run(prim, (x, lo, hi), _NO_PARAMS)
+        return apply(prim, (x, lo, hi), _NO_PARAMS)
 
     return op
 
 
-def _prepared(prim: Primitive, run: Callable[..., Tensor], prepare: Callable[..., Any]) -> Function:
+def _prepared(prim: Primitive, prepare: Callable[..., Any]) -> Function:
     if getattr(prepare, "operand_sequence", False):
 
         def op(operands: Any, *args: Any, **kwargs: Any) -> Tensor:
@@ -89,13 +88,13 @@ def _prepared(prim: Primitive, run: Callable[..., Tensor], prepare: Callable[...
                     f"{prim.name}() takes a sequence of tensors, got {type(operands).__name__}"
                 )
             prepared, params = prepare(tensors, *args, **kwargs)
-            return run(prim, prepared, params)
+            return apply(prim, prepared, params)
 
         return op
 
     def op(x: Any, *args: Any, **kwargs: Any) -> Tensor:
         operands, params = prepare(x if isinstance(x, Tensor) else as_tensor(x), *args, **kwargs)
-        return run(prim, operands, params)
+        return apply(prim, operands, params)
 
     return op
 
@@ -105,11 +104,10 @@ _BUILDERS = {"unary": _unary, "binary": _binary, "where": _where, "clip": _clip}
 
 def generate(prim: Primitive, signature: Any, name: str) -> Function:
     """The public function applying ``prim`` with the arguments ``signature`` describes."""
-    run = apply if prim.differentiable else apply_constant
     if callable(signature):
-        op = _prepared(prim, run, signature)
+        op = _prepared(prim, signature)
     elif signature in _BUILDERS:
-        op = _BUILDERS[signature](prim, run)
+        op = _BUILDERS[signature](prim)
     else:
         raise ValueError(
             f"primitive {prim.name!r}: unknown signature {signature!r}; use one of "
@@ -181,11 +179,3 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
 
 #: NumPy's name for :func:`tensor`.
 array = tensor
-
-
-def compare(ufunc: np.ufunc, x: Any, y: Any) -> Tensor:
-    """A comparison or logical ufunc applied as its primitive (a boolean Tensor, no gradient).
-
-    Kept for chainrule.compile's current tracer, which wraps it; delete with that tracer.
-    """
-    return UFUNCS[ufunc](x, y)

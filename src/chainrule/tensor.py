@@ -512,22 +512,22 @@ class Tensor(Traceable):
 
     # Comparisons and logic give boolean tensors that carry no gradient.
     def __lt__(self, other: Any) -> Tensor:
-        return apply_constant(ew.less, (self, other), _NO_PARAMS)
+        return apply(ew.less, (self, other), _NO_PARAMS)
 
     def __le__(self, other: Any) -> Tensor:
-        return apply_constant(ew.less_equal, (self, other), _NO_PARAMS)
+        return apply(ew.less_equal, (self, other), _NO_PARAMS)
 
     def __gt__(self, other: Any) -> Tensor:
-        return apply_constant(ew.greater, (self, other), _NO_PARAMS)
+        return apply(ew.greater, (self, other), _NO_PARAMS)
 
     def __ge__(self, other: Any) -> Tensor:
-        return apply_constant(ew.greater_equal, (self, other), _NO_PARAMS)
+        return apply(ew.greater_equal, (self, other), _NO_PARAMS)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return apply_constant(ew.equal, (self, other), _NO_PARAMS)
+        return apply(ew.equal, (self, other), _NO_PARAMS)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return apply_constant(ew.not_equal, (self, other), _NO_PARAMS)
+        return apply(ew.not_equal, (self, other), _NO_PARAMS)
 
     def __and__(self, other: Any) -> Tensor:
         return _logical(ew.logical_and, self, other)
@@ -682,7 +682,7 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
     out.grad = None
     out._version = 0
     out._retain = False
-    if record and GRAD_ENABLED.get():
+    if record and prim.differentiable and GRAD_ENABLED.get():
         out.requires_grad = True
         out._prim = prim
         out._inputs = args
@@ -748,21 +748,6 @@ def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
         param.grad = None if set_to_none else Tensor(np.zeros_like(param.data))
 
 
-def apply_constant(prim: Primitive, args: tuple, params: dict) -> Tensor:
-    """:func:`apply` for a primitive without rules (comparisons, argmax, floor): the
-    result is recorded and traced like any other, and carries no gradient."""
-    out = apply(prim, args, params)
-    if out.requires_grad:
-        out.requires_grad = False
-        out._prim = None
-        out._inputs = None
-        out._values = None
-        out._params = _NO_PARAMS
-        out._stamp = 0
-        out._res = None
-    return out
-
-
 def _logical(prim: Primitive, *args: Any) -> Tensor:
     """``& | ^ ~``: logical operations, so the operands must be booleans (not bit patterns)."""
     for arg in args:
@@ -772,7 +757,7 @@ def _logical(prim: Primitive, *args: Any) -> Tensor:
                 f"{prim.name}: the operators & | ^ ~ are logical and need boolean operands, "
                 f"got dtype {dtype}; compare first (t > 0) or use np.bitwise_* on arrays"
             )
-    return apply_constant(prim, args, _NO_PARAMS)
+    return apply(prim, args, _NO_PARAMS)
 
 
 def _detach_error(tensor: Tensor, what: str) -> DetachError:
@@ -894,7 +879,15 @@ def _needs_grad(items: Any) -> bool:
 
 
 def _on_values(name: str, func: Any, args: tuple, kwargs: dict) -> Any:
-    """NumPy's own ``func`` on the values, unless that would drop a gradient."""
+    """NumPy's own ``func`` on the values, unless that would drop a gradient or, under
+    chainrule.compile, freeze a traced value (the function is no primitive to record)."""
+    trace = TRACE.get()
+    if trace is not None and trace.holds_traced((args, kwargs)):
+        trace.refuse(
+            f"{name} on a traced tensor ({name} is not a chainrule primitive)",
+            "use chainrule operations (the registered ones are chainrule.PRIMITIVES), or keep "
+            "this part eager",
+        )
     if GRAD_ENABLED.get() and (_needs_grad(args) or _needs_grad(kwargs)):
         raise DetachError(
             f"{name} has no derivative in chainrule, so applying it to a tensor that requires "

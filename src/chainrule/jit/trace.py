@@ -471,7 +471,7 @@ class Tracer:
 
     def write(self, tensor: Tensor, source: Any, what: str) -> None:
         """An in-place write: fine into a constant made here from constants, else refused."""
-        if self.is_traced(tensor) or (source is not None and self._is_traced_value(source)):
+        if self.is_traced(tensor) or (source is not None and self.holds_traced(source)):
             self.refuse(
                 f"{what}, an in-place update of a tensor of shape {tensor.shape} "
                 + (
@@ -485,11 +485,15 @@ class Tracer:
             )
         self._forget(tensor)
 
-    def _is_traced_value(self, value: Any) -> bool:
+    def holds_traced(self, value: Any) -> bool:
+        """Whether ``value`` (a Tensor, an array, or a list, tuple or dict of them) holds a
+        value that depends on the inputs or on live tensors."""
         if isinstance(value, Tensor):
             return self.is_traced(value)
         if type(value) in (tuple, list):
-            return any(self._is_traced_value(v) for v in value)
+            return any(self.holds_traced(v) for v in value)
+        if type(value) is dict:
+            return any(self.holds_traced(v) for v in value.values())
         known = self._arrays.get(id(value)) if _followable(value) else None
         return known is not None and known.kind != "const"
 
