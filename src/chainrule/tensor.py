@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from .core import engine
-from .core.mode import GRAD_ENABLED, TRACE
+from .core.mode import current_mode
 from .core.primitive import Primitive, Traceable, set_apply_hook
 from .errors import ChainruleError, DetachError, DtypeError, ShapeError
 from .ops import elementwise as ew
@@ -223,7 +223,7 @@ class Tensor(Traceable):
         array carries no gradient: call ``.detach().numpy()`` (PyTorch's rule).
         """
         self._leaving(".numpy()")
-        if self.requires_grad and GRAD_ENABLED.get():
+        if self.requires_grad and current_mode().grad:
             raise _detach_error(self, "t.numpy()")
         return self.data
 
@@ -307,19 +307,19 @@ class Tensor(Traceable):
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         """np.asarray(t): the value; refused, as numpy() is, when it would drop a gradient."""
         self._leaving("np.asarray()/np.array()")
-        if self.requires_grad and GRAD_ENABLED.get():
+        if self.requires_grad and current_mode().grad:
             raise _detach_error(self, "np.asarray(t)")
         return np.array(self._data, dtype=dtype, copy=copy)
 
     def _leaving(self, what: str) -> None:
         """The value leaves for Python: refused while a trace records it (chainrule.compile)."""
-        trace = TRACE.get()
+        trace = current_mode().trace
         if trace is not None:
             trace.escape(self, what)
 
     def _check_write_while_tracing(self, what: str, source: Any = None) -> None:
         """Under chainrule.compile an in-place write is recorded only into constants."""
-        trace = TRACE.get()
+        trace = current_mode().trace
         if trace is not None:
             trace.write(self, source, what)
 
@@ -374,7 +374,7 @@ class Tensor(Traceable):
         A read-only or shared array (a view, a NumPy scalar) is replaced by a copy
         first. Every in-place write goes through here and ends with ``note_write``.
         """
-        if GRAD_ENABLED.get() and self.requires_grad:
+        if current_mode().grad and self.requires_grad:
             raise RuntimeError(
                 f"in-place operation on a tensor of shape {self.shape} that requires grad "
                 "while grad mode is on: it would change a value the graph needs. Do updates "
@@ -409,7 +409,7 @@ class Tensor(Traceable):
         engine.note_write(self)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        if GRAD_ENABLED.get() and isinstance(value, Tensor) and value.requires_grad:
+        if current_mode().grad and isinstance(value, Tensor) and value.requires_grad:
             raise RuntimeError(
                 "t[index] = value with a value that requires grad is not recorded; use "
                 "chainrule.where or concatenate to build the tensor out of place"
@@ -425,7 +425,7 @@ class Tensor(Traceable):
 
     def _inplace(self, ufunc: np.ufunc, other: Any) -> Tensor:
         if isinstance(other, Tensor):
-            if GRAD_ENABLED.get() and other.requires_grad:
+            if current_mode().grad and other.requires_grad:
                 raise RuntimeError(
                     f"in-place {ufunc.__name__} with an operand that requires grad is not "
                     "recorded; write t = t + w (out of place) so the gradient reaches w"
@@ -682,7 +682,8 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
     out.grad = None
     out._version = 0
     out._retain = False
-    if record and prim.differentiable and GRAD_ENABLED.get():
+    mode = current_mode()
+    if record and prim.differentiable and mode.grad:
         out.requires_grad = True
         out._prim = prim
         out._inputs = args
@@ -698,9 +699,8 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
         out._params = _NO_PARAMS
         out._stamp = 0
         out._res = None
-    trace = TRACE.get()
-    if trace is not None:
-        trace.record(prim, args, params, result, out)
+    if mode.trace is not None:
+        mode.trace.record(prim, args, params, result, out)
     return out
 
 
@@ -738,7 +738,7 @@ def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
     Under ``chainrule.compile`` the call itself is recorded and replayed.
     """
     params = list(params)
-    trace = TRACE.get()
+    trace = current_mode().trace
     if trace is not None:
         trace.effect_call(zero_grads, (params, set_to_none), params)
         return
@@ -881,14 +881,14 @@ def _needs_grad(items: Any) -> bool:
 def _on_values(name: str, func: Any, args: tuple, kwargs: dict) -> Any:
     """NumPy's own ``func`` on the values, unless that would drop a gradient or, under
     chainrule.compile, freeze a traced value (the function is no primitive to record)."""
-    trace = TRACE.get()
+    trace = current_mode().trace
     if trace is not None and trace.holds_traced((args, kwargs)):
         trace.refuse(
             f"{name} on a traced tensor ({name} is not a chainrule primitive)",
             "use chainrule operations (the registered ones are chainrule.PRIMITIVES), or keep "
             "this part eager",
         )
-    if GRAD_ENABLED.get() and (_needs_grad(args) or _needs_grad(kwargs)):
+    if current_mode().grad and (_needs_grad(args) or _needs_grad(kwargs)):
         raise DetachError(
             f"{name} has no derivative in chainrule, so applying it to a tensor that requires "
             "grad would drop the gradient; use a chainrule operation, or .detach() first"

@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from .mode import GRAD_ENABLED, TRACE
+from .mode import MODE, current_mode, with_grad
 from .primitive import Traceable
 
 
@@ -231,7 +231,8 @@ def backprop(
     """
     if retain_graph is None:
         retain_graph = create_graph
-    recorder = TRACE.get()
+    mode = current_mode()
+    recorder = mode.trace
     if recorder is not None:
         recorder.start_backprop(root, create_graph)
     if inputs is not None:
@@ -247,7 +248,7 @@ def backprop(
     pop, push = heappop, heappush
     clock = WRITE_CLOCK
     ndarray = np.ndarray
-    mode_token = GRAD_ENABLED.set(create_graph)
+    mode_token = MODE.set(with_grad(mode, create_graph))
     try:
         # The hot path: the first comparison of modified() and the common case of
         # fit() (same type, shape and dtype object) are written out inline.
@@ -320,7 +321,7 @@ def backprop(
     finally:
         for _, node in waiting:  # after an error, no half-summed adjoint is left behind
             node._adjoint = None
-        GRAD_ENABLED.reset(mode_token)
+        MODE.reset(mode_token)
     if inputs is None:
         return None
     return [results.get(node) for node in inputs]
@@ -339,13 +340,13 @@ def push_tangents(
     applies each primitive's JVP rules; no reverse rule is used. Returns the
     tangent of each output (None where an output does not depend on the inputs).
     """
-    recorder = TRACE.get()
-    if recorder is not None:
-        recorder.refuse_forward_mode()
+    mode = current_mode()
+    if mode.trace is not None:
+        mode.trace.refuse_forward_mode()
     stops = frozenset(inputs)
     order = toposort(list(outputs), stops)
     tangent_of: dict[Any, Any] = dict(zip(inputs, tangents, strict=True))
-    mode_token = GRAD_ENABLED.set(create_graph)
+    mode_token = MODE.set(with_grad(mode, create_graph))
     try:
         for node in reversed(order):
             prim = node._prim
@@ -368,7 +369,7 @@ def push_tangents(
             if total is not None:
                 tangent_of[node] = _broadcast_to_node(total, node)
     finally:
-        GRAD_ENABLED.reset(mode_token)
+        MODE.reset(mode_token)
     return [tangent_of.get(out) for out in outputs]
 
 

@@ -2,10 +2,10 @@
 
 Layer: core. Imports nothing else from chainrule.
 
-Both are :mod:`contextvars` variables, never process-wide flags: a ``no_grad`` block
-or a ``chainrule.compile`` trace in one thread (or asyncio task) is invisible to
-eager code running in another. ``apply`` (the dispatcher every primitive application
-goes through) reads them; nothing in the library is swapped while a mode is on.
+Both live in one :mod:`contextvars` variable, never in a process-wide flag: a
+``no_grad`` block or a ``chainrule.compile`` trace in one thread (or asyncio task) is
+invisible to eager code running in another. ``apply`` (the dispatcher every primitive
+application goes through) reads it; nothing in the library is swapped while a mode is on.
 """
 
 from __future__ import annotations
@@ -17,41 +17,70 @@ from contextvars import ContextVar
 from types import TracebackType
 from typing import Any
 
-#: Whether new primitive applications are recorded for differentiation.
-GRAD_ENABLED: ContextVar[bool] = ContextVar("chainrule_grad_enabled", default=True)
 
-#: The trace recording primitive applications (``chainrule.compile``), or None.
-TRACE: ContextVar[Any] = ContextVar("chainrule_trace", default=None)
+class Mode:
+    """The dispatcher's mode in one context: grad mode and the current trace (or None).
+
+    Immutable: entering a mode sets a new Mode in the context variable, and leaving
+    resets it, so one read of :data:`MODE` gives the whole mode (``apply`` reads it
+    once per operation).
+    """
+
+    __slots__ = ("grad", "trace")
+
+    def __init__(self, grad: bool, trace: Any) -> None:
+        self.grad = grad
+        self.trace = trace
+
+    def __repr__(self) -> str:
+        return f"Mode(grad={self.grad}, trace={self.trace!r})"
+
+
+_UNTRACED = {True: Mode(True, None), False: Mode(False, None)}
+
+#: The mode of the current context (thread or asyncio task).
+MODE: ContextVar[Mode] = ContextVar("chainrule_mode", default=_UNTRACED[True])
+
+#: ``MODE.get``, bound once: the hot path reads the mode through it.
+current_mode = MODE.get
+
+
+def with_grad(mode: Mode, enabled: bool) -> Mode:
+    """``mode`` with grad mode set to ``enabled``."""
+    if mode.trace is None:
+        return _UNTRACED[enabled]
+    return Mode(enabled, mode.trace)
 
 
 def is_grad_enabled() -> bool:
     """True when new operations are recorded on the graph."""
-    return GRAD_ENABLED.get()
+    return current_mode().grad
 
 
 def current_trace() -> Any:
     """The trace that records primitive applications in this context, or None."""
-    return TRACE.get()
+    return current_mode().trace
 
 
 @contextmanager
 def tracing(trace: Any) -> Iterator[None]:
     """Make ``trace`` (or None: no trace, e.g. to pause one) current inside the block."""
-    token = TRACE.set(trace)
+    grad = current_mode().grad
+    token = MODE.set(_UNTRACED[grad] if trace is None else Mode(grad, trace))
     try:
         yield
     finally:
-        TRACE.reset(token)
+        MODE.reset(token)
 
 
 @contextmanager
 def grad_enabled(enabled: bool) -> Iterator[None]:
-    """Set grad mode inside the block (the engine uses it around its sweeps)."""
-    token = GRAD_ENABLED.set(enabled)
+    """Set grad mode inside the block."""
+    token = MODE.set(with_grad(current_mode(), enabled))
     try:
         yield
     finally:
-        GRAD_ENABLED.reset(token)
+        MODE.reset(token)
 
 
 class _SetGradMode:
@@ -62,7 +91,7 @@ class _SetGradMode:
         self._tokens: list[Any] = []
 
     def __enter__(self) -> None:
-        self._tokens.append(GRAD_ENABLED.set(self._enabled))
+        self._tokens.append(MODE.set(with_grad(current_mode(), self._enabled)))
 
     def __exit__(
         self,
@@ -70,7 +99,7 @@ class _SetGradMode:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        GRAD_ENABLED.reset(self._tokens.pop())
+        MODE.reset(self._tokens.pop())
 
     def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(func)
