@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .core.mode import current_mode
 from .core.primitive import PRIMITIVES, Primitive, surface_key
 from .ops import arguments
 from .tensor import (
@@ -174,7 +175,11 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
             return node.clone() if node is data else node
         data = node._data
     array = _to_array(data, dtype, copy=True)
-    return Tensor(array[()] if array.ndim == 0 else array, requires_grad=requires_grad)
+    out = Tensor(array[()] if array.ndim == 0 else array, requires_grad=requires_grad)
+    trace = current_mode().trace
+    if trace is not None:
+        trace.converted(out, data)
+    return out
 
 
 #: NumPy's name for :func:`tensor`.

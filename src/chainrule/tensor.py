@@ -149,6 +149,9 @@ class Tensor(Traceable):
         self._stamp = 0
         self._version = 0
         self._retain = False
+        trace = current_mode().trace
+        if trace is not None:
+            trace.converted(self, data)
 
     # --- array facts ----------------------------------------------------------
     def __setstate__(self, state: Any) -> None:

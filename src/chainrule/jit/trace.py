@@ -292,6 +292,28 @@ class Tracer:
                     )
         return self._constant(value)
 
+    def converted(self, tensor: Tensor, source: Any) -> None:
+        """``tensor`` was made from ``source`` by a conversion or copy (``cr.tensor(x)``,
+        ``Tensor(x, dtype=...)``): when the source is traced, so is the copy, recomputed
+        at every call from the source instead of frozen at trace time."""
+        if tensor._data is source or (isinstance(source, Tensor) and tensor._data is source._data):
+            return  # no copy was made: the same value, found by identity
+        if type(source) in (tuple, list):
+            if self.holds_traced(source):
+                self.refuse(
+                    "a list of traced values converted to a tensor",
+                    "use cr.stack, or pass Tensors (a list holding Tensors is stacked)",
+                )
+            return
+        operand = self.operand(source)
+        if not isinstance(operand, Value) or operand.kind == "const":
+            return
+        dtype = Literal(self.bind(tensor.dtype, str(tensor.dtype)), tensor.dtype)
+        var = self.call(_convert, "convert", [operand, dtype], {}, tensor._data)
+        self._tensors[id(tensor)] = var
+        self._remember(tensor._data, var)
+        self._keep.append(tensor)
+
     def is_traced(self, tensor: Tensor) -> bool:
         """Whether the tensor's value depends on the inputs or on live tensors."""
         return self.tensor(tensor).kind != "const"
@@ -554,6 +576,11 @@ class Tracer:
             result = fn(*args, **kwargs)
             expression = self.output(result)
         return result, expression
+
+
+def _convert(value: Any, dtype: np.dtype) -> Any:
+    """A converted copy of a traced value, held as a tensor holds it (0-d as a NumPy scalar)."""
+    return _as_value(np.array(value, dtype=dtype))
 
 
 def _identity(operand: Operand) -> Any:
