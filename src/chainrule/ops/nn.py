@@ -143,33 +143,58 @@ def _per_row(g, reduction, rows):
     return g.reshape(-1, 1)
 
 
+def _out_of_bounds(target, classes):
+    bad = target[(target < 0) | (target >= classes)][0]
+    return TargetError(f"cross_entropy: target {int(bad)} is out of bounds for {classes} classes")
+
+
 def _cross_entropy(logits, *, target, label_smoothing, reduction):
     """Softmax cross-entropy of (N, C) logits against class indices, from a stable log-softmax.
 
-    Returns ``(loss, softmax)``: the softmax is the residual its rules use.
+    Returns ``(loss, softmax)``: the softmax, one division away from the exponentials the
+    log-softmax needs anyway, is the residual its rules use. Targets are checked here, at
+    every call (a negative index would silently wrap around).
     """
-    if target.size and (target.min() < 0 or target.max() >= logits.shape[1]):
-        bad = target[(target < 0) | (target >= logits.shape[1])][0]
-        raise TargetError(
-            f"cross_entropy: target {int(bad)} is out of bounds for {logits.shape[1]} classes"
-        )
-    logp = _log_softmax(logits, axis=1)
-    losses = -logp[np.arange(logits.shape[0]), target]
+    classes = logits.shape[1]
+    if target.size and target.min() < 0:
+        raise _out_of_bounds(target, classes)
+    z = _shifted(logits, 1)
+    e = np.exp(z)
+    total = np.add.reduce(e, axis=1, keepdims=True)
+    logp = z - np.log(total)
+    try:
+        losses = -logp[np.arange(logits.shape[0]), target]
+    except IndexError:
+        raise _out_of_bounds(target, classes) from None
     if label_smoothing:
         losses = (1.0 - label_smoothing) * losses - label_smoothing * logp.mean(axis=1)
-    return _reduce_rows(losses, reduction), np.exp(logp)
+    e /= total
+    return _reduce_rows(losses, reduction), e
 
 
 def _cross_entropy_slope(logits, target, label_smoothing, res):
-    """d loss_row / d logits = softmax - q: the saved softmax, or recomputed from the logits
-    (differentiably, when they are Tensors) the way the forward computed it, to the same bits."""
-    p = res if res is not None else np.exp(log_softmax.bind(logits, axis=1))
+    """d loss_row / d logits = softmax - q, with the softmax recomputed from the logits
+    (differentiably, when they are Tensors) where no residual was saved."""
+    p = res if res is not None else _softmax_of(logits)
     return p - _smoothed_one_hot(target, logits.shape[1], label_smoothing, raw(logits).dtype)
 
 
+def _softmax_of(logits):
+    return np.exp(log_softmax.bind(logits, axis=1))
+
+
 def _cross_entropy_vjp(g, ans, logits, *, target, label_smoothing, reduction, res):
-    slope = _cross_entropy_slope(logits, target, label_smoothing, res)
-    return slope * _per_row(g, reduction, logits.shape[0])
+    scale = _per_row(g, reduction, logits.shape[0])
+    if res is None:  # a recorded backward pass: everything on Tensors
+        return _cross_entropy_slope(logits, target, label_smoothing, res) * scale
+    # (softmax - q) * scale without building q: scale the softmax, then take the target's
+    # share from its class and the smoothing's from every class.
+    slope = res * scale
+    rows = np.arange(slope.shape[0])
+    slope[rows, target] -= (1.0 - label_smoothing) * (scale if np.ndim(scale) == 0 else scale[:, 0])
+    if label_smoothing:
+        slope -= (label_smoothing / slope.shape[1]) * scale
+    return slope
 
 
 def _cross_entropy_jvp(t, ans, logits, *, target, label_smoothing, reduction, res):
