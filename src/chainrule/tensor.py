@@ -126,6 +126,7 @@ class Tensor(Traceable):
     __hash__ = object.__hash__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        converted = None
         if type(data) is float and dtype is None:
             value = _default_dtype.type(data)
         elif dtype is None and isinstance(data, np.generic):
@@ -134,6 +135,9 @@ class Tensor(Traceable):
             value = _to_array(data, dtype)
             if value.ndim == 0 and not isinstance(data, np.ndarray):
                 value = value[()]
+            trace = current_mode().trace
+            if trace is not None:
+                converted = trace.converted
         if requires_grad and value.dtype.kind not in "fc":
             _refuse_grad(value)
         self._data = value
@@ -149,9 +153,8 @@ class Tensor(Traceable):
         self._stamp = 0
         self._version = 0
         self._retain = False
-        trace = current_mode().trace
-        if trace is not None:
-            trace.converted(self, data)
+        if converted is not None:  # a copy or conversion of data a trace may be following
+            converted(self, data)
 
     # --- array facts ----------------------------------------------------------
     def __setstate__(self, state: Any) -> None:
