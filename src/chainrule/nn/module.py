@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..core.mode import no_grad
+from ..core.mode import current_trace, no_grad
 from ..errors import ChainruleError
 from ..tensor import Tensor, zero_grads
 from .parameter import Parameter
@@ -207,8 +207,17 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Clear the gradients of all parameters (to None by default, as PyTorch 2 does)."""
-        zero_grads(self.parameters(), set_to_none)
+        """Clear the gradients of all parameters (to None by default, as PyTorch 2 does).
+
+        Under ``chainrule.compile`` the call itself is recorded, so a replay clears the
+        parameters the module has then.
+        """
+        params = list(self.parameters())
+        trace = current_trace()
+        if trace is not None:
+            trace.effect_call(self.zero_grad, (set_to_none,), params)
+            return
+        zero_grads(params, set_to_none)
 
     def to(self, dtype: Any) -> Module:
         """Convert every floating parameter and buffer to ``dtype`` (new Parameter objects)."""

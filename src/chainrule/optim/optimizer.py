@@ -51,8 +51,17 @@ class Optimizer:
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Clear every parameter's gradient (to None by default, as PyTorch 2 does)."""
-        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
+        """Clear every parameter's gradient (to None by default, as PyTorch 2 does).
+
+        Under ``chainrule.compile`` the call itself is recorded, so a replay clears the
+        parameters the optimizer has then (groups added later included).
+        """
+        params = [p for group in self.param_groups for p in group["params"]]
+        trace = current_trace()
+        if trace is not None:
+            trace.effect_call(self.zero_grad, (set_to_none,), params)
+            return
+        zero_grads(params, set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; ``closure`` recomputes the loss first.
