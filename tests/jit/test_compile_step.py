@@ -146,3 +146,27 @@ def test_value_and_grad_of_a_model_loss():
     with cr.no_grad():
         model[0].weight *= 2.0
     assert compiled(x)[0] == cr.value_and_grad(loss)(x)[0] != value
+
+
+def test_zero_grad_replays_the_parameters_the_optimizer_has_then():
+    """A parameter group added after tracing is cleared and stepped by the replay too."""
+    cr.manual_seed(5)
+    first, second = nn.Linear(2, 1), nn.Linear(2, 1)
+    opt = optim.SGD(first.parameters(), lr=0.1)
+
+    def step(x):
+        opt.zero_grad()
+        loss = first(x).sum() + second(x).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    compiled = compile(step)
+    x = np.ones((3, 2))
+    compiled(x)
+    opt.add_param_group({"params": list(second.parameters())})
+    before = second.weight.detach().numpy().copy()
+    compiled(x)
+    compiled(x)
+    # d loss / d weight = 3 per entry at every step: two steps of lr 0.1, no stale gradient.
+    np.testing.assert_allclose(second.weight.detach().numpy(), before - 0.6)
