@@ -170,3 +170,22 @@ def test_zero_grad_replays_the_parameters_the_optimizer_has_then():
     compiled(x)
     # d loss / d weight = 3 per entry at every step: two steps of lr 0.1, no stale gradient.
     np.testing.assert_allclose(second.weight.detach().numpy(), before - 0.6)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+def test_out_of_range_class_indices_raise_in_the_compiled_program_too(loss):
+    """Labels are checked by the loss primitive itself, so a replay never wraps -1 around."""
+    from chainrule.errors import TargetError
+
+    cr.manual_seed(6)
+    model = nn.Linear(3, 4)
+    if loss == "nll_loss":
+        head = lambda x: nn.functional.log_softmax(model(x), dim=1)  # noqa: E731
+    else:
+        head = model
+    compiled = compile(lambda x, y: getattr(nn.functional, loss)(head(x), y))
+    x = np.ones((2, 3))
+    compiled(x, np.array([0, 3]))
+    for bad in ([0, -1], [4, 1]):
+        with pytest.raises(TargetError, match="out of bounds for 4 classes"):
+            compiled(x, np.array(bad))

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import functions as fn
 from ..core.mode import current_trace
-from ..errors import DtypeError, ShapeError, TargetError
+from ..errors import DtypeError, ShapeError
 from ..ops import nn as nn_ops
 from ..random import default_generator
 from ..tensor import _NO_PARAMS, Tensor, apply
@@ -236,15 +236,10 @@ def cross_entropy(
 
 def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities (N, C) at class indices (N,)."""
+    _check_reduction(reduction)
     log_probs = fn.as_tensor(input)
     indices = _class_indices("nll_loss", log_probs, target)
-    bad = (indices < 0) | (indices >= log_probs.shape[1])
-    if bad.any():
-        raise TargetError(
-            f"nll_loss: target {int(indices[bad][0])} is out of bounds for "
-            f"{log_probs.shape[1]} classes"
-        )
-    return _reduce(-log_probs[np.arange(log_probs.shape[0]), indices], reduction)
+    return apply(nn_ops.nll_loss, (log_probs,), {"target": indices, "reduction": reduction})
 
 
 __all__ = [

@@ -143,29 +143,34 @@ def _per_row(g, reduction, rows):
     return g.reshape(-1, 1)
 
 
-def _out_of_bounds(target, classes):
+def _out_of_bounds(op, target, classes):
     bad = target[(target < 0) | (target >= classes)][0]
-    return TargetError(f"cross_entropy: target {int(bad)} is out of bounds for {classes} classes")
+    return TargetError(f"{op}: target {int(bad)} is out of bounds for {classes} classes")
+
+
+def _picked(op, values, target):
+    """``values[i, target[i]]`` for every row; targets are checked here, at every call
+    (a negative index would silently wrap around)."""
+    classes = values.shape[1]
+    if target.size and target.min() < 0:
+        raise _out_of_bounds(op, target, classes)
+    try:
+        return values[np.arange(values.shape[0]), target]
+    except IndexError:
+        raise _out_of_bounds(op, target, classes) from None
 
 
 def _cross_entropy(logits, *, target, label_smoothing, reduction):
     """Softmax cross-entropy of (N, C) logits against class indices, from a stable log-softmax.
 
     Returns ``(loss, softmax)``: the softmax, one division away from the exponentials the
-    log-softmax needs anyway, is the residual its rules use. Targets are checked here, at
-    every call (a negative index would silently wrap around).
+    log-softmax needs anyway, is the residual its rules use.
     """
-    classes = logits.shape[1]
-    if target.size and target.min() < 0:
-        raise _out_of_bounds(target, classes)
     z = _shifted(logits, 1)
     e = np.exp(z)
     total = np.add.reduce(e, axis=1, keepdims=True)
     logp = z - np.log(total)
-    try:
-        losses = -logp[np.arange(logits.shape[0]), target]
-    except IndexError:
-        raise _out_of_bounds(target, classes) from None
+    losses = -_picked("cross_entropy", logp, target)
     if label_smoothing:
         losses = (1.0 - label_smoothing) * losses - label_smoothing * logp.mean(axis=1)
     e /= total
@@ -220,6 +225,36 @@ cross_entropy = register(
         sample=_cross_entropy_samples,
         label="CE",
         residuals=True,
+    )
+)
+
+
+def _nll_loss(log_probs, *, target, reduction):
+    """Negative log-likelihood: minus each row's log-probability at its class index."""
+    return _reduce_rows(-_picked("nll_loss", log_probs, target), reduction)
+
+
+def _nll_loss_vjp(g, ans, log_probs, *, target, reduction):
+    one_hot = _smoothed_one_hot(target, log_probs.shape[1], 0.0, raw(log_probs).dtype)
+    return -one_hot * _per_row(g, reduction, log_probs.shape[0])
+
+
+def _nll_loss_jvp(t, ans, log_probs, *, target, reduction):
+    return _reduce_rows(-t[np.arange(log_probs.shape[0]), target], reduction)
+
+
+nll_loss = register(
+    Primitive(
+        "nll_loss",
+        _nll_loss,
+        (_nll_loss_vjp,),
+        (_nll_loss_jvp,),
+        kind="nn",
+        sample=lambda rng: [
+            ((d.real(rng, (3, 4)),), {"target": np.array([0, 3, 1]), "reduction": r})
+            for r in ("mean", "sum", "none")
+        ],
+        label="NLL",
     )
 )
 
