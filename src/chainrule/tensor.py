@@ -109,7 +109,7 @@ class Tensor(Traceable):
     __slots__ = (
         "_data",
         "requires_grad",
-        "grad",
+        "_grad",
         "_prim",
         "_inputs",
         "_params",
@@ -145,7 +145,7 @@ class Tensor(Traceable):
         self._adjoint = None
         self._res = None
         self.requires_grad = requires_grad
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self._prim: Primitive | None = None
         self._inputs: tuple | None = None
         self._values: list | None = None
@@ -206,6 +206,18 @@ class Tensor(Traceable):
     @property
     def size(self) -> int:
         return self._data.size
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient (None until a backward pass reaches this tensor)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        trace = current_mode().trace
+        if trace is not None:
+            trace.set_grad(self, value)
+        self._grad = value
 
     @property
     def is_leaf(self) -> bool:
@@ -630,7 +642,7 @@ def _wrap(value: Any) -> Tensor:
     out._adjoint = None
     out._res = None
     out.requires_grad = False
-    out.grad = None
+    out._grad = None
     out._prim = None
     out._inputs = None
     out._values = None
@@ -685,7 +697,7 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
     out._data = ans
     out._seq = next(_creation_order)
     out._adjoint = None
-    out.grad = None
+    out._grad = None
     out._version = 0
     out._retain = False
     mode = current_mode()
@@ -716,9 +728,9 @@ def _accumulate_grad(node: Tensor, gradient: Any, owned: bool) -> None:
     ``owned`` says the engine handed this array to no one else, so it can become
     ``.grad`` without a copy. NumPy scalars are immutable and always kept as they are.
     """
-    current = node.grad
+    current = node._grad
     if isinstance(gradient, Tensor):
-        node.grad = gradient if current is None else current + gradient
+        node._grad = gradient if current is None else current + gradient
         return
     dtype = node._data.dtype
     if current is None:
@@ -727,9 +739,9 @@ def _accumulate_grad(node: Tensor, gradient: Any, owned: bool) -> None:
                 gradient = np.array(gradient, dtype=dtype)
         elif gradient.dtype is not dtype:
             gradient = gradient.astype(dtype)
-        node.grad = _wrap(gradient)
+        node._grad = _wrap(gradient)
     elif current.requires_grad:
-        node.grad = current.detach() + gradient
+        node._grad = current.detach() + gradient
     elif type(current._data) is np.ndarray:
         np.add(current._data, gradient, out=current._data, casting="unsafe")
         engine.note_write(current)
@@ -749,9 +761,9 @@ def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
         trace.effect_call(zero_grads, (params, set_to_none), params)
         return
     for param in params:
-        if param.grad is None:
+        if param._grad is None:
             continue
-        param.grad = None if set_to_none else Tensor(np.zeros_like(param.data))
+        param._grad = None if set_to_none else Tensor(np.zeros_like(param._data))
 
 
 def _logical(prim: Primitive, *args: Any) -> Tensor:

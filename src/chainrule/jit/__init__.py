@@ -41,8 +41,9 @@ signature's Python numbers, constants made inside) is fine; it is fixed per sign
 Parameters are read from their live tensors at every call, so eager and compiled
 steps can be mixed and ``load_state_dict`` is seen; optimizer hyperparameters
 (``lr``) are read at every call too. Side effects other than ``backward()`` into
-``.grad``, ``zero_grad()`` and ``optimizer.step()`` (printing, appending to lists,
-learning-rate schedulers called inside) happen only while tracing. Tensors returned
+``.grad``, ``t.grad = None``, ``zero_grad()`` and ``optimizer.step()`` (printing,
+appending to lists, learning-rate schedulers called inside) happen only while tracing;
+assigning a tensor to ``.grad`` is refused. Tensors returned
 by a compiled function carry no graph. The first call of a signature runs ``fn``
 eagerly, so its effects have happened even when compilation then fails.
 """

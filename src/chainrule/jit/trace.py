@@ -168,6 +168,7 @@ class Tracer:
                 return self._constant(value)
             for op in operands:
                 if isinstance(op, Value) and op.value is value:
+                    op.fresh = False  # now held twice (add's VJP passes g to both operands)
                     return op
             key = (template, *(_identity(op) for op in operands))
             earlier = self._computed.get(key)
@@ -452,6 +453,19 @@ class Tracer:
             self._forget(grad)
             self._grad_of[id(grad)] = node
             self._keep.append(grad)
+
+    def set_grad(self, tensor: Tensor, value: Any) -> None:
+        """``t.grad = None`` is replayed; any other value assigned to ``.grad`` is refused
+        (a tensor bound into the program would be accumulated into across calls)."""
+        if value is not None:
+            self.refuse(
+                f"assigning a tensor to .grad of a tensor of shape {tensor.shape}",
+                "assign None, or call zero_grad(set_to_none=False) to get zeros",
+            )
+        if tensor._grad is not None:
+            self._forget(tensor._grad)
+            self._grad_of.pop(id(tensor._grad), None)
+        self.effect("{0}.grad = None", [self.tensor_ref(tensor)])
 
     def refuse_forward_mode(self) -> None:
         self.refuse(
