@@ -5,6 +5,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import nn, optim
+from chainrule.errors import CompileError
 from chainrule.jit import compile
 
 X_XOR = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
@@ -189,3 +190,45 @@ def test_out_of_range_class_indices_raise_in_the_compiled_program_too(loss):
     for bad in ([0, -1], [4, 1]):
         with pytest.raises(TargetError, match="out of bounds for 4 classes"):
             compiled(x, np.array(bad))
+
+
+def test_a_program_serves_only_calls_with_the_same_aliasing():
+    compiled = compile(lambda a, b: (a * b).sum())
+    t = cr.tensor([1.0, 2.0])
+    assert compiled(t, t).item() == 5.0
+    assert compiled(cr.tensor([1.0, 2.0]), cr.tensor([3.0, 4.0])).item() == 11.0
+    x = np.array([1.0, 2.0])
+    gradient = compile(cr.grad(lambda a, b: (a * b).sum(), argnums=(0, 1)))
+    np.testing.assert_array_equal(gradient(x, x)[0], [1.0, 2.0])
+    np.testing.assert_array_equal(gradient(x, np.array([3.0, 4.0]))[0], [3.0, 4.0])
+
+
+def test_changed_module_state_retraces():
+    """requires_grad, train()/eval() and replaced Parameters are guards, never frozen."""
+    cr.manual_seed(7)
+    model = nn.Sequential(nn.Linear(2, 3), nn.Dropout(0.5), nn.Linear(3, 1))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    model.eval()
+
+    def step(x):
+        opt.zero_grad()
+        loss = model(x).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    compiled = compile(step)
+    x = np.ones((4, 2))
+    compiled(x)
+    compiled(x)
+    assert len(compiled.programs) == 1
+    model[0].weight.requires_grad = False
+    frozen = model[0].weight.detach().numpy().copy()
+    compiled(x)
+    np.testing.assert_array_equal(model[0].weight.detach().numpy(), frozen)
+    model[2].weight = nn.Parameter(np.zeros((1, 3)))
+    compiled(x)
+    assert model[2].weight.grad is not None  # the new Parameter took part
+    model.train()  # Dropout now draws: refused rather than silently skipped
+    with pytest.raises(CompileError, match="random draw"):
+        compiled(x)

@@ -100,6 +100,17 @@ def _convert(value: Any, key: list, dynamic: list) -> Any:
     return value
 
 
+def _aliasing(dynamic: list) -> tuple[int, ...]:
+    """Which arguments are the same object (or Tensors holding the same array): a program
+    traced with ``f(t, t)`` treats both as one value, so it serves only calls alike."""
+    first: dict[int, int] = {}
+    pattern = []
+    for index, value in enumerate(dynamic):
+        data = value._data if isinstance(value, Tensor) else value
+        pattern.append(first.setdefault(id(data), index))
+    return tuple(pattern)
+
+
 class _Identity:
     """An unhashable argument in a signature: equal only to itself, kept alive by the key."""
 
@@ -144,9 +155,10 @@ class Compiled:
         if kwargs:
             key.append(tuple(kwargs))
             kwargs = {name: _convert(v, key, dynamic) for name, v in kwargs.items()}
+        key.append(_aliasing(dynamic))
         signature = tuple(key)
         program = self._programs.get(signature)
-        if program is None:
+        if program is None or not program.valid():
             return self._trace(signature, args, kwargs, dynamic)
         self._last = program
         return program.function(*dynamic)
@@ -171,6 +183,7 @@ class Compiled:
             tracer.namespace,
             f"{name}({described})",
         )
+        program.valid = tracer.guards()
         self._programs[signature] = program
         self._last = program
         return result

@@ -109,11 +109,16 @@ class Stmt:
 
 @dataclass
 class Program:
-    """Generated straight-line code for one input signature."""
+    """Generated straight-line code for one input signature.
+
+    ``valid()`` checks the guards taken while tracing (a parameter's ``requires_grad``,
+    a module's mode and parameters): when one fails, the function is traced again.
+    """
 
     source: str
     function: Callable[..., Any]
     signature: str
+    valid: Callable[[], bool] = lambda: True
 
 
 def _live_statements(statements: list[Stmt], result: Operand) -> list[Stmt]:

@@ -92,6 +92,8 @@ class Tracer:
         self._handed_out: set[int] = set()
         self._computed: dict[tuple, Value] = {}  # (template, operands) -> value, for reuse
         self._keep: list[Any] = []
+        self._live_tensors: list[tuple[Tensor, bool]] = []  # live tensors, requires_grad
+        self._modules: list[tuple[Any, bool, tuple, tuple]] = []  # module, training, params
 
     # --- names and constants --------------------------------------------------------
     def _name(self, prefix: str) -> str:
@@ -271,7 +273,41 @@ class Tracer:
         var = self.compute("{0}._data", [self.tensor_ref(tensor)], value, "p", kind="live")
         self._tensors[id(tensor)] = var
         self._keep.append(tensor)
+        self._live_tensors.append((tensor, tensor.requires_grad))
         return var
+
+    def guard_module(self, module: Any) -> None:
+        """A module was called: its mode (train/eval) and its parameters and buffers, as
+        objects, are part of what the program assumes."""
+        self._modules.append(
+            (
+                module,
+                module.training,
+                tuple(module._parameters.values()),
+                tuple(module._buffers.values()),
+            )
+        )
+
+    def guards(self) -> Callable[[], bool]:
+        """A check that what the trace assumed still holds: each live tensor's
+        ``requires_grad``, each module's mode and the identity of its parameters."""
+        tensors = tuple(self._live_tensors)
+        modules = tuple(self._modules)
+
+        def valid() -> bool:
+            for tensor, requires_grad in tensors:
+                if tensor.requires_grad is not requires_grad:
+                    return False
+            for module, training, params, buffers in modules:
+                if module.training is not training:
+                    return False
+                if not _same_objects(module._parameters.values(), params):
+                    return False
+                if not _same_objects(module._buffers.values(), buffers):
+                    return False
+            return True
+
+        return valid
 
     def _untraced(self, value: Any) -> Value:
         """A value no traced operation made: a constant, unless it is a copy of an input."""
@@ -595,6 +631,13 @@ class Tracer:
 def _convert(value: Any, dtype: np.dtype) -> Any:
     """A converted copy of a traced value, held as a tensor holds it (0-d as a NumPy scalar)."""
     return _as_value(np.array(value, dtype=dtype))
+
+
+def _same_objects(current: Any, recorded: tuple) -> bool:
+    current = tuple(current)
+    return len(current) == len(recorded) and all(
+        a is b for a, b in zip(current, recorded, strict=True)
+    )
 
 
 def _identity(operand: Operand) -> Any:

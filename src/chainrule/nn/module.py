@@ -119,6 +119,9 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        trace = current_trace()
+        if trace is not None:  # chainrule.compile: the program assumes this module's state
+            trace.guard_module(self)
         return self.forward(*args, **kwargs)
 
     # --- walking the tree -----------------------------------------------------
