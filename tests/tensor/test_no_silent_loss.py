@@ -105,3 +105,13 @@ def test_under_no_grad_conversions_are_allowed():
         np.testing.assert_array_equal(np.asarray(x), [1.0, 2.0])
         np.testing.assert_array_equal(x.numpy(), [1.0, 2.0])
         np.testing.assert_allclose(np.arccos(x / 4).numpy(), np.arccos([0.25, 0.5]))
+
+
+def test_a_cast_to_an_integer_dtype_carries_no_gradient():
+    x = cr.tensor([1.5, -2.5], requires_grad=True)
+    for dtype in (np.int64, np.int32, np.bool_):
+        assert not x.astype(dtype).requires_grad
+        assert not cr.astype(x, dtype).requires_grad
+    through = x.astype(np.int64).astype(np.float64).sum()
+    assert not through.requires_grad
+    assert x.astype(np.float32).requires_grad  # float casts keep the gradient

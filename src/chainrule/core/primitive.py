@@ -1,13 +1,13 @@
 """The primitive registry: one entry per operation, holding everything about it.
 
-Layer: core. Imports nothing else from chainrule.
+Layer: core. Imports numpy and nothing else from chainrule.
 
 A :class:`Primitive` is the single place an operation is described. It says
 
 - what it computes: ``forward`` (on NumPy arrays and scalars), optionally returning
   ``(answer, residuals)`` when ``residuals=True``, so its rules can reuse work;
 - how it differentiates: for elementwise operations their ``partials``, one
-  ``(ans, *args) -> ∂out/∂arg`` per argument (or a constant, or a
+  ``(ans, *args) -> ∂out/∂arg`` per argument (or a constant, a :class:`mask`, or a
   :class:`reciprocal`), from which the VJP ``g·∂`` and the JVP ``t·∂`` are derived
   here, once; otherwise one VJP and one JVP rule per differentiable argument;
 - how users reach it: its public function name(s), Tensor method name(s), the NumPy
@@ -44,6 +44,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 Rule = Callable[..., Any]
 
@@ -167,6 +169,36 @@ class reciprocal:  # noqa: N801 - reads as part of an entry: partials=(reciproca
         return 1 / self.denominator(ans, *args, **params)
 
 
+class mask:  # noqa: N801 - reads as part of an entry: partials=(mask(...),)
+    """A partial that is a selection weight (a boolean mask, or weights such as maximum's
+    1, 1/2, 0 at ties): where it is 0 the cotangent does not flow at all.
+
+    Its rules select instead of multiplying, so an infinite or NaN cotangent where the
+    mask is 0 gives 0, not inf·0 = NaN: ``sqrt(clip(x, 0, None))`` at x < 0 has gradient
+    0, as in PyTorch and JAX.
+    """
+
+    __slots__ = ("weight",)
+
+    def __init__(self, weight: Rule) -> None:
+        self.weight = weight
+
+    def __call__(self, ans: Any, *args: Any, **params: Any) -> Any:
+        return self.weight(ans, *args, **params)
+
+
+def select(weight: Any, g: Any) -> Any:
+    """``g * weight``, except that ``g`` does not flow where ``weight`` is 0 (no inf·0)."""
+    if type(weight) is np.bool_ or type(weight) is bool:
+        if isinstance(g, np.generic):
+            return g if weight else g.dtype.type(0)
+        return np.where(weight, g, 0)
+    if weight.dtype == np.bool_:
+        return np.where(weight, g, 0)
+    flows = weight != 0
+    return np.where(flows, g, 0) * np.where(flows, weight, 1)
+
+
 def _rule_from_partial(partial: Rule | int | float, arity: int) -> Rule:
     """``g ↦ g·∂``, the one rule both a VJP and a JVP are for an elementwise operation.
 
@@ -181,6 +213,13 @@ def _rule_from_partial(partial: Rule | int | float, arity: int) -> Rule:
         if partial == -1:
             return _NEGATING_RULES.get(arity, lambda g, ans, *args, **params: -g)
         return lambda g, ans, *args, **params: g * partial
+    if isinstance(partial, mask):
+        weight = partial.weight
+        if arity == 1 and not _takes_parameters(weight):
+            return lambda g, ans, x: select(weight(ans, x), g)
+        if arity == 2 and not _takes_parameters(weight):
+            return lambda g, ans, x, y: select(weight(ans, x, y), g)
+        return lambda g, ans, *args, **params: select(weight(ans, *args, **params), g)
     if isinstance(partial, reciprocal):
         denominator = partial.denominator
         if arity == 1 and not _takes_parameters(denominator):

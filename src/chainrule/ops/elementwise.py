@@ -18,7 +18,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..core.primitive import Notation, Primitive, raw, reciprocal, register
+from ..core.primitive import Notation, Primitive, mask, raw, reciprocal, register
 from . import domains as d
 
 
@@ -354,7 +354,7 @@ def _step(x):
 relu = _elementwise(
     "relu",
     _relu,
-    partials=(lambda ans, x: _step(x),),
+    partials=(mask(lambda ans, x: _step(x)),),
     domains=(d.nonzero,),
     notation=Notation(
         r"\operatorname{relu}",
@@ -391,7 +391,10 @@ def _minimum(x, y):
 maximum = _elementwise(
     "maximum",
     _maximum,
-    partials=(lambda ans, x, y: _pick_weight(x, y), lambda ans, x, y: _pick_weight(y, x)),
+    partials=(
+        mask(lambda ans, x, y: _pick_weight(x, y)),
+        mask(lambda ans, x, y: _pick_weight(y, x)),
+    ),
     domains=(d.distinct, d.distinct),
     numpy=(np.maximum,),
     methods=(),
@@ -413,7 +416,10 @@ maximum = _elementwise(
 minimum = _elementwise(
     "minimum",
     _minimum,
-    partials=(lambda ans, x, y: _pick_weight(y, x), lambda ans, x, y: _pick_weight(x, y)),
+    partials=(
+        mask(lambda ans, x, y: _pick_weight(y, x)),
+        mask(lambda ans, x, y: _pick_weight(x, y)),
+    ),
     domains=(d.distinct, d.distinct),
     numpy=(np.minimum,),
     methods=(),
@@ -468,30 +474,30 @@ def _clip(x, lo, hi):
 
 
 def _inside(x, lo, hi):
-    """1 where lo <= x <= hi (x passes through clip), else 0; a missing bound is no limit."""
+    """True where lo <= x <= hi (x passes through clip); a missing bound is no limit."""
     xv = raw(x).real
-    mask = np.ones(np.shape(xv), dtype=bool)
+    inside = np.ones(np.shape(xv), dtype=bool)
     if lo is not None:
-        mask = mask & (xv >= raw(lo).real)
+        inside = inside & (xv >= raw(lo).real)
     if hi is not None:
-        mask = mask & (xv <= raw(hi).real)
-    return mask.astype(np.result_type(xv, *(raw(b) for b in (lo, hi) if b is not None)))
+        inside = inside & (xv <= raw(hi).real)
+    return inside
 
 
 def _below(x, lo, hi):
-    """1 where lo wins (x < lo, and lo <= hi): there clip's output is lo."""
+    """True where lo wins (x < lo, and lo <= hi): there clip's output is lo."""
     xv, lv = raw(x).real, raw(lo).real
-    mask = xv < lv
+    below = xv < lv
     if hi is not None:
-        mask = mask & (lv <= raw(hi).real)
-    return mask.astype(np.result_type(xv, lv))
+        below = below & (lv <= raw(hi).real)
+    return below
 
 
 def _above(x, lo, hi):
-    """1 where hi wins (max(x, lo) > hi, NumPy's order): there clip's output is hi."""
-    xv, hv = raw(x).real, raw(hi).real
+    """True where hi wins (max(x, lo) > hi, NumPy's order): there clip's output is hi."""
+    xv = raw(x).real
     floor = xv if lo is None else np.maximum(xv, raw(lo).real)
-    return (floor > hv).astype(np.result_type(xv, hv))
+    return floor > raw(hi).real
 
 
 def _clip_samples(rng):
@@ -509,9 +515,9 @@ clip = register(
         "clip",
         _clip,
         partials=(
-            lambda ans, x, lo, hi: _inside(x, lo, hi),
-            lambda ans, x, lo, hi: _below(x, lo, hi),
-            lambda ans, x, lo, hi: _above(x, lo, hi),
+            mask(lambda ans, x, lo, hi: _inside(x, lo, hi)),
+            mask(lambda ans, x, lo, hi: _below(x, lo, hi)),
+            mask(lambda ans, x, lo, hi: _above(x, lo, hi)),
         ),
         kind="elementwise",
         names=("clip", "clamp"),

@@ -110,7 +110,12 @@ def _prepare_broadcast_to(x, shape):
 
 
 def _prepare_astype(x, dtype):
-    return (x,), {"dtype": np.dtype(dtype)}
+    """A cast to an integer or boolean dtype has no gradient (its result is piecewise
+    constant), so it is applied to the detached value: the result never requires grad."""
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "fc" and getattr(x, "requires_grad", False):
+        x = x.detach()
+    return (x,), {"dtype": dtype}
 
 
 def _check_same_shapes(op, tensors, skip_axis):
