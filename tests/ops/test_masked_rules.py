@@ -56,6 +56,6 @@ def test_second_order_through_the_mask(name):
 
 def test_scalar_path_selects_too():
     x = cr.tensor(-1.0, requires_grad=True)
-    y = cr.relu(x) * np.inf
-    y.backward()
+    with np.errstate(divide="ignore"):  # sqrt's slope at 0 is infinite, as it should be
+        cr.sqrt(cr.relu(x)).backward()
     assert x.grad.item() == 0.0
