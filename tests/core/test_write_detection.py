@@ -187,3 +187,40 @@ def test_inplace_update_with_an_operand_that_requires_grad_is_refused():
     with cr.no_grad():
         t += w
     np.testing.assert_array_equal(t.data, [4.0, 6.0])
+
+
+def _refused(build, write):
+    """Record with ``build()``, write with ``write()``, then backward must raise."""
+    out = build()
+    with cr.no_grad():
+        write()
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        out.backward()
+
+
+def test_a_write_through_detach_is_seen_by_the_graph():
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    d = x.detach()
+    _refused(lambda: (x * x).sum(), lambda: d.__iadd__(10.0))
+
+
+def test_a_write_to_the_owner_is_seen_through_a_slice_of_it():
+    c = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w = cr.tensor([2.0, 2.0], requires_grad=True)
+    _refused(lambda: (c[0:2] * w).sum(), lambda: c.__iadd__(10.0))
+
+
+def test_a_write_through_a_detached_reshape_is_seen():
+    x = cr.tensor(np.arange(6.0), requires_grad=True)
+    flat = x.detach()
+    _refused(lambda: (x.reshape(2, 3).T ** 2).sum(), lambda: flat.__setitem__(0, 5.0))
+
+
+def test_a_write_to_unrelated_memory_is_fine():
+    a = cr.tensor([1.0, 2.0], requires_grad=True)
+    b = cr.tensor([3.0, 4.0])
+    y = (a * a).sum()
+    with cr.no_grad():
+        b += 1.0
+    y.backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [2.0, 4.0])

@@ -39,7 +39,8 @@ exactly this sweep; there is no second copy of it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
 from operator import attrgetter
 from typing import Any
@@ -64,14 +65,56 @@ class _WriteClock:
 WRITE_CLOCK = _WriteClock()
 
 
+#: The clock reading of the latest write into each array's memory, by the id of the
+#: array that owns the memory (the root of its ``.base`` chain), with a weak reference
+#: that tells a live owner from a recycled id. Views share their owner, so a write
+#: through any view (a slice, a reshape, ``detach()``) is seen by every tensor over it.
+_LAST_WRITE: dict[int, tuple[weakref.ref, int]] = {}
+
+
+def _owner(array: np.ndarray) -> np.ndarray:
+    """The array that owns ``array``'s memory (itself unless it is a view)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def _forget_owner(key: int) -> Callable[[weakref.ref], None]:
+    def forget(ref: weakref.ref) -> None:
+        entry = _LAST_WRITE.get(key)
+        if entry is not None and entry[0] is ref:
+            del _LAST_WRITE[key]
+
+    return forget
+
+
 def note_write(node: Any) -> None:
     """Record an in-place write to ``node``'s value (call it after every such write)."""
     WRITE_CLOCK.now += 1
     node._version = WRITE_CLOCK.now
+    value = node._data
+    if type(value) is np.ndarray:
+        owner = _owner(value)
+        key = id(owner)
+        entry = _LAST_WRITE.get(key)
+        if entry is not None and entry[0]() is owner:
+            _LAST_WRITE[key] = (entry[0], WRITE_CLOCK.now)
+        else:
+            _LAST_WRITE[key] = (weakref.ref(owner, _forget_owner(key)), WRITE_CLOCK.now)
+
+
+def _written_since(value: Any, stamp: int) -> bool:
+    """Whether the memory of ``value`` (an array an operation saw) was written after ``stamp``."""
+    if type(value) is not np.ndarray:
+        return False
+    owner = _owner(value)
+    entry = _LAST_WRITE.get(id(owner))
+    return entry is not None and entry[1] > stamp and entry[0]() is owner
 
 
 def modified(node: Any) -> bool:
-    """Whether ``node`` or one of its input nodes was written in place after it was recorded."""
+    """Whether ``node``'s value or a value it was computed from was written in place after
+    it was recorded: through the tensors themselves, or through any view of their memory."""
     stamp = node._stamp
     if stamp == WRITE_CLOCK.now:
         return False
@@ -80,7 +123,12 @@ def modified(node: Any) -> bool:
     for inp in node._inputs:
         if isinstance(inp, Traceable) and inp._version > stamp:
             return True
-    return False
+    values = node._values
+    if values is not None:
+        for value in values:
+            if _written_since(value, stamp):
+                return True
+    return _written_since(node._data, stamp)
 
 
 FREED_GRAPH_MESSAGE = (
