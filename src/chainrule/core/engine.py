@@ -214,7 +214,9 @@ def _modified_error(node: Any) -> RuntimeError:
     return RuntimeError(
         f"one of the values needed to differentiate {node._prim.name} (operands of "
         f"shape {shapes}) has been modified by an in-place operation since it was "
-        "recorded; recompute it after the change, or change a copy instead."
+        "recorded (through this tensor or another over the same memory, such as a "
+        "detach() or a slice's owner); recompute it after the change, or change a copy "
+        "instead. (Writes into .data[...] or into NumPy arrays passed in are not tracked.)"
     )
 
 
