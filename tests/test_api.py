@@ -404,3 +404,17 @@ def test_vjp_of_a_pullback():
     assert dv == pytest.approx(3.0 * np.cos(0.3) * 1.5)
     second = cr.grad(lambda w: cr.vjp(pulled, 0.3, 2.0)[1](w)[0] * w)(1.5)
     assert second == pytest.approx(2 * -3.0 * np.sin(0.3) * 2.0 * 1.5)
+
+
+@pytest.mark.parametrize("y", [0.0, -0.0])
+def test_hessian_of_power_at_zero_exponent_is_symmetric(y):
+    """d/dy d/dx x**y at y = 0 is 1/x; the slope's guard for y == 0 must not hide it."""
+    h = cr.hessian(lambda v: v[0] ** v[1])(np.array([2.0, y]))
+    np.testing.assert_allclose(h, [[0.0, 0.5], [0.5, np.log(2.0) ** 2]], atol=1e-12)
+
+
+@pytest.mark.parametrize("x", [0.0, np.inf, np.nan])
+def test_power_slope_is_zero_at_zero_exponent_even_at_degenerate_bases(x):
+    v = cr.tensor([x, 0.0], requires_grad=True)
+    (v[0] ** v[1]).backward()
+    assert v.grad.numpy()[0] == 0.0

@@ -214,3 +214,9 @@ def test_gradcheck_rtol_threshold():
 def test_gradcheck_respects_atol():
     res = cr.gradcheck(lambda x: cr.sum(x * x.detach()), np.array([1.0, 2.0, 3.0]), atol=10.0)
     assert res
+
+
+def test_complex_step_through_sign_and_pow_at_zero():
+    """sign takes the real part's sign (NumPy's complex sign z/|z| broke the complex step)."""
+    assert cr.fd.gradient(lambda x: cr.sign(x) * x, 2.0, scheme="complex-step") == 1.0
+    assert cr.fd.gradient(lambda x: cr.sign(x) * x, -3.0, scheme="complex-step") == -1.0

@@ -112,15 +112,23 @@ def _power(x, y):
 
 
 def _power_slope(x, y):
-    """d(x**y)/dx = y * x**(y-1), exactly 0 where y == 0 (x**0 is constant, even at x = 0)."""
+    """d(x**y)/dx = y * x**(y-1), exactly 0 where y == 0 (x**0 is constant, even at x = 0,
+    inf or NaN), and written so that its own derivative in y there is 1/x.
+
+    Where y == 0 and x is not a finite nonzero number, y * x**(y-1) would be 0·inf or NaN:
+    there x is replaced by 1 before the power (so no infinity reaches a derivative either)
+    and the slope is selected to be 0.
+    """
     if type(y) in (int, float):
         if y == 2:
             return y * x
-        return y * x ** (y - 1) if y != 0 else 0 * x
-    exponent = raw(y)
-    if np.all(exponent != 0):
+        return y * x ** (y - 1) if y != 0 else np.zeros_like(raw(x))
+    base, exponent = raw(x), raw(y)
+    degenerate = (exponent == 0) & ~(np.isfinite(base) & (base != 0))
+    if not np.any(degenerate):
         return y * x ** (y - 1)
-    return y * x ** np.where(exponent == 0, 1, y - 1)
+    safe = np.where(degenerate, 1.0, x)
+    return np.where(degenerate, 0.0, y * safe ** (y - 1))
 
 
 power = _elementwise(
@@ -133,8 +141,12 @@ power = _elementwise(
     label="**",
     infix="**",
     precedence=4,
-    # Symbolically d/dy x**y = x**y log x (the engine's rule guards log(0) with a mask).
-    notation=Notation(scalar=math.pow, partials=(None, lambda ans, x, y: ans * np.log(x))),
+    # Symbolically d/dx x**y = y x**(y-1) and d/dy x**y = x**y log x (the engine's rules
+    # guard y == 0 and log(0) with masks that expressions do not need).
+    notation=Notation(
+        scalar=math.pow,
+        partials=(lambda ans, x, y: y * x ** (y - 1), lambda ans, x, y: ans * np.log(x)),
+    ),
     doc="x ** y with broadcasting.",
 )
 
@@ -532,10 +544,17 @@ clip = register(
 
 # --- piecewise constant: no gradient flows through them --------------------------------
 
+
+def _sign(x):
+    """-1, 0 or 1 by the real part: the real-analytic extension the complex step needs
+    (NumPy 2's complex sign is z/|z|, which would make the complex step of sign(x)*x wrong)."""
+    return np.sign(x.real).astype(x.dtype) if _is_complex(x) else np.sign(x)
+
+
 sign = register(
     Primitive(
         "sign",
-        np.sign,
+        _sign,
         kind="elementwise",
         names=("sign",),
         methods=("sign",),
