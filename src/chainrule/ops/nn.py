@@ -76,6 +76,8 @@ def _linear(x, weight, bias=None):
     """x @ weight.T + bias, as torch.nn.functional.linear: weight has shape (out, in)."""
     out = np.matmul(x, weight.T)
     if bias is not None:
+        if bias.dtype.kind == "c" and out.dtype.kind != "c":  # a complex step in the bias
+            return out + bias
         out += bias
     return out
 

@@ -229,6 +229,10 @@ broadcast_to = _shape_op(
 
 
 def _cast(x, *, dtype):
+    """``x`` in ``dtype``; a complex value cast to a real float dtype keeps its imaginary
+    part (in the complex dtype of that precision), so the complex step passes through."""
+    if dtype.kind == "f" and np.iscomplexobj(x):
+        dtype = np.result_type(dtype, np.complex64)
     return x.astype(dtype, copy=False)
 
 
