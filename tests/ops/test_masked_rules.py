@@ -59,3 +59,15 @@ def test_scalar_path_selects_too():
     with np.errstate(divide="ignore"):  # sqrt's slope at 0 is infinite, as it should be
         cr.sqrt(cr.relu(x)).backward()
     assert x.grad.item() == 0.0
+
+
+def test_where_with_a_guarded_branch_has_a_finite_gradient():
+    """The documented safe pattern: the untaken branch gets a harmless input."""
+    x = np.array([-4.0, 0.0, 9.0])
+
+    def safe(v):
+        positive = v > 0
+        return cr.where(positive, cr.sqrt(cr.where(positive, v, 1.0)), 0.0).sum()
+
+    np.testing.assert_allclose(cr.grad(safe)(x), [0.0, 0.0, 1 / 6])
+    np.testing.assert_allclose(cr.compile(cr.grad(safe))(x), [0.0, 0.0, 1 / 6])

@@ -477,7 +477,10 @@ where = _elementwise(
     numpy=(np.where,),
     methods=(),
     signature="where",
-    doc="``x`` where ``condition`` holds, else ``y`` (no gradient flows into the condition).",
+    doc="``x`` where ``condition`` holds, else ``y`` (no gradient flows into the condition). "
+    "As in JAX, both branches are computed and differentiated: a branch that is NaN or "
+    "infinite where it is not taken (sqrt of a negative) gives a NaN gradient there. Guard "
+    "its input instead: ``where(x > 0, sqrt(where(x > 0, x, 1)), 0)``.",
 )
 
 
