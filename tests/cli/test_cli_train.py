@@ -187,3 +187,9 @@ def test_unknown_optimizer_name_is_an_error():
 
     with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'"):
         training.make_optimizer("rmsprop", nn.MLP([2, 1]), 0.1, 0.0, 0.0)
+
+
+def test_a_negative_seed_is_refused_in_one_line():
+    result = CliRunner().invoke(main, ["train", "--seed", "-1"])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output and "--seed" in result.output

@@ -262,3 +262,19 @@ def test_a_function_added_to_the_registry_is_explained_on_the_command_line():
     assert "sinh(x)" in text and "[= cosh(x)]" in text and "x*cosh(x) + sinh(x)" in text
     code, text = run("explain", "sinhh(x)*x", "--at", "x=1")
     assert code == 2 and "unknown function 'sinhh'" in text and "(column 1)" in text
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("steps", "sqrt(x)", "--at", "x=0"),
+        ("explain-net", "--seed", "-1"),
+    ],
+)
+def test_bad_points_and_flags_exit_2_with_one_line(args):
+    code, output = run(*args)
+    assert code == 2
+    assert "Traceback" not in output
+    assert output.strip().startswith("Error:") or output.strip().splitlines()[-1].startswith(
+        "Error:"
+    )

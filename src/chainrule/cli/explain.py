@@ -75,9 +75,12 @@ def _run(action: Any) -> Any:
     """Turn the library's input errors into CLI errors (exit status 2, no traceback).
 
     A parse error keeps its caret line under the offending column; others are one line.
+    Infinite or undefined values are shown in the output, so NumPy's floating-point
+    warnings about them would only repeat it on stderr: they are silenced.
     """
     try:
-        return action()
+        with np.errstate(all="ignore"):
+            return action()
     except ParseError as error:
         raise InputError(str(error)) from None
     except (ValueError, TypeError, DomainError) as error:
@@ -255,7 +258,7 @@ def _vector(text: str, option: str) -> np.ndarray:
     type=click.Path(dir_okay=False, path_type=Path),
     help="JSON with W (inputs x hidden), b1, A (outputs x hidden), b2.",
 )
-@click.option("--seed", type=int, help="Random weights from this seed.")
+@click.option("--seed", type=click.IntRange(min=0), help="Random weights from this seed.")
 @click.option("--input", "input_text", default=None, help="The input x, e.g. 1,0.")
 @click.option("--target", "target_text", default=None, help="The label y, e.g. 1.")
 @click.option("--loss", type=click.Choice(["mse"]), default="mse", show_default=True)

@@ -241,7 +241,7 @@ def _check_layers(sizes: list[int], data: LabeledData, loss: str, data_spec: str
 )
 @click.option(
     "--seed",
-    type=int,
+    type=click.IntRange(min=0),
     default=0,
     show_default=True,
     help="Seeds initialization, the data split and shuffling.",

@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import api, fd
 from ..io.plotting import save_figure, subplots
+from .trace import DomainError
 
 SCHEMES = ("forward", "central", "complex-step")
 
@@ -55,7 +56,16 @@ def sweep(
     def g(*xs: Any) -> Any:
         return f(**dict(zip(names, xs, strict=True)))
 
-    reference = np.atleast_1d(np.asarray(api.grad(g, argnums=tuple(range(len(names))))(*values)))
+    with np.errstate(all="ignore"):
+        gradient = api.grad(g, argnums=tuple(range(len(names))))(*values)
+    reference = np.atleast_1d(np.asarray(gradient))
+    if not np.all(np.isfinite(reference)):
+        at = ", ".join(f"{n}={v:g}" for n, v in zip(names, values, strict=True))
+        raise DomainError(
+            f"the gradient at {at} is not finite ({', '.join(f'{r:g}' for r in reference)}), "
+            "so there is no error of finite differences to measure; pick a point inside "
+            "the function's domain"
+        )
     scale = np.maximum(np.abs(reference), np.finfo(float).tiny)
     errors = {s: np.empty(len(steps)) for s in SCHEMES}
     with np.errstate(all="ignore"):
