@@ -116,3 +116,21 @@ def test_pi_is_a_number_not_a_variable():
     assert e.free_symbols == parse("x").free_symbols
     assert float(e.evaluate(x=0.5)) == math.sin(math.pi * 0.5)
     assert parse(str(e)) is e
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("x + 1 # a comment", "comments are not allowed"),
+        ("x+\udcff", "lone surrogate"),
+        ("\uff58 + x", "would be read as 'x'"),
+        ("x\u00b2", "would be read as '2'"),
+    ],
+)
+def test_comments_surrogates_and_folded_characters_are_refused(text, message):
+    with pytest.raises(S.ParseError, match=message):
+        S.parse(text)
+
+
+def test_other_unicode_names_are_kept_apart():
+    assert str(S.parse("\u03b1 + \u03b2*x")) in ("\u03b1 + x*\u03b2", "x*\u03b2 + \u03b1")

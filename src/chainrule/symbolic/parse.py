@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import math
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -80,8 +81,7 @@ class _Source:
             self.original_column.extend([i] * len(replacement))
         self.original_column.append(len(text))
         self.python = "".join(pieces)
-        encoded = self.python.encode()
-        self.ascii = len(encoded) == len(self.python)
+        self.ascii = self.python.isascii()
 
     def error(self, message: str, python_index: int) -> ParseError:
         index = self.original_column[min(max(python_index, 0), len(self.original_column) - 1)]
@@ -111,6 +111,14 @@ def _prescan(source: _Source) -> None:
     for i, char in enumerate(text):
         if char in "\n\r":
             raise source.error("expressions must be on one line", i)
+        if char == "#":
+            raise source.error("comments are not allowed in an expression", i)
+        if "\ud800" <= char <= "\udfff":
+            raise source.error(f"invalid character {char!r} (a lone surrogate)", i)
+        if not char.isascii() and unicodedata.normalize("NFKC", char) != char:
+            # Python folds such identifiers (fullwidth x is x): say so instead of merging names.
+            folded = unicodedata.normalize("NFKC", char)
+            raise source.error(f"character {char!r} would be read as {folded!r}; write that", i)
         if char in "([{":
             opened.append(i)
             if len(opened) > MAX_DEPTH:
