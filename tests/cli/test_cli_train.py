@@ -193,3 +193,19 @@ def test_a_negative_seed_is_refused_in_one_line():
     result = CliRunner().invoke(main, ["train", "--seed", "-1"])
     assert result.exit_code == 2
     assert "Traceback" not in result.output and "--seed" in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--lr", "nan"],
+        ["--lr", "inf"],
+        ["--momentum", "nan"],
+        ["--weight-decay", "-inf"],
+        ["--out", ""],
+    ],
+)
+def test_non_finite_hyperparameters_and_an_empty_output_folder_are_refused(args):
+    result = CliRunner().invoke(main, ["train", *args])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output and args[0] in result.output

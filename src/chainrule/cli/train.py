@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,27 @@ RECIPES = {
 
 
 # --- data ---------------------------------------------------------------------------------
+
+
+class FiniteFloat(click.FloatRange):
+    """A non-negative float that must be finite: nan and inf would train a NaN model."""
+
+    name = "finite float"
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+class OutputFolder(click.Path):
+    """A folder to write into; an empty string (which would mean the current folder) is refused."""
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        if isinstance(value, str) and not value.strip():
+            self.fail("an empty path; name the folder to write into", param, ctx)
+        return super().convert(value, param, ctx)
 
 
 def _load(spec: str, label_column: str | None, classes: list[str] | None = None) -> LabeledData:
@@ -228,9 +250,9 @@ def _check_layers(sizes: list[int], data: LabeledData, loss: str, data_spec: str
 @click.option("--layers", default=None, help="Layer sizes in,hidden...,out, e.g. 64,64,10.")
 @click.option("--activation", type=click.Choice(sorted(nn.ACTIVATIONS)), default=None)
 @click.option("--optimizer", "optimizer_name", type=click.Choice(OPTIMIZERS), default=None)
-@click.option("--lr", type=click.FloatRange(min=0), default=None, help="Learning rate.")
-@click.option("--momentum", type=click.FloatRange(min=0), default=None, help="SGD momentum.")
-@click.option("--weight-decay", type=click.FloatRange(min=0), default=0.0, show_default=True)
+@click.option("--lr", type=FiniteFloat(min=0), default=None, help="Learning rate.")
+@click.option("--momentum", type=FiniteFloat(min=0), default=None, help="SGD momentum.")
+@click.option("--weight-decay", type=FiniteFloat(min=0), default=0.0, show_default=True)
 @click.option("--epochs", type=click.IntRange(min=1), default=None)
 @click.option("--batch-size", type=click.IntRange(min=1), default=None)
 @click.option(
@@ -258,7 +280,7 @@ def _check_layers(sizes: list[int], data: LabeledData, loss: str, data_spec: str
 )
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OutputFolder(file_okay=False, path_type=Path),
     default=None,
     help="Folder for model.npz, metrics.json, metrics.csv and curves.png.",
 )
