@@ -168,6 +168,10 @@ class Tensor(Traceable):
             self.__dict__.update(attributes)
         for name, value in (slots or {}).items():
             setattr(self, name, value)
+        if self._grad is not None and not self._grad.requires_grad:
+            # copy.copy hands over the same .grad Tensor: give the copy its own, or the
+            # next in-place accumulation into one would change the other's gradient.
+            self._grad = _wrap(np.array(self._grad._data))
         self._seq = next(_creation_order)
         self._adjoint = None
         self._version = min(self._version, _WRITE_CLOCK.now)

@@ -80,3 +80,8 @@ def test_to_sympy_derivative_agrees():
     ours = S.to_sympy(S.diff(e, "x"))
     theirs = sp.diff(S.to_sympy(e), x)
     assert abs(float((ours - theirs).subs({x: 0.7, z: -1.1}))) < 1e-12
+
+
+def test_from_sympy_reads_pi_as_the_parser_does():
+    sympy = pytest.importorskip("sympy")
+    assert S.from_sympy(sympy.pi * sympy.Symbol("x")) == S.parse("pi*x")

@@ -852,3 +852,24 @@ def test_million_op_chain_backprops_without_recursion_error():
         y = y * c + 0.0
     y.backward()
     assert x.grad.item() == pytest.approx(c**500_000, rel=1e-9)
+
+
+def test_a_shallow_copy_has_its_own_gradient():
+    import copy
+
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    shallow = copy.copy(x)
+    (x * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [4.0, 8.0])
+    np.testing.assert_array_equal(shallow.grad.numpy(), [2.0, 4.0])
+
+
+def test_extrema_of_zero_size_tensors_follow_numpy():
+    t = cr.tensor(np.zeros((0, 3)), requires_grad=True)
+    assert t.max(axis=1).shape == (0,) and t.argmax(axis=1).shape == (0,)
+    t.max(axis=1).sum().backward()
+    assert t.grad.shape == (0, 3)
+    for reduce in (lambda: t.max(axis=0), lambda: t.min(), lambda: t.argmin(axis=0)):
+        with pytest.raises(cr.errors.ShapeError, match="no extremum"):
+            reduce()

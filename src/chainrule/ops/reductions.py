@@ -110,14 +110,20 @@ def _chosen(x, ans, axis, keepdims):
     return hits / hits.sum(axis=axis, keepdims=True)
 
 
+def _refuse_empty_extent(name, x, axes):
+    """An extremum over no elements has no value: refused (as NumPy does). Reducing a
+    zero-size tensor along a non-empty axis is fine: the result is empty too."""
+    if x.size == 0 and (axes is None or any(x.shape[a] == 0 for a in axes)):
+        raise ShapeError(f"{name}: zero-size tensor of shape {x.shape} has no extremum")
+
+
 def _nonempty(name):
     """The reduction's prepare, refusing an axis reduction of a zero-size tensor."""
     prepare = arguments.reduction(name)
 
     def prepare_extremum(x, *args, **kwargs):
         operands, params = prepare(x, *args, **kwargs)
-        if x.size == 0:
-            raise ShapeError(f"{name}: zero-size tensor of shape {x.shape} has no extremum")
+        _refuse_empty_extent(name, x, params["axis"])
         return operands, params
 
     return prepare_extremum
@@ -184,9 +190,8 @@ def _prepare_arg(name):
     def prepare(x, axis=None, keepdims=False, **aliases):
         if aliases:
             axis, keepdims = arguments.torch_names(name, axis, keepdims, aliases)
-        if x.size == 0:
-            raise ShapeError(f"{name}: zero-size tensor of shape {x.shape} has no extremum")
         axis = None if axis is None else arguments.one_axis(axis, x.ndim, name)
+        _refuse_empty_extent(name, x, None if axis is None else (axis,))
         return (x,), {"axis": axis, "keepdims": bool(keepdims)}
 
     return prepare

@@ -9,6 +9,7 @@ recognized on the way back).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
@@ -129,6 +130,8 @@ def from_sympy(sympy_expr: Any) -> Expr:
             converted[node] = E.const(float(node))
         elif node is sp.E:
             converted[node] = E.function("exp", 1)
+        elif node is sp.pi:
+            converted[node] = E.const(math.pi)  # as the parser reads "pi": the float
         elif node.func in functions:
             converted[node] = functions[node.func](*(converted[a] for a in node.args))
         else:
