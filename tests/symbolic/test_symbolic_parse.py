@@ -134,3 +134,15 @@ def test_comments_surrogates_and_folded_characters_are_refused(text, message):
 
 def test_other_unicode_names_are_kept_apart():
     assert str(S.parse("\u03b1 + \u03b2*x")) in ("\u03b1 + x*\u03b2", "x*\u03b2 + \u03b1")
+
+
+def test_long_products_are_built_as_one_product():
+    """A product of n factors is built once (it was rebuilt at every '*': quadratic time;
+    benchmarks, not tests, time it)."""
+    product = S.parse("*".join(f"x{i}" for i in range(2000)))
+    assert product.size().tree == 2001  # one multiply node over 2000 symbols
+
+
+def test_products_and_quotients_read_left_to_right():
+    assert S.parse("a*b/c*d/e") == S.parse("(a*b*d)/(c*e)")
+    assert S.parse("x/y/z") == S.parse("x/(y*z)")

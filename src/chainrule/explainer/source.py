@@ -51,6 +51,9 @@ class _NameCollector(Builder):
     def sum(self, first: Any, rest: list[tuple[str, Any]]) -> None:
         return None
 
+    def product(self, first: Any, rest: list[tuple[str, Any]]) -> None:
+        return None
+
     def call(self, name: str, args: list[Any]) -> None:
         return None
 
@@ -91,6 +94,8 @@ class _TensorBuilder(Builder):
         for op, term in rest:
             total = self.binary(op, total, term)
         return total
+
+    product = sum  # also left to right, one operation at a time
 
     def call(self, name: str, args: list[Any]) -> Any:
         return self._apply(name, *args)

@@ -204,8 +204,8 @@ def _check(node: ast.AST, source: _Source, variables: frozenset[str] | None) -> 
             symbol = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@"}.get(type(node.op))
             label = f"operator {symbol}" if symbol else f"operator {type(node.op).__name__}"
             raise source.node_error(f"{label} is not allowed", node.right, at_end_of=None)
-        if type(node.op) in _SUMS:
-            first, rest = _sum_chain(node)
+        if type(node.op) in _CHAINS:
+            first, rest = _chain(node)
             return [first, *(term for _, term in rest)]
         return [node.left, node.right]
     if isinstance(node, ast.UnaryOp):
@@ -292,21 +292,30 @@ class Builder:
         """``first`` followed by ("add" | "subtract", term) pairs: one n-ary sum."""
         return E.add(first, *(term if op == "add" else E.negative(term) for op, term in rest))
 
+    def product(self, first: Any, rest: list[tuple[str, Any]]) -> Any:
+        """``first`` followed by ("multiply" | "divide", factor) pairs: one n-ary product."""
+        return E.multiply(
+            first,
+            *(factor if op == "multiply" else E.power(factor, E.const(-1)) for op, factor in rest),
+        )
+
     def call(self, name: str, args: list[Any]) -> Any:
         """``name`` is the registry entry's name (``ln`` arrives as ``log``)."""
         return E.function(name, *args)
 
 
 _SUMS = (ast.Add, ast.Sub)
+_PRODUCTS = (ast.Mult, ast.Div)
+_CHAINS = _SUMS + _PRODUCTS
 
 
-def _sum_chain(node: ast.BinOp) -> tuple[ast.AST, list[tuple[str, ast.AST]]]:
-    """``a + b - c + d`` (left-nested in the AST) as ``a`` and [("add", b), ("subtract", c), ...].
-
-    A long sum is then built once, not as a staircase of ever longer partial sums.
-    """
+def _chain(node: ast.BinOp) -> tuple[ast.AST, list[tuple[str, ast.AST]]]:
+    """``a + b - c + d`` (left-nested in the AST) as ``a`` and [("add", b), ("subtract", c),
+    ...]; likewise ``a * b / c``. A long sum or product is then built once, not as a
+    staircase of ever longer partial ones (which took quadratic time)."""
+    kinds = _SUMS if type(node.op) in _SUMS else _PRODUCTS
     rest: list[tuple[str, ast.AST]] = []
-    while isinstance(node, ast.BinOp) and type(node.op) in _SUMS:
+    while isinstance(node, ast.BinOp) and type(node.op) in kinds:
         rest.append((_binary_name(node.op), node.right))
         node = node.left
     rest.reverse()
@@ -329,9 +338,10 @@ def _combine(node: ast.AST, built: dict[int, Any], builder: Builder) -> Any:
     if isinstance(node, ast.UnaryOp):
         operand = built[id(node.operand)]
         return builder.negative(operand) if isinstance(node.op, ast.USub) else operand
-    if isinstance(node, ast.BinOp) and type(node.op) in _SUMS:
-        first, rest = _sum_chain(node)
-        return builder.sum(built[id(first)], [(op, built[id(term)]) for op, term in rest])
+    if isinstance(node, ast.BinOp) and type(node.op) in _CHAINS:
+        first, rest = _chain(node)
+        build = builder.sum if type(node.op) in _SUMS else builder.product
+        return build(built[id(first)], [(op, built[id(term)]) for op, term in rest])
     if isinstance(node, ast.BinOp):
         left, right = built[id(node.left)], built[id(node.right)]
         return builder.binary(_binary_name(node.op), left, right)
