@@ -157,3 +157,14 @@ def test_full_batch_writes_do_not_change_the_dataset():
         for (batch,) in loader:
             batch += 1
     np.testing.assert_array_equal(features, np.zeros((4, 2)))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("x,y,y\n1,2,0\n3,4,1\n", "more than once"), ("label\n0\n1\n", "no features")],
+)
+def test_csv_with_a_repeated_or_lonely_column_is_refused(tmp_path, text, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    with pytest.raises(data.DataError, match=message):
+        data.load_dataset(f"csv:{path}")

@@ -224,10 +224,15 @@ def load_csv(
     if len(rows) < 2:
         raise DataError(f"{str(path)!r} needs a header row and at least one data row")
     header = [cell.strip() for cell in rows[0]]
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise DataError(f"{str(path)!r}: the header names {repeated} more than once")
     if label_column is None:
         label_column = header[-1]
     if label_column not in header:
         raise DataError(f"{str(path)!r} has no column {label_column!r} (columns: {header})")
+    if len(header) < 2:
+        raise DataError(f"{str(path)!r} has only the label column {label_column!r}: no features")
     label_at = header.index(label_column)
     features, labels = [], []
     for line, row in enumerate(rows[1:], start=2):
