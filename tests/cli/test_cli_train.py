@@ -209,3 +209,44 @@ def test_non_finite_hyperparameters_and_an_empty_output_folder_are_refused(args)
     result = CliRunner().invoke(main, ["train", *args])
     assert result.exit_code == 2
     assert "Traceback" not in result.output and args[0] in result.output
+
+
+def test_a_diverging_run_stops_with_one_line_and_writes_no_half_output(tmp_path):
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        main, ["train", "--data", "moons", "--lr", "1e300", "--epochs", "3", "--out", str(out)]
+    )
+    assert result.exit_code == 2
+    assert "training diverged" in result.output and "Traceback" not in result.output
+    assert not (out / "metrics.json").exists()
+
+
+def test_fit_keeps_the_last_finished_epoch_when_the_loss_stops_being_finite():
+    from chainrule import training
+    from chainrule.data import load_dataset
+
+    data = training.splits(load_dataset("moons"), 0.2, 0.2, 0)
+    spec = {
+        "sizes": [2, 8, 2],
+        "activation": "relu",
+        "loss": "cross-entropy",
+        "dtype": "float64",
+        "classes": ["0", "1"],
+        "input_mean": [0.0, 0.0],
+        "input_std": [1.0, 1.0],
+    }
+    nn.manual_seed(0)
+    model = training.build_model(spec)
+    optimizer = training.make_optimizer("sgd", model, 0.1, 0.0, 0.0)
+    saved = {}
+
+    def blow_up(row):  # after epoch 1, a learning rate that overflows at once
+        saved.update(model.state_dict())
+        optimizer.param_groups[0]["lr"] = 1e300
+
+    train, val = (data[0].features, data[0].labels), (data[1].features, data[1].labels)
+    with pytest.raises(training.DivergedError, match="epoch 2") as error:
+        training.fit(model, spec, train, val, optimizer, 3, 32, 0, on_epoch=blow_up)
+    assert len(error.value.rows) == 1
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, saved[name])

@@ -31,6 +31,7 @@ from ..training.mlp import (
     MODEL_FORMAT,
     MODEL_VERSION,
     OPTIMIZERS,
+    DivergedError,
     build_model,
     fit,
     load_model,
@@ -354,9 +355,20 @@ def train(
         for name, part in (("train", train_set), ("val", val_set), ("test", test_set))
     }
     started = time.perf_counter()
-    rows = _fit_with_progress(
-        model, spec, prepared["train"], prepared["val"], optimizer, epochs, batch_size, seed
-    )
+    try:
+        rows = _fit_with_progress(
+            model, spec, prepared["train"], prepared["val"], optimizer, epochs, batch_size, seed
+        )
+    except DivergedError as error:
+        message = str(error)
+        if out is not None and error.rows:  # keep the last good checkpoint
+            try:
+                out.mkdir(parents=True, exist_ok=True)
+                save_model(model, spec, out / "model.npz")
+            except OSError as problem:
+                raise InputError(f"{message}; and {out} cannot be written: {problem}") from None
+            message += f"; that model is saved as {out / 'model.npz'}"
+        raise InputError(message) from None
     seconds = time.perf_counter() - started
     test = score(model, *prepared["test"], spec)
     test_name = "the 4 XOR points" if data.name == "xor" else "test set"

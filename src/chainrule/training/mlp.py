@@ -9,6 +9,7 @@ the weights in ``model.npz``, so a saved model needs nothing else to be rebuilt.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -171,6 +172,18 @@ def make_optimizer(
 BatchCallback = Callable[[int, int, int, float, float], None]
 
 
+class DivergedError(ChainruleError):
+    """Training produced a non-finite loss; the model is back at its last finished epoch."""
+
+    def __init__(self, epoch: int, batch: int, loss: float, rows: list[dict]) -> None:
+        self.epoch, self.batch, self.loss, self.rows = epoch, batch, loss, rows
+        kept = f"epoch {epoch - 1}" if epoch > 1 else "its initial weights"
+        super().__init__(
+            f"training diverged: the loss was {loss} at epoch {epoch}, batch {batch}; the "
+            f"model is back at {kept} (try a smaller --lr)"
+        )
+
+
 def fit(
     model: nn.Module,
     spec: dict,
@@ -194,7 +207,8 @@ def fit(
         shuffle=True,
         seed=seed,
     )
-    rows = []
+    rows: list[dict] = []
+    last_good = model.state_dict()
     for epoch in range(1, epochs + 1):
         model.train()
         started = time.perf_counter()
@@ -202,9 +216,13 @@ def fit(
         for inputs, batch_targets in loader:
             optimizer.zero_grad()
             loss = criterion(model(inputs), batch_targets)
+            value = loss.item()
+            if not math.isfinite(value):
+                model.load_state_dict(last_good)
+                raise DivergedError(epoch, batches + 1, value, rows)
             loss.backward()
             optimizer.step()
-            total += loss.item()
+            total += value
             batches += 1
             if on_batch is not None:
                 elapsed = max(time.perf_counter() - started, 1e-9)
@@ -223,6 +241,7 @@ def fit(
             "seconds": seconds,
         }
         rows.append(row)
+        last_good = model.state_dict()
         if on_epoch is not None:
             on_epoch(row)
     return rows
