@@ -278,3 +278,15 @@ def test_bad_points_and_flags_exit_2_with_one_line(args):
     assert output.strip().startswith("Error:") or output.strip().splitlines()[-1].startswith(
         "Error:"
     )
+
+
+def test_weights_files_with_non_finite_or_absurdly_nested_content_are_refused(tmp_path):
+    nan_weights = tmp_path / "nan.json"
+    nan_weights.write_text(
+        '{"W": [[NaN, 1.0], [1.0, 1.0]], "b1": [0.0, 0.0], "A": [[1.0, 1.0]], "b2": [0.0]}'
+    )
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    for path, message in ((nan_weights, "non-finite"), (deep, "nested too deeply")):
+        code, output = run("explain-net", "--weights", str(path))
+        assert code == 2 and message in output and "Traceback" not in output

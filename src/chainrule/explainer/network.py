@@ -109,6 +109,8 @@ class Network:
             raise ValueError(f"weights file {path} does not exist") from None
         except json.JSONDecodeError as error:
             raise ValueError(f"weights file {path} is not valid JSON: {error}") from None
+        except RecursionError:
+            raise ValueError(f"weights file {path} is nested too deeply to be weights") from None
         if not isinstance(data, dict):
             raise ValueError(f"weights file {path} must hold a JSON object with W, b1, A, b2")
         weights = {}
@@ -119,6 +121,8 @@ class Network:
                 value = np.asarray(data[name], dtype=np.float64)
             except (TypeError, ValueError):
                 raise ValueError(f"weights file {path}: {name} is not numeric") from None
+            if not np.all(np.isfinite(value)):
+                raise ValueError(f"weights file {path}: {name} holds a non-finite number")
             expected = self.shapes[name]
             if value.shape != expected:
                 raise ValueError(
