@@ -356,9 +356,11 @@ def train(
     }
     started = time.perf_counter()
     try:
-        rows = _fit_with_progress(
-            model, spec, prepared["train"], prepared["val"], optimizer, epochs, batch_size, seed
-        )
+        # A run that overflows is reported once, as divergence, not as NumPy warnings.
+        with np.errstate(over="ignore", invalid="ignore"):
+            rows = _fit_with_progress(
+                model, spec, prepared["train"], prepared["val"], optimizer, epochs, batch_size, seed
+            )
     except DivergedError as error:
         message = str(error)
         if out is not None and error.rows:  # keep the last good checkpoint
