@@ -27,7 +27,9 @@ Sequences holding Tensors (``[x, 2 * x]``) become Tensors on the graph (a stack)
 
 from __future__ import annotations
 
+import copy
 import itertools
+import operator
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -157,6 +159,33 @@ class Tensor(Traceable):
             converted(self, data)
 
     # --- array facts ----------------------------------------------------------
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """A copy of this tensor and of the graph behind it, without recursion.
+
+        Every node it reaches through its inputs is copied first, oldest first, so each
+        copy finds its inputs' copies already made (a chain of a million operations is
+        fine) and the copies keep the creation order: inputs older than consumers.
+        """
+        pending, stack = [], [self]
+        while stack:
+            node = stack.pop()
+            if id(node) in memo:
+                continue
+            memo[id(node)] = None  # claimed; replaced by its copy below
+            pending.append(node)
+            if node._inputs is not None:
+                stack.extend(i for i in node._inputs if isinstance(i, Tensor) and id(i) not in memo)
+        for node in sorted(pending, key=_seq_of):
+            copied = _new_node(type(node))
+            for name in _COPIED_SLOTS:
+                setattr(copied, name, copy.deepcopy(getattr(node, name), memo))
+            if hasattr(node, "__dict__"):
+                copied.__dict__.update(copy.deepcopy(node.__dict__, memo))
+            copied._seq = next(_creation_order)
+            copied._adjoint = None
+            memo[id(node)] = copied
+        return memo[id(self)]
+
     def __setstate__(self, state: Any) -> None:
         """Copies and unpickled tensors are new nodes: they get a creation number of their own.
 
@@ -605,6 +634,12 @@ class Tensor(Traceable):
 
 
 _NO_PARAMS: dict = {}
+
+#: The slots a deep copy carries over (creation number and adjoint are the copy's own).
+_COPIED_SLOTS = tuple(
+    name for name in Tensor.__slots__ if name not in ("_seq", "_adjoint", "__weakref__")
+)
+_seq_of = operator.attrgetter("_seq")
 
 #: NumPy ufuncs and functions -> the chainrule functions answering for them. Filled by
 #: chainrule.functions from the registry's ``numpy`` fields when it generates the surface.

@@ -316,3 +316,16 @@ def test_functional_gradients_with_several_inputs():
     np.testing.assert_array_equal(gx, [15.0, 24.0])
     np.testing.assert_array_equal(gv, [3.0, 8.0])
     assert w.grad is None
+
+
+def test_deepcopy_of_a_deep_graph_needs_no_recursion():
+    import copy
+
+    x = cr.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(20_000):  # deeper than Python's recursion limit
+        y = y * 1.0001
+    copied_y, copied_x = copy.deepcopy((y, x))
+    copied_y.backward()
+    assert copied_x.grad.item() == pytest.approx(1.0001**20_000)
+    assert x.grad is None  # the original graph is untouched
