@@ -250,3 +250,68 @@ def test_fit_keeps_the_last_finished_epoch_when_the_loss_stops_being_finite():
     assert len(error.value.rows) == 1
     for name, value in model.state_dict().items():
         np.testing.assert_array_equal(value, saved[name])
+
+
+def _model_file(tmp_path, spec_changes=None, arrays=None):
+    """A model file like chainrule train writes, with its spec or arrays altered."""
+    import json
+
+    from chainrule.nn.serialization import METADATA_KEY
+
+    spec = {
+        "format": "chainrule.mlp",
+        "version": 1,
+        "sizes": [2, 2, 1],
+        "activation": "sigmoid",
+        "loss": "mse",
+        "dtype": "float64",
+        "classes": ["0", "1"],
+        "data": "xor",
+        "split": {"seed": 0, "val_fraction": 0.0, "test_fraction": 0.0},
+        "input_mean": [0.0, 0.0],
+        "input_std": [1.0, 1.0],
+    }
+    spec.update(spec_changes or {})
+    arrays = arrays or {
+        "0.weight": np.zeros((2, 2)),
+        "0.bias": np.zeros(2),
+        "2.weight": np.zeros((1, 2)),
+        "2.bias": np.zeros(1),
+    }
+    path = tmp_path / "model.npz"
+    np.savez(path, **arrays, **{METADATA_KEY: np.array(json.dumps(spec))})
+    return path
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"loss": "hinge"}, "unknown loss"),
+        ({"split": {}}, "split must hold"),
+        ({"classes": 5}, "classes must be"),
+        ({"data": 5}, "data must be"),
+        ({"input_mean": ["a", 0.0]}, "input_mean must be"),
+        ({"dtype": "complex128"}, "dtype must be"),
+        ({"sizes": [2, 60000, 60000, 1]}, "does not match its stored architecture"),
+        ({"sizes": [2, 2**40, 1]}, "sizes must be"),
+    ],
+)
+def test_model_files_with_bad_metadata_are_refused_before_building(tmp_path, changes, message):
+    path = _model_file(tmp_path, changes)
+    result = CliRunner().invoke(main, ["evaluate", str(path), "--data", "xor"])
+    assert result.exit_code == 2 and message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_an_array_header_declaring_a_huge_array_is_refused_before_reading(tmp_path):
+    import zipfile
+
+    path = _model_file(tmp_path)
+    with zipfile.ZipFile(path, "a") as archive:  # a header claiming 10**12 float64 values
+        header = b"{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000,), }"
+        header = header.ljust(118) + b"\n"
+        archive.writestr(
+            "huge.npy", b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header
+        )
+    result = CliRunner().invoke(main, ["evaluate", str(path), "--data", "xor"])
+    assert result.exit_code == 2 and "declares" in result.output

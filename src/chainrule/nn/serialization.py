@@ -10,6 +10,7 @@ half-written file under the final name.
 from __future__ import annotations
 
 import json
+import math
 import os
 import zipfile
 from collections import OrderedDict
@@ -57,14 +58,48 @@ def _write_npz(handle: Any, arrays: Mapping[str, np.ndarray]) -> None:
                 np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
 
 
+#: The most bytes one stored array may declare: model files hold small MLPs, and a header
+#: declaring more is refused before anything is read or allocated.
+MAX_ARRAY_BYTES = 1 << 30
+
+
+def _check_array_headers(path: Path) -> None:
+    """Read every member's .npy header first: refuse an array that declares more than
+    :data:`MAX_ARRAY_BYTES`, or more bytes than its member holds (a crafted header)."""
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+                else:
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+            declared = math.prod(shape) * dtype.itemsize
+            if declared > MAX_ARRAY_BYTES:
+                raise ModelFileError(
+                    f"{str(path)!r}: array {info.filename[:-4]!r} declares {declared} bytes, "
+                    f"more than a model file may hold ({MAX_ARRAY_BYTES})"
+                )
+            if declared > info.file_size:
+                raise ModelFileError(
+                    f"{str(path)!r}: array {info.filename[:-4]!r} declares {declared} bytes but "
+                    f"its member holds {info.file_size}"
+                )
+
+
 def load_with_metadata(path: str | os.PathLike) -> tuple[OrderedDict[str, np.ndarray], dict]:
     """The state dict and the metadata ({} if none) stored in ``path`` by :func:`save`."""
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"model file {str(path)!r} does not exist")
     try:
+        _check_array_headers(path)
         with np.load(path, allow_pickle=False) as archive:
             arrays = OrderedDict((key, archive[key]) for key in archive.files)
+    except ModelFileError:
+        raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as error:
         raise ModelFileError(
             f"{str(path)!r} is not a readable .npz model file (truncated or corrupt?): {error}"
@@ -75,6 +110,8 @@ def load_with_metadata(path: str | os.PathLike) -> tuple[OrderedDict[str, np.nda
             metadata = json.loads(str(arrays.pop(METADATA_KEY)))
         except (json.JSONDecodeError, ValueError) as error:
             raise ModelFileError(f"{str(path)!r}: unreadable metadata: {error}") from None
+        except RecursionError:
+            raise ModelFileError(f"{str(path)!r}: metadata nested too deeply") from None
         if not isinstance(metadata, dict):
             raise ModelFileError(f"{str(path)!r}: metadata is not a JSON object")
     return arrays, metadata

@@ -73,6 +73,9 @@ def load_model(path: Path) -> tuple[nn.MLP, dict]:
     missing = [key for key in SPEC_KEYS if key not in spec]
     if missing:
         raise nn.ModelFileError(f"{str(path)!r}: the stored spec lacks {', '.join(missing)}")
+    problem = _spec_problem(spec, state)
+    if problem is not None:
+        raise nn.ModelFileError(f"{str(path)!r}: {problem}")
     try:
         model = build_model(spec)
         model.load_state_dict(state)
@@ -81,6 +84,74 @@ def load_model(path: Path) -> tuple[nn.MLP, dict]:
             f"{str(path)!r} does not match its stored architecture: {error}"
         ) from None
     return model, spec
+
+
+#: The widest layer a model file may declare: far above any MLP trained here, far below a
+#: size whose weights would exhaust memory before the file's arrays are compared with it.
+MAX_LAYER_SIZE = 1 << 20
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _spec_problem(spec: dict, state: dict) -> str | None:
+    """What is wrong with a stored spec, checked against the arrays present before anything
+    is allocated (a file declaring 60,000-wide layers must not build them); None if fine."""
+    sizes = spec["sizes"]
+    if (
+        not isinstance(sizes, list)
+        or len(sizes) < 2
+        or not all(type(n) is int and 1 <= n <= MAX_LAYER_SIZE for n in sizes)
+    ):
+        return f"sizes must be a list of at least two layer widths in 1..{MAX_LAYER_SIZE}"
+    layers = zip(sizes[:-1], sizes[1:], strict=True)
+    expected = sorted(shape for n_in, n_out in layers for shape in ((n_out, n_in), (n_out,)))
+    present = sorted(tuple(np.shape(array)) for array in state.values())
+    if present != expected:
+        return (
+            f"does not match its stored architecture: its arrays have shapes {present}, "
+            f"but sizes {sizes} need {expected}"
+        )
+    if spec["activation"] not in nn.ACTIVATIONS:
+        return f"unknown activation {spec['activation']!r}"
+    if spec["loss"] not in LOSSES:
+        return f"unknown loss {spec['loss']!r} (one of {', '.join(LOSSES)})"
+    if spec["dtype"] not in ("float32", "float64"):
+        return f"dtype must be float32 or float64, not {spec['dtype']!r}"
+    classes = spec["classes"]
+    outputs = sizes[-1]
+    if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+        return "classes must be a list of names"
+    if len(classes) != outputs and not (outputs == 1 and len(classes) == 2):
+        return f"{len(classes)} classes do not fit {outputs} outputs"
+    if not isinstance(spec["data"], str):
+        return "data must be a dataset name"
+    split = spec["split"]
+    if (
+        not isinstance(split, dict)
+        or type(split.get("seed")) is not int
+        or split["seed"] < 0
+        or not all(
+            _is_number(split.get(k)) and 0 <= split[k] < 1
+            for k in ("val_fraction", "test_fraction")
+        )
+    ):
+        return "split must hold a non-negative seed and two fractions in [0, 1)"
+    for key in ("input_mean", "input_std"):
+        values = spec[key]
+        if (
+            not isinstance(values, list)
+            or len(values) != sizes[0]
+            or not all(map(_is_number, values))
+        ):
+            return f"{key} must be {sizes[0]} finite numbers"
+    if any(v <= 0 for v in spec["input_std"]):
+        return "input_std must be positive"
+    label_column = spec.get("label_column")
+    if label_column is not None and not isinstance(label_column, str):
+        return "label_column must be a column name"
+    return None
 
 
 # --- data ---------------------------------------------------------------------------------
