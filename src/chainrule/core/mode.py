@@ -73,16 +73,6 @@ def tracing(trace: Any) -> Iterator[None]:
         MODE.reset(token)
 
 
-@contextmanager
-def grad_enabled(enabled: bool) -> Iterator[None]:
-    """Set grad mode inside the block."""
-    token = MODE.set(with_grad(current_mode(), enabled))
-    try:
-        yield
-    finally:
-        MODE.reset(token)
-
-
 class _SetGradMode:
     """Context manager (and decorator) that sets grad mode and restores it after."""
 

@@ -372,15 +372,6 @@ class Primitive:
             return rules[argnum] if argnum < len(rules) else None
         return rules(argnum)
 
-    def partial(self, argnum: int) -> Rule | None:
-        """The partial derivative ``(ans, *args) -> ∂out/∂arg`` of an elementwise primitive."""
-        if self.partials is None or self.partials[argnum] is None:
-            return None
-        partial = self.partials[argnum]
-        if isinstance(partial, (int, float)):
-            return lambda ans, *args, **params: partial
-        return partial
-
     def evaluate(self, *args: Any, **params: Any) -> Any:
         """The forward value alone, residuals dropped: what the operation computes."""
         ans = self.forward(*args, **params)

@@ -455,11 +455,6 @@ def _where(condition, x, y):
     return np.where(condition, x, y)
 
 
-def _prepare_where(condition, x, y):
-    """The condition is an operand too (so a trace follows it), without a gradient."""
-    return (condition, x, y), {}
-
-
 where = _elementwise(
     "where",
     _where,
