@@ -16,7 +16,9 @@ A :class:`Primitive` is the single place an operation is described. It says
   (``signature``);
 - how it is written down: its :class:`Notation` (printing, LaTeX, scalar code,
   SymPy counterpart, exact values) when it belongs to the symbolic language;
-- how tests sample it: ``domains`` (elementwise) or ``sample``.
+- how tests sample it: ``domains`` (elementwise) or ``sample``;
+- how it runs on a batch (``chainrule.vmap``): its ``batch`` rule, derived here for
+  elementwise operations.
 
 The tensor layer generates the public functions, Tensor methods and NumPy dispatch
 tables by looping over :data:`PRIMITIVES`; the symbolic layer generates its
@@ -275,6 +277,13 @@ class Primitive:
     one sampler ``(rng, shape) -> array`` per argument, so tests can draw
     broadcasting shapes of their own. ``label`` is the short text the explainer
     prints for the operation; ``infix`` and ``precedence`` how operators print.
+
+    ``batch`` is the batching rule used by ``chainrule.vmap``:
+    ``batch(batched, *args, **params) -> ans``, where ``batched[i]`` says whether
+    ``args[i]`` carries a batch axis, always its axis 0, and the answer carries the batch
+    on its axis 0. It is written with NumPy calls and :meth:`bind`, so it runs on arrays
+    and on Tensors alike, and is one vectorized call, not a loop. Elementwise entries
+    get :func:`batch_elementwise`; an entry without a rule is run once per example.
     """
 
     __slots__ = (
@@ -296,6 +305,7 @@ class Primitive:
         "infix",
         "precedence",
         "residuals",
+        "batch",
         "doc",
     )
 
@@ -319,6 +329,7 @@ class Primitive:
         infix: str | None = None,
         precedence: int | None = None,
         residuals: bool = False,
+        batch: Rule | None = None,
         doc: str | None = None,
     ) -> None:
         if kind not in KINDS:
@@ -352,6 +363,9 @@ class Primitive:
         self.infix = infix
         self.precedence = precedence
         self.residuals = residuals
+        if batch is None and kind == "elementwise":
+            batch = batch_elementwise(self)
+        self.batch = batch
         self.doc = doc or (forward.__doc__ or "").strip().split("\n\n")[0] or name
 
     def vjp(self, argnum: int) -> Rule | None:
@@ -389,6 +403,23 @@ class Primitive:
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r}, kind={self.kind!r})"
+
+
+def batch_elementwise(prim: Primitive) -> Rule:
+    """The batching rule of an elementwise operation: per-example operands of lower rank
+    get unit axes after the batch axis, so broadcasting lines the examples up; then one call.
+    """
+
+    def rule(batched: Sequence[bool], *args: Any, **params: Any) -> Any:
+        per_example = [np.ndim(a) - b for a, b in zip(args, batched, strict=True)]
+        rank = max(per_example)
+        aligned = [
+            a.reshape(a.shape[:1] + (1,) * (rank - r) + a.shape[1:]) if b and r < rank else a
+            for a, b, r in zip(args, batched, per_example, strict=True)
+        ]
+        return prim.bind(*aligned, **params)
+
+    return rule
 
 
 def surface_key(item: Any) -> Any:
