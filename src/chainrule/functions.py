@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .core.mode import current_mode
-from .core.primitive import PRIMITIVES, Primitive, surface_key
+from .core.primitive import PRIMITIVES, Primitive, composite, surface_key
 from .ops import arguments
 from .tensor import (
     _NO_PARAMS,
@@ -100,12 +100,32 @@ def _prepared(prim: Primitive, prepare: Callable[..., Any]) -> Function:
     return op
 
 
+def _composite(prim: Primitive, function: Callable[..., Any]) -> Function:
+    if getattr(function, "operand_sequence", False):
+
+        def op(operands: Any, *args: Any, **kwargs: Any) -> Any:
+            if not isinstance(operands, (Tensor, np.ndarray, list, tuple)):
+                raise TypeError(
+                    f"{prim.name}() takes a sequence of tensors, got {type(operands).__name__}"
+                )
+            return function(tuple(as_tensor(x) for x in operands), *args, **kwargs)
+
+        return op
+
+    def op(x: Any, *args: Any, **kwargs: Any) -> Any:
+        return function(x if isinstance(x, Tensor) else as_tensor(x), *args, **kwargs)
+
+    return op
+
+
 _BUILDERS = {"unary": _unary, "binary": _binary, "where": _where, "clip": _clip}
 
 
 def generate(prim: Primitive, signature: Any, name: str) -> Function:
     """The public function applying ``prim`` with the arguments ``signature`` describes."""
-    if callable(signature):
+    if isinstance(signature, composite):
+        op = _composite(prim, signature.function)
+    elif callable(signature):
         op = _prepared(prim, signature)
     elif signature in _BUILDERS:
         op = _BUILDERS[signature](prim)

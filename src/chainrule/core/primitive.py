@@ -189,6 +189,22 @@ class mask:  # noqa: N801 - reads as part of an entry: partials=(mask(...),)
         return self.weight(ans, *args, **params)
 
 
+class composite:  # noqa: N801 - reads as part of an entry: names=(("split", composite(f)),)
+    """A public function that is more than one application: an item ``(name,
+    composite(function))`` of ``names``, ``methods`` or ``numpy``.
+
+    ``function`` receives the call's arguments, its first converted to a Tensor (a
+    tuple of Tensors when ``function`` is marked ``operand_sequence``), and returns
+    what the public function returns, typically several results (``split``'s pieces,
+    ``qr``'s factors), each made with :meth:`Primitive.bind` of this entry or others.
+    """
+
+    __slots__ = ("function",)
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.function = function
+
+
 def select(weight: Any, g: Any) -> Any:
     """``g * weight``, except that ``g`` does not flow where ``weight`` is 0 (no inf·0).
 
@@ -270,7 +286,8 @@ class Primitive:
     concatenate's is) and may raise ShapeError or TypeError. An item of ``names``,
     ``methods`` or ``numpy`` may also be a pair ``(name, prepare)``: the same
     primitive reached with other arguments (``squeeze`` is reshape's, ``swapaxes``
-    transpose's). A primitive with no rules gives results without gradient.
+    transpose's), or ``(name, composite(function))``: a public function made of several
+    applications (``split``). A primitive with no rules gives results without gradient.
 
     ``sample`` draws valid test inputs: ``sample(rng) -> list of (args, params)``.
     ``kind`` is one of :data:`KINDS`; elementwise primitives also carry ``domains``,
