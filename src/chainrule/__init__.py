@@ -12,6 +12,7 @@ Layer: top (re-exports the public API; the CLI lives in chainrule.cli).
 
 from . import data, errors, fd, nn, optim
 from .api import grad, hessian, jacobian, jvp, value_and_grad, vjp
+from .core.anomaly import detect_anomaly, is_anomaly_enabled
 from .core.mode import enable_grad, is_grad_enabled, no_grad
 from .core.primitive import PRIMITIVES, Notation
 from .custom import CustomOp, Function, FunctionCtx, custom_jvp, custom_op, custom_vjp
@@ -44,6 +45,7 @@ __all__ = [
     "as_tensor",
     "compile",
     "data",
+    "detect_anomaly",
     "enable_grad",
     "errors",
     "explain",
@@ -52,6 +54,7 @@ __all__ = [
     "grad",
     "gradcheck",
     "hessian",
+    "is_anomaly_enabled",
     "is_grad_enabled",
     "jacobian",
     "jvp",

@@ -46,3 +46,7 @@ class SymbolicError(ChainruleError, ValueError):
 class DetachError(ChainruleError, RuntimeError, TypeError):
     """Leaving the graph implicitly: an array taken from a tensor that requires grad, or a
     NumPy operation with no derivative applied to one. Call ``.detach()`` to do it on purpose."""
+
+
+class AnomalyError(ChainruleError, FloatingPointError):
+    """Under ``detect_anomaly()``: an operation made NaN or inf from finite numbers."""

@@ -756,6 +756,8 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
         out._params = _NO_PARAMS
         out._stamp = 0
         out._res = None
+    if mode.anomaly is not None:
+        mode.anomaly.forward(prim, values, ans, out)
     if mode.trace is not None:
         mode.trace.record(prim, args, params, result, out)
     return out

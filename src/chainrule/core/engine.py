@@ -283,6 +283,7 @@ def backprop(
         retain_graph = create_graph
     mode = current_mode()
     recorder = mode.trace
+    anomaly = mode.anomaly
     if recorder is not None:
         recorder.start_backprop(root, create_graph)
     if inputs is not None:
@@ -348,6 +349,8 @@ def backprop(
                     contribution = rule(g, ans, *args, **params)
                 else:
                     contribution = rule(g, ans, *args)
+                if anomaly is not None:
+                    anomaly.backward(node, inp, g, contribution)
                 data = inp._data
                 kind = type(data)
                 if type(contribution) is not kind or (

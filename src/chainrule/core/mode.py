@@ -1,8 +1,9 @@
-"""Modes of the dispatcher: grad mode and the active trace, each scoped to a context.
+"""Modes of the dispatcher: grad mode, the active trace and anomaly detection, each
+scoped to a context.
 
 Layer: core. Imports nothing else from chainrule.
 
-Both live in one :mod:`contextvars` variable, never in a process-wide flag: a
+All live in one :mod:`contextvars` variable, never in a process-wide flag: a
 ``no_grad`` block or a ``chainrule.compile`` trace in one thread (or asyncio task) is
 invisible to eager code running in another. ``apply`` (the dispatcher every primitive
 application goes through) reads it; nothing in the library is swapped while a mode is on.
@@ -19,21 +20,23 @@ from typing import Any
 
 
 class Mode:
-    """The dispatcher's mode in one context: grad mode and the current trace (or None).
+    """The dispatcher's mode in one context: grad mode, the current trace (or None) and
+    the anomaly monitor (or None, see :mod:`chainrule.core.anomaly`).
 
     Immutable: entering a mode sets a new Mode in the context variable, and leaving
     resets it, so one read of :data:`MODE` gives the whole mode (``apply`` reads it
     once per operation).
     """
 
-    __slots__ = ("grad", "trace")
+    __slots__ = ("grad", "trace", "anomaly")
 
-    def __init__(self, grad: bool, trace: Any) -> None:
+    def __init__(self, grad: bool, trace: Any, anomaly: Any = None) -> None:
         self.grad = grad
         self.trace = trace
+        self.anomaly = anomaly
 
     def __repr__(self) -> str:
-        return f"Mode(grad={self.grad}, trace={self.trace!r})"
+        return f"Mode(grad={self.grad}, trace={self.trace!r}, anomaly={self.anomaly!r})"
 
 
 _UNTRACED = {True: Mode(True, None), False: Mode(False, None)}
@@ -47,9 +50,16 @@ current_mode = MODE.get
 
 def with_grad(mode: Mode, enabled: bool) -> Mode:
     """``mode`` with grad mode set to ``enabled``."""
-    if mode.trace is None:
+    if mode.trace is None and mode.anomaly is None:
         return _UNTRACED[enabled]
-    return Mode(enabled, mode.trace)
+    return Mode(enabled, mode.trace, mode.anomaly)
+
+
+def with_anomaly(mode: Mode, monitor: Any) -> Mode:
+    """``mode`` with ``monitor`` checking each operation (None: no checks)."""
+    if mode.trace is None and monitor is None:
+        return _UNTRACED[mode.grad]
+    return Mode(mode.grad, mode.trace, monitor)
 
 
 def is_grad_enabled() -> bool:
@@ -65,8 +75,11 @@ def current_trace() -> Any:
 @contextmanager
 def tracing(trace: Any) -> Iterator[None]:
     """Make ``trace`` (or None: no trace, e.g. to pause one) current inside the block."""
-    grad = current_mode().grad
-    token = MODE.set(_UNTRACED[grad] if trace is None else Mode(grad, trace))
+    mode = current_mode()
+    if trace is None and mode.anomaly is None:
+        token = MODE.set(_UNTRACED[mode.grad])
+    else:
+        token = MODE.set(Mode(mode.grad, trace, mode.anomaly))
     try:
         yield
     finally:

@@ -30,15 +30,14 @@ from __future__ import annotations
 import builtins
 import keyword
 import math
-import os
 import re
-import sys
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ..core import engine
+from ..core.anomaly import user_line
 from ..core.mode import tracing
 from ..core.primitive import Primitive
 from ..errors import CompileError
@@ -47,19 +46,6 @@ from .program import Expr, Literal, Operand, Stmt, Value, is_constant
 
 #: Names of the generated function's arguments and locals (x0, t1, v2, grad3, ...).
 _LOCAL_NAME = re.compile(r"(?:x|t|v|g|c|d|p|r|grad)\d+")
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_NUMPY = os.path.dirname(os.path.abspath(np.__file__))
-
-
-def user_line() -> str:
-    """``file:line`` of the innermost frame outside chainrule and NumPy: the user's code."""
-    frame = sys._getframe(1)
-    while frame is not None:
-        filename = os.path.abspath(frame.f_code.co_filename)
-        if not filename.startswith((_PACKAGE, _NUMPY)):
-            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
-        frame = frame.f_back
-    return "<unknown>"
 
 
 def _describe(value: Any) -> str:
