@@ -474,3 +474,27 @@ def test_cross_entropy_saves_softmax_and_matches_closed_form():
     for row in range(4):
         block = (np.diag(p[row]) - np.outer(p[row], p[row])) / 4
         np.testing.assert_allclose(h[row, :, row, :], block, rtol=1e-9, atol=1e-12)
+
+
+def test_custom_op_with_an_integer_result_does_not_require_grad():
+    @cr.custom_op(vjps=(lambda g, ans, x: g * 0,))
+    def count_positive(x):
+        return (x > 0).astype(np.int64).sum()
+
+    x = cr.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    count = count_positive(x)
+    assert count.dtype == np.int64
+    assert not count.requires_grad and count.grad_fn is None
+    (count * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0, 2.0])
+
+
+def test_custom_vjp_with_a_boolean_result_does_not_require_grad():
+    @cr.custom_vjp
+    def positive(x):
+        return x > 0
+
+    positive.defvjp(lambda x: (positive(x), None), lambda res, g: (g,))
+    x = cr.tensor([1.0, -2.0], requires_grad=True)
+    flags = positive(x)
+    assert flags.dtype == np.bool_ and not flags.requires_grad

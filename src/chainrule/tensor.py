@@ -740,7 +740,9 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
     out._version = 0
     out._retain = False
     mode = current_mode()
-    if record and prim.differentiable and mode.grad:
+    # An integer or boolean result has no gradient, whatever rules its operation has
+    # (a custom op counting elements, say): only floating and complex results record.
+    if record and prim.differentiable and mode.grad and ans.dtype.kind in "fc":
         out.requires_grad = True
         out._prim = prim
         out._inputs = args
