@@ -81,6 +81,26 @@ def test_printing_then_parsing_gives_the_same_expression(tree):
 
 
 @SETTINGS
+@given(trees, st.sampled_from(["x", "z"]))
+def test_printing_then_parsing_is_a_fixed_point_for_derivatives(tree, name):
+    expr = S.parse(tree[0])
+    first = S.diff(expr, name)
+    second = S.diff(first, name)
+    for built in (first, second, S.simplify(first)):
+        text = str(built)
+        again = S.parse(text)
+        assert again is built, (text, str(again))
+        assert str(again) == text
+
+
+def test_a_sign_in_front_of_a_product_belongs_to_the_product():
+    derivative = S.diff(S.parse("(x + 1)/(x - 3)"), "x")
+    assert str(derivative) == "-(x + 1)/(x - 3)**2 + 1/(x - 3)"
+    assert S.parse(str(derivative)) is derivative
+    assert str(S.parse("-(x + 1)")) == "-x - 1"
+
+
+@SETTINGS
 @given(trees, points)
 def test_simplify_keeps_the_value_and_round_trips(tree, point):
     expr = S.parse(tree[0])

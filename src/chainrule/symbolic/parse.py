@@ -340,8 +340,14 @@ def _combine(node: ast.AST, built: dict[int, Any], builder: Builder) -> Any:
         return builder.negative(operand) if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.BinOp) and type(node.op) in _CHAINS:
         first, rest = _chain(node)
-        build = builder.sum if type(node.op) in _SUMS else builder.product
-        return build(built[id(first)], [(op, built[id(term)]) for op, term in rest])
+        operands = [(op, built[id(term)]) for op, term in rest]
+        if type(node.op) in _SUMS:
+            return builder.sum(built[id(first)], operands)
+        if isinstance(first, ast.UnaryOp) and isinstance(first.op, ast.USub):
+            # -a*b/c is -(a*b/c), as the printer means it: the sign belongs to the whole
+            # product, not to a (which would spread over a sum: -(x + 1) is -x - 1).
+            return builder.negative(builder.product(built[id(first.operand)], operands))
+        return builder.product(built[id(first)], operands)
     if isinstance(node, ast.BinOp):
         left, right = built[id(node.left)], built[id(node.right)]
         return builder.binary(_binary_name(node.op), left, right)

@@ -178,8 +178,9 @@ class _TextPrinter(_Printer):
 
     def fraction(self, numerator: list[Printed], denominator: list[Printed]) -> str:
         top = self.join(numerator)
-        if len(denominator) == 1 and denominator[0][1] > MUL:
-            bottom = denominator[0][0]
+        if len(denominator) == 1:
+            text, precedence = denominator[0]
+            bottom = text if precedence > MUL else f"({text})"
         else:
             bottom = f"({self.join(denominator)})"
         return f"{top}/{bottom}"
