@@ -1,5 +1,6 @@
 """The parser: the accepted language, and errors that point at the right column, fast."""
 
+import sys
 import time
 
 import pytest
@@ -141,6 +142,58 @@ def test_long_products_are_built_as_one_product():
     benchmarks, not tests, time it)."""
     product = S.parse("*".join(f"x{i}" for i in range(2000)))
     assert product.size().tree == 2001  # one multiply node over 2000 symbols
+
+
+def _grouped(pieces, operator, size=500):
+    """The same chain as short bracketed chains, which Python's parser takes directly."""
+    return operator.join(
+        "(" + operator.join(pieces[i : i + size]) + ")" for i in range(0, len(pieces), size)
+    )
+
+
+@pytest.mark.parametrize("operator", ["+", "*"])
+def test_chains_of_thousands_of_terms_parse_like_short_ones(operator):
+    """Python's parser recurses once per term of a chain; chainrule splits long chains."""
+    pieces = [f"x{i}" for i in range(6000)]
+    built = S.parse(operator.join(pieces))
+    assert S.parse(_grouped(pieces, operator)) is built
+    assert S.parse(str(built)) is built
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        " - ".join(f"x{i}" for i in range(5000)),
+        "(" + "+".join(f"x{i}" for i in range(4000)) + ")*y - 2e-5",
+        "-y + " + " + ".join(f"3*x{i}**-1" for i in range(4000)),
+        "x0" + "".join(f" {'/' if i % 2 else '*'} (x{i} - y)" for i in range(1, 4000)),
+    ],
+    ids=["difference", "bracketed-sum-times-y", "signed-terms", "quotients"],
+)
+def test_long_chains_with_signs_and_brackets_keep_their_meaning(text):
+    built = S.parse(text)
+    names = sorted(symbol.name for symbol in built.free_symbols if symbol.name != "y")
+    point = {name: 1.0 + 0.001 * int(name[1:]) for name in names} | {"y": 2.0}
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(50_000)  # Python's own evaluation of the same text, as the oracle
+    try:
+        expected = eval(text, {}, dict(point))
+    finally:
+        sys.setrecursionlimit(limit)
+    assert S.evaluate(built, point) == pytest.approx(expected, rel=1e-9)
+    assert S.parse(str(built)) is built
+
+
+def test_errors_after_a_long_chain_keep_their_column():
+    text = "+".join(f"x{i}" for i in range(4000)) + " + y.z"
+    with pytest.raises(S.ParseError, match="attribute access") as caught:
+        S.parse(text)
+    assert caught.value.column == text.index(".") + 1
+
+
+def test_a_long_chain_inside_a_call_is_refused_clearly():
+    with pytest.raises(S.ParseError, match="too deeply nested"):
+        S.parse("sin(" + "+".join(f"x{i}" for i in range(4000)) + ")")
 
 
 def test_products_and_quotients_read_left_to_right():

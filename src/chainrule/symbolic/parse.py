@@ -19,7 +19,9 @@ unary operators. Constants are folded with the size caps of
 from __future__ import annotations
 
 import ast
+import io
 import math
+import tokenize
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
@@ -165,16 +167,110 @@ def parse(text: str, variables: Iterable[str] | None = None, builder: Builder | 
     _prescan(source)
     if not text.strip():
         raise ParseError("empty expression", text, 1)
+    allowed = None if variables is None else frozenset(variables)
+    return _parse_span(source, 0, len(source.python), allowed, builder)
+
+
+def _parse_span(
+    source: _Source, start: int, end: int, variables: frozenset[str] | None, builder: Builder
+) -> Any:
+    """Parse ``source.python[start:end]`` and build it.
+
+    Python's own parser builds its tree recursively, so a chain of a few thousand terms
+    (``x0 + x1 + ...``) exceeds its depth limit. Such a span is split at its top-level
+    operators, sum terms first, then product factors, then one pair of enclosing
+    brackets, and each piece is parsed on its own: deep chains cost linear time, and
+    columns in error messages stay those of the whole text.
+    """
+    tree = _python_tree(source, start, end)
+    if tree is not None:
+        return _build(tree, source, variables, builder)
+    for operators, combine in ((_SUM_SIGNS, builder.sum), (_PRODUCT_SIGNS, builder.product)):
+        pieces = _split_top_level(source, start, end, operators)
+        if len(pieces) > 1:
+            (first_start, first_end), *rest = pieces
+            first = _parse_span(source, first_start, first_end, variables, builder)
+            terms = [(name, _parse_span(source, a, b, variables, builder)) for name, a, b in rest]
+            return combine(first, terms)
+    inner = source.python[start:end].strip()
+    opening = source.python.index(inner[0], start) if inner else start
+    if (
+        inner.startswith("(")
+        and _closing_bracket(source.python, opening) == opening + len(inner) - 1
+    ):
+        return _parse_span(source, opening + 1, opening + len(inner) - 1, variables, builder)
+    raise source.error("cannot parse: expression too deeply nested", start)
+
+
+def _python_tree(source: _Source, start: int, end: int) -> ast.AST | None:
+    """The AST of a span, columns counted in the whole text; None if it is too deep."""
+    text = source.python[start:end]
+    stripped = text.lstrip()
+    shift = start + len(text) - len(stripped)
     try:
-        tree = ast.parse(source.python.strip() and source.python, mode="eval")
+        tree = ast.parse(stripped.strip() and stripped, mode="eval").body
     except SyntaxError as error:
         column = (error.offset or 1) - 1
-        raise source.error(f"invalid syntax: {error.msg}", column) from None
-    except (ValueError, RecursionError, MemoryError) as error:
-        message = str(error) or "expression too deeply nested"
-        raise source.error(f"cannot parse: {message}", 0) from None
-    allowed = None if variables is None else frozenset(variables)
-    return _build(tree.body, source, allowed, builder)
+        raise source.error(f"invalid syntax: {error.msg}", shift + column) from None
+    except RecursionError:
+        return None
+    except (ValueError, MemoryError) as error:
+        raise source.error(f"cannot parse: {error or 'expression too large'}", shift) from None
+    if shift:
+        byte_shift = len(source.python[:shift].encode()) if not source.ascii else shift
+        for node in ast.walk(tree):
+            if hasattr(node, "col_offset"):
+                node.col_offset += byte_shift
+                node.end_col_offset = (node.end_col_offset or 0) + byte_shift
+    return tree
+
+
+_SUM_SIGNS = {"+": "add", "-": "subtract"}
+_PRODUCT_SIGNS = {"*": "multiply", "/": "divide"}
+
+
+def _split_top_level(
+    source: _Source, start: int, end: int, operators: dict[str, str]
+) -> list[tuple[Any, ...]]:
+    """The span cut at its bracket-level binary ``operators``: [(start, end), (name, start,
+    end), ...]. A sign after an operator or an opening bracket is unary, not a cut."""
+    text = source.python[start:end]
+    pieces: list[tuple[Any, ...]] = []
+    depth = 0
+    piece_start, piece_name = start, None
+    after_operand = False
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if token.type in (tokenize.NEWLINE, tokenize.ENDMARKER, tokenize.NL):
+            continue
+        string = token.string
+        column = start + token.start[1]
+        if token.type == tokenize.OP and string in "([{":
+            depth += 1
+        elif token.type == tokenize.OP and string in ")]}":
+            depth -= 1
+        elif depth == 0 and token.type == tokenize.OP and string in operators and after_operand:
+            pieces.append(
+                (piece_start, column) if piece_name is None else (piece_name, piece_start, column)
+            )
+            piece_start, piece_name = column + 1, operators[string]
+            after_operand = False
+            continue
+        after_operand = token.type in (tokenize.NAME, tokenize.NUMBER) or string in ")]}"
+    pieces.append((piece_start, end) if piece_name is None else (piece_name, piece_start, end))
+    return pieces
+
+
+def _closing_bracket(text: str, opening: int) -> int:
+    """The index of the bracket that closes the one at ``opening``."""
+    depth = 0
+    for i in range(opening, len(text)):
+        if text[i] in "([{":
+            depth += 1
+        elif text[i] in ")]}":
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
 
 
 def _build(
