@@ -315,3 +315,31 @@ def test_an_array_header_declaring_a_huge_array_is_refused_before_reading(tmp_pa
         )
     result = CliRunner().invoke(main, ["evaluate", str(path), "--data", "xor"])
     assert result.exit_code == 2 and "declares" in result.output
+
+
+def test_a_deflated_bomb_is_refused_before_it_is_inflated(tmp_path):
+    """2 MB of deflated zeros would inflate to 2 GB; the ratio gives it away unread."""
+    import zipfile
+
+    path = _model_file(tmp_path)
+    header = b"{'descr': '<f8', 'fortran_order': False, 'shape': (8388608,), }"
+    header = header.ljust(118) + b"\n"
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("bomb.npy", "w", force_zip64=True) as member:
+            member.write(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header)
+            zeros = bytes(1 << 20)
+            for _ in range(64):  # 64 MiB of zeros, about 64 KB deflated
+                member.write(zeros)
+    assert path.stat().st_size < 1 << 20
+    result = CliRunner().invoke(main, ["evaluate", str(path), "--data", "xor"])
+    assert result.exit_code == 2 and "inflates" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_arrays_declaring_too_much_together_are_refused(tmp_path, monkeypatch):
+    from chainrule.nn import serialization
+
+    path = _model_file(tmp_path)
+    monkeypatch.setattr(serialization, "MAX_MODEL_BYTES", 64)  # a tiny budget for this file
+    result = CliRunner().invoke(main, ["evaluate", str(path), "--data", "xor"])
+    assert result.exit_code == 2 and "more than a model file may hold" in result.output

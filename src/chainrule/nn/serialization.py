@@ -58,18 +58,34 @@ def _write_npz(handle: Any, arrays: Mapping[str, np.ndarray]) -> None:
                 np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
 
 
-#: The most bytes one stored array may declare: model files hold small MLPs, and a header
-#: declaring more is refused before anything is read or allocated.
-MAX_ARRAY_BYTES = 1 << 30
+#: The most bytes the arrays of one model file may declare together: model files hold
+#: small MLPs, and a file declaring more is refused before any array is read.
+MAX_MODEL_BYTES = 1 << 30
+
+#: A member that inflates more than this many times (and to more than
+#: :data:`BOMB_MIN_BYTES`) is a decompression bomb, not weights: refused unread.
+MAX_INFLATION = 100
+BOMB_MIN_BYTES = 16 << 20
 
 
 def _check_array_headers(path: Path) -> None:
-    """Read every member's .npy header first: refuse an array that declares more than
-    :data:`MAX_ARRAY_BYTES`, or more bytes than its member holds (a crafted header)."""
+    """Read every member's .npy header first: refuse arrays that declare more than
+    :data:`MAX_MODEL_BYTES` together, more bytes than their member holds (a crafted
+    header), or a member that inflates like a decompression bomb."""
+    total = 0
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
             if not info.filename.endswith(".npy"):
                 continue
+            name = info.filename[:-4]
+            if (
+                info.file_size > BOMB_MIN_BYTES
+                and info.file_size > MAX_INFLATION * max(info.compress_size, 1)
+            ):
+                raise ModelFileError(
+                    f"{str(path)!r}: array {name!r} inflates from {info.compress_size} to "
+                    f"{info.file_size} bytes (over {MAX_INFLATION}:1); refusing to read it"
+                )
             with archive.open(info) as member:
                 version = np.lib.format.read_magic(member)
                 if version == (1, 0):
@@ -77,14 +93,15 @@ def _check_array_headers(path: Path) -> None:
                 else:
                     shape, _, dtype = np.lib.format.read_array_header_2_0(member)
             declared = math.prod(shape) * dtype.itemsize
-            if declared > MAX_ARRAY_BYTES:
+            total += declared
+            if total > MAX_MODEL_BYTES:
                 raise ModelFileError(
-                    f"{str(path)!r}: array {info.filename[:-4]!r} declares {declared} bytes, "
-                    f"more than a model file may hold ({MAX_ARRAY_BYTES})"
+                    f"{str(path)!r}: array {name!r} declares {declared} bytes ({total} with the "
+                    f"arrays before it), more than a model file may hold ({MAX_MODEL_BYTES})"
                 )
             if declared > info.file_size:
                 raise ModelFileError(
-                    f"{str(path)!r}: array {info.filename[:-4]!r} declares {declared} bytes but "
+                    f"{str(path)!r}: array {name!r} declares {declared} bytes but "
                     f"its member holds {info.file_size}"
                 )
 
