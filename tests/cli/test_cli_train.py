@@ -343,3 +343,38 @@ def test_arrays_declaring_too_much_together_are_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(serialization, "MAX_MODEL_BYTES", 64)  # a tiny budget for this file
     result = CliRunner().invoke(main, ["evaluate", str(path), "--data", "xor"])
     assert result.exit_code == 2 and "more than a model file may hold" in result.output
+
+
+def test_out_holding_the_users_files_is_refused_before_training(tmp_path):
+    out = tmp_path / "notes"
+    out.mkdir()
+    (out / "todo.txt").write_text("mine")
+    result = invoke("train", "--epochs", "2", "--out", str(out))
+    assert_input_error(result, "holds files chainrule did not write (todo.txt)")
+    assert "training" not in result.output  # refused before any work
+    assert sorted(p.name for p in out.iterdir()) == ["todo.txt"]
+
+
+def test_a_second_run_replaces_the_first_runs_folder_whole(tmp_path):
+    out = tmp_path / "run"
+    assert invoke("train", "--epochs", "2", "--out", str(out)).exit_code == 0
+    first = (out / "metrics.json").read_text()
+    assert invoke("train", "--epochs", "3", "--out", str(out)).exit_code == 0
+    assert (out / "metrics.json").read_text() != first
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["model.npz", "metrics.json", "metrics.csv", "curves.png"]
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no staging folder left behind
+
+
+def test_ctrl_c_while_saving_leaves_no_output_folder(tmp_path, monkeypatch):
+    from chainrule.cli import train as train_command
+
+    def interrupted(rows, path):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_command, "_plot_curves", interrupted)  # Ctrl-C at the last file
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["train", "--epochs", "2", "--out", str(out)])
+    assert result.exit_code != 0
+    assert not out.exists() and list(tmp_path.iterdir()) == []

@@ -5,8 +5,9 @@ matplotlib). The work is done by :mod:`chainrule.training`; this module reads
 the flags, draws the progress bar and the tables, and writes the files. Every
 problem with the user's input (data files, --layers, model files) becomes an
 InputError: one line on stderr, exit status 2. Nothing is written to --out until
-training has finished, and each file appears whole (written to a temporary name,
-then renamed).
+training has finished, and then the folder appears whole: its files are written into
+a temporary folder that is renamed to --out (an earlier run's folder is replaced; one
+holding other files is refused before training).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 
 from .. import nn
 from ..data import DataError, LabeledData, load_dataset
-from ..io.files import write_bytes
+from ..io.files import atomic_folder, check_output_folder, write_bytes
 from ..io.plotting import save_figure, subplots
 from ..training.mlp import (
     LOSSES,
@@ -241,6 +242,18 @@ def _check_layers(sizes: list[int], data: LabeledData, loss: str, data_spec: str
         )
 
 
+#: The files ``train --out`` writes: an existing folder holding only these is replaced.
+OUTPUT_FILES = ("model.npz", "metrics.json", "metrics.csv", "curves.png")
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an --out folder that holds other files, before any work."""
+    try:
+        check_output_folder(out, OUTPUT_FILES)
+    except OSError as error:
+        raise InputError(f"--out: {error}") from None
+
+
 @main.command()
 @click.option(
     "--data",
@@ -304,6 +317,8 @@ def train(
     out: Path | None,
 ) -> None:
     """Train an MLP classifier. With no --data: the recitation's 2-2-1 sigmoid network on XOR."""
+    if out is not None:
+        _check_out(out)
     data_spec = data_spec or "xor"
     recipe = RECIPES.get(data_spec.partition(":")[0])
     data = _load(data_spec, label_column)
@@ -365,8 +380,8 @@ def train(
         message = str(error)
         if out is not None and error.rows:  # keep the last good checkpoint
             try:
-                out.mkdir(parents=True, exist_ok=True)
-                save_model(model, spec, out / "model.npz")
+                with atomic_folder(out, OUTPUT_FILES) as staging:
+                    save_model(model, spec, staging / "model.npz")
             except OSError as problem:
                 raise InputError(f"{message}; and {out} cannot be written: {problem}") from None
             message += f"; that model is saved as {out / 'model.npz'}"
@@ -408,11 +423,11 @@ def train(
         "train_seconds": seconds,
     }
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        save_model(model, spec, out / "model.npz")
-        _write_text(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
-        _write_text(out / "metrics.csv", _metrics_csv(rows))
-        _plot_curves(rows, out / "curves.png")
+        with atomic_folder(out, OUTPUT_FILES) as staging:
+            save_model(model, spec, staging / "model.npz")
+            _write_text(staging / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+            _write_text(staging / "metrics.csv", _metrics_csv(rows))
+            _plot_curves(rows, staging / "curves.png")
     except OSError as error:
         raise InputError(f"cannot write to --out {str(out)!r}: {error}") from None
     click.echo(f"saved model.npz, metrics.json, metrics.csv and curves.png in {out}")

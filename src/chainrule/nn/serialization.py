@@ -78,9 +78,8 @@ def _check_array_headers(path: Path) -> None:
             if not info.filename.endswith(".npy"):
                 continue
             name = info.filename[:-4]
-            if (
-                info.file_size > BOMB_MIN_BYTES
-                and info.file_size > MAX_INFLATION * max(info.compress_size, 1)
+            if info.file_size > BOMB_MIN_BYTES and info.file_size > MAX_INFLATION * max(
+                info.compress_size, 1
             ):
                 raise ModelFileError(
                     f"{str(path)!r}: array {name!r} inflates from {info.compress_size} to "
