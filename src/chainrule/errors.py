@@ -50,3 +50,8 @@ class DetachError(ChainruleError, RuntimeError, TypeError):
 
 class AnomalyError(ChainruleError, FloatingPointError):
     """Under ``detect_anomaly()``: an operation made NaN or inf from finite numbers."""
+
+
+class MissingExtraError(ChainruleError, ImportError):
+    """An optional package is not installed; the message names the extra that brings it
+    (``pip install 'chainrule[cli]'``)."""

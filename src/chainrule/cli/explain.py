@@ -5,7 +5,7 @@ Layer: cli. Parses the command line, calls :mod:`chainrule.explain`, prints.
 
 from __future__ import annotations
 
-import json
+import shutil
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -15,11 +15,13 @@ import click
 import numpy as np
 
 from ..examples.recitation import EXPRESSION, POINT
-from ..explainer import DomainError, explain, gradient_by, network, steps
+from ..explainer import DomainError, Trace, explain, gradient_by, network, steps, trace
 from ..explainer.graph import FORMATS, write_graph
-from ..explainer.report import plain_table
+from ..explainer.report import adjoint_name, number, plain_table
+from ..explainer.source import from_text
+from ..io import strict_json
 from ..symbolic import ParseError
-from . import InputError, main
+from .app import ExpressionCommand, InputError, main, need
 
 FORMAT = click.Choice(["text", "markdown", "json"])
 
@@ -67,6 +69,51 @@ def _resolve(words: tuple[str, ...], at: tuple[str, ...]) -> tuple[str, dict[str
     return expression, point
 
 
+def _check_point(expression: str, point: dict[str, float]) -> None:
+    """The domain-edge policy, applied before any other work.
+
+    A value or a derivative that is not finite at the point (``log`` at 0, ``exp`` past
+    overflow, ``sqrt`` at 0, ``1/x`` at tiny x) stops the command with one line naming the
+    operation and the variable, exit status 2, rather than printing inf or nan as if it
+    were an answer.
+    """
+    source = from_text(expression, point)
+    recorded = trace(source.function, source.point)  # a value outside the domain: DomainError
+    problem = _infinite_derivative(recorded)
+    if problem is not None:
+        raise DomainError(problem)
+
+
+def _infinite_derivative(recorded: Trace) -> str | None:
+    """Where the reverse sweep first meets a local partial that is not finite, in words."""
+    rows = recorded.reverse()
+    inputs = [v.name for v in recorded.inputs]
+    adjoints = {row.name: row.value for row in rows}
+    failed = [name for name in inputs if not np.all(np.isfinite(adjoints[name]))]
+    if not failed:
+        return None
+    result = ", ".join(f"dy/d{name} = {number(adjoints[name])}" for name in failed)
+    for row in rows:
+        if np.all(np.isfinite(row.value)):
+            continue
+        operand = recorded.by_name[row.name]
+        at = row.name if row.name in inputs else f"{row.name} = {operand.formula}"
+        for term in row.terms:
+            if term.partial_value is not None and not np.all(np.isfinite(term.partial_value)):
+                child = recorded.by_name[term.other]
+                return (
+                    f"{child.op} has no finite derivative at {at} = {number(operand.value)} "
+                    f"(in {term.other} = {child.formula}, {term.partial} = "
+                    f"{number(term.partial_value)}), so {result}; pick a point inside its domain"
+                )
+        return (
+            f"the derivative overflows at {at} = {number(operand.value)} "
+            f"({adjoint_name(row.name)} = {number(row.value)}, although every local partial "
+            f"is finite), so {result}"
+        )
+    return f"the derivative is not finite: {result}"
+
+
 def _emit(text: str) -> None:
     click.echo(text, nl=not text.endswith("\n"))
 
@@ -101,7 +148,7 @@ _AT = click.option(
 )
 
 
-@main.command("explain")
+@main.command("explain", cls=ExpressionCommand)
 @_WORDS
 @_AT
 @click.option(
@@ -123,14 +170,18 @@ def explain_command(
 ) -> None:
     """Work EXPR at a point as the recitation does: trace, adjoints, tangents, cross-check.
 
+    An EXPR that starts with a minus needs no quoting trick: explain "-x^2" --at x=3.
+
     With no EXPR: the recitation's exp(x*z) + x*z/log(x) + sin(log(x))/(x*z) at x=2, z=3.
     """
     expression, point = _resolve(words, at)
-    if graph_path is not None and graph_path.suffix.lstrip(".").lower() not in FORMATS:
-        raise InputError(f"--graph {graph_path}: the file must end in .{', .'.join(FORMATS)}")
+    _check_graph_path(graph_path)
+    if fmt == "text":
+        _check_rich("explain")
+    _run(lambda: _check_point(expression, point))
     report = _run(lambda: explain(expression, mode=mode, **point))
     if fmt == "json":
-        _emit(report.to_json())
+        _emit(strict_json.dumps(report.to_dict()))
     elif fmt == "markdown":
         _emit(report.to_markdown())
     else:
@@ -138,6 +189,28 @@ def explain_command(
     if graph_path is not None:
         written, message = _run_write(lambda: write_graph(report.to_dot(), graph_path))
         click.echo(message or f"graph written to {written}", err=True)
+
+
+def _check_graph_path(path: Path | None) -> None:
+    """A --graph FILE that can be drawn: a known suffix, and Graphviz's tools to draw it."""
+    if path is None:
+        return
+    fmt = path.suffix.lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise InputError(f"--graph {path}: the file must end in .{', .'.join(FORMATS)}")
+    need("graphviz", "--graph")
+    if fmt != "dot" and shutil.which("dot") is None:
+        raise InputError(
+            f"--graph {path}: drawing {fmt.upper()} needs Graphviz's `dot` program, which is "
+            "not on PATH; install Graphviz (apt-get install graphviz, brew install graphviz or "
+            f"conda install graphviz), or write DOT source: --graph {path.with_suffix('.dot')}"
+        )
+
+
+def _check_rich(command: str) -> None:
+    """Rich draws the tables in a terminal; a pipe or a file gets plain text without it."""
+    if sys.stdout.isatty():
+        need("rich", f"{command} in a terminal")
 
 
 def _print_rich(renderable: Any) -> None:
@@ -150,7 +223,7 @@ def _print_rich(renderable: Any) -> None:
         _emit(renderable.to_text())
 
 
-@main.command("grad")
+@main.command("grad", cls=ExpressionCommand)
 @_WORDS
 @_AT
 @click.option(
@@ -163,9 +236,10 @@ def _print_rich(renderable: Any) -> None:
 def grad_command(words: tuple[str, ...], at: tuple[str, ...], method: str, fmt: str) -> None:
     """Print just the gradient of EXPR at the point (and the derivatives, with symbolic)."""
     expression, point = _resolve(words, at)
+    _run(lambda: _check_point(expression, point))
     results = _run(lambda: gradient_by(expression, point, method))
     if fmt == "json":
-        _emit(json.dumps(results, indent=2))
+        _emit(strict_json.dumps(results))
         return
     for name, result in results.items():
         gradient = ", ".join(f"d/d{k} = {v!r}" for k, v in result["gradient"].items())
@@ -174,7 +248,7 @@ def grad_command(words: tuple[str, ...], at: tuple[str, ...], method: str, fmt: 
             click.echo(f"  d/d{k}: {text}")
 
 
-@main.command("steps")
+@main.command("steps", cls=ExpressionCommand)
 @_WORDS
 @_AT
 @click.option(
@@ -189,8 +263,13 @@ def steps_command(
 ) -> None:
     """Error of forward, central and complex-step differences as the step h shrinks."""
     expression, point = _resolve(words, at)
-    if plot_path is not None and plot_path.suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise InputError(f"--plot {plot_path}: the file must end in .png, .svg or .pdf")
+    if plot_path is not None:
+        if plot_path.suffix.lower() not in (".png", ".svg", ".pdf"):
+            raise InputError(f"--plot {plot_path}: the file must end in .png, .svg or .pdf")
+        need("matplotlib", "steps --plot")
+    if fmt == "text":
+        _check_rich("steps")
+    _run(lambda: _check_point(expression, point))
     function = _run(lambda: explain(expression, mode="reverse", **point)).function
     result = _run(lambda: steps.sweep(function, point))
     if fmt == "json":
@@ -201,7 +280,7 @@ def steps_command(
                 s: dict(zip(("h", "error"), result.best(s), strict=True)) for s in steps.SCHEMES
             },
         }
-        _emit(json.dumps(payload, indent=2))
+        _emit(strict_json.dumps(payload))
     else:
         _print_steps_table(result)
     if plot_path is not None:
@@ -282,6 +361,7 @@ def explain_net_command(
     level: str,
 ) -> None:
     """The recitation's network in scalar and vector notation; evaluated when given weights."""
+    _check_graph_path(graph_path)
     sizes = _vector(layers, "--layers")
     if len(sizes) != 3 or not all(s.is_integer() for s in sizes):
         raise InputError(f"--layers {layers!r}: give three sizes inputs,hidden,outputs, e.g. 2,2,1")

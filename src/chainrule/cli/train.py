@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import time
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import numpy as np
 
 from .. import nn
 from ..data import DataError, LabeledData, load_dataset
+from ..io import strict_json
 from ..io.files import atomic_folder, check_output_folder, write_bytes
 from ..io.plotting import save_figure, subplots
 from ..training.mlp import (
@@ -42,7 +42,7 @@ from ..training.mlp import (
     splits,
     standardized,
 )
-from . import InputError, main
+from .app import InputError, main, need
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,16 @@ RECIPES = {
     "fashion-mnist": Recipe((128,), epochs=10, batch_size=128),
     "csv": Recipe((32,), epochs=50, batch_size=32),
 }
+
+
+_FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one JSON document on the standard output (RFC 8259: no NaN or Infinity).",
+)
 
 
 # --- data ---------------------------------------------------------------------------------
@@ -120,8 +130,15 @@ def _progress():
     )
 
 
-def _fit_with_progress(model, spec, train, val, optimizer, epochs, batch_size, seed) -> list[dict]:
-    """training.fit with a rich progress bar per epoch and a line every few epochs."""
+def _fit_with_progress(
+    model, spec, train, val, optimizer, epochs, batch_size, seed, quiet=False
+) -> list[dict]:
+    """training.fit with a rich progress bar per epoch and a line every few epochs.
+
+    ``quiet`` (for --format json, whose stdout is the JSON alone) shows neither.
+    """
+    if quiet:
+        return fit(model, spec, train, val, optimizer, epochs, batch_size, seed)
     report_every = max(1, epochs // 20)
     with _progress() as progress:
         task = progress.add_task("", total=1, rate=0.0, loss=float("nan"))
@@ -138,15 +155,24 @@ def _fit_with_progress(model, spec, train, val, optimizer, epochs, batch_size, s
         return fit(model, spec, train, val, optimizer, epochs, batch_size, seed, on_batch, on_epoch)
 
 
+#: Columns an epoch line may take: rich wraps longer lines when stderr is not a terminal.
+LINE_WIDTH = 80
+
+
 def _epoch_line(row: dict, epochs: int) -> str:
+    """``epoch  5/30  loss 0.4123 (val 0.4522)  acc  91.20% (val  90.10%)  0.12 s``.
+
+    At most LINE_WIDTH columns: the seconds are left out when they would not fit.
+    """
     width = len(str(epochs))
-    line = (
-        f"epoch {row['epoch']:>{width}}/{epochs}  loss {row['loss']:.4f}  "
-        f"train acc {100 * row['train_accuracy']:6.2f}%"
-    )
+    loss = f"loss {row['loss']:.4f}"
+    accuracy = f"acc {100 * row['train_accuracy']:6.2f}%"
     if row["val_accuracy"] is not None:
-        line += f"  val loss {row['val_loss']:.4f}  val acc {100 * row['val_accuracy']:6.2f}%"
-    return line + f"  ({row['seconds']:.2f} s)"
+        loss += f" (val {row['val_loss']:.4f})"
+        accuracy += f" (val {100 * row['val_accuracy']:6.2f}%)"
+    line = f"epoch {row['epoch']:>{width}}/{epochs}  {loss}  {accuracy}"
+    seconds = f"  {row['seconds']:.2f} s"
+    return line + seconds if len(line) + len(seconds) <= LINE_WIDTH else line
 
 
 def _print_confusion(confusion: np.ndarray, classes: list[str], title: str) -> None:
@@ -298,6 +324,7 @@ def _check_out(out: Path) -> None:
     default=None,
     help="Folder for model.npz, metrics.json, metrics.csv and curves.png.",
 )
+@_FORMAT
 def train(
     data_spec: str | None,
     layers: str | None,
@@ -315,10 +342,20 @@ def train(
     label_column: str | None,
     dtype: str,
     out: Path | None,
+    fmt: str,
 ) -> None:
-    """Train an MLP classifier. With no --data: the recitation's 2-2-1 sigmoid network on XOR."""
+    """Train an MLP classifier. With no --data: the recitation's 2-2-1 sigmoid network on XOR.
+
+    With --format json the standard output is one JSON document (what metrics.json holds,
+    and the files saved), with no progress.
+    """
+    text = fmt == "text"
+    if text:
+        need("rich", "train")
     if out is not None:
+        need("matplotlib", "train --out (for curves.png)")
         _check_out(out)
+    say = click.echo if text else (lambda line: None)
     data_spec = data_spec or "xor"
     recipe = RECIPES.get(data_spec.partition(":")[0])
     data = _load(data_spec, label_column)
@@ -360,7 +397,7 @@ def train(
     epochs = epochs or recipe.epochs
     batch_size = batch_size or recipe.batch_size
     optimizer = make_optimizer(optimizer_name, model, lr, momentum, weight_decay)
-    click.echo(
+    say(
         f"training {' -> '.join(map(str, sizes))} ({spec['activation']}, {loss}, {dtype}) on "
         f"{data_spec}: {len(train_set)} train / {len(val_set)} validation / {len(test_set)} test"
         f" samples; {optimizer_name} lr={lr:g}, {epochs} epochs, batch size {batch_size}"
@@ -374,7 +411,15 @@ def train(
         # A run that overflows is reported once, as divergence, not as NumPy warnings.
         with np.errstate(over="ignore", invalid="ignore"):
             rows = _fit_with_progress(
-                model, spec, prepared["train"], prepared["val"], optimizer, epochs, batch_size, seed
+                model,
+                spec,
+                prepared["train"],
+                prepared["val"],
+                optimizer,
+                epochs,
+                batch_size,
+                seed,
+                quiet=not text,
             )
     except DivergedError as error:
         message = str(error)
@@ -389,16 +434,14 @@ def train(
     seconds = time.perf_counter() - started
     test = score(model, *prepared["test"], spec)
     test_name = "the 4 XOR points" if data.name == "xor" else "test set"
-    click.echo(
+    say(
         f"{test_name}: loss {test['loss']:.4f}, accuracy {100 * test['accuracy']:.2f}% "
         f"({len(test_set)} samples; trained in {seconds:.1f} s)"
     )
-    if data.name == "xor" and sizes == [2, 2, 1] and loss == "mse":
+    if text and data.name == "xor" and sizes == [2, 2, 1] and loss == "mse":
         _print_recitation_weights(model, test["outputs"], test_set.features)
-    _print_confusion(test["confusion"], data.classes, "confusion matrix")
-    if out is None:
-        click.echo("(pass --out DIR to save the model, metrics and curves)")
-        return
+    if text:
+        _print_confusion(test["confusion"], data.classes, "confusion matrix")
     metrics = {
         "config": {
             "data": data_spec,
@@ -422,15 +465,23 @@ def train(
         "classes": data.classes,
         "train_seconds": seconds,
     }
+    if out is None:
+        say("(pass --out DIR to save the model, metrics and curves)")
+        if not text:
+            click.echo(strict_json.dumps({**metrics, "saved": None}))
+        return
     try:
         with atomic_folder(out, OUTPUT_FILES) as staging:
             save_model(model, spec, staging / "model.npz")
-            _write_text(staging / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+            _write_text(staging / "metrics.json", strict_json.dumps(metrics) + "\n")
             _write_text(staging / "metrics.csv", _metrics_csv(rows))
             _plot_curves(rows, staging / "curves.png")
     except OSError as error:
         raise InputError(f"cannot write to --out {str(out)!r}: {error}") from None
-    click.echo(f"saved model.npz, metrics.json, metrics.csv and curves.png in {out}")
+    say(f"saved model.npz, metrics.json, metrics.csv and curves.png in {out}")
+    if not text:
+        saved = [str(out / name) for name in OUTPUT_FILES]
+        click.echo(strict_json.dumps({**metrics, "saved": saved}))
 
 
 def _resolve_architecture(
@@ -465,8 +516,13 @@ def _resolve_architecture(
     help="test: the training run's test split; all: every sample; auto: test when "
     "--data is the training data, else all.",
 )
-def evaluate(model_path: Path, data_spec: str | None, label_column: str | None, split: str) -> None:
+@_FORMAT
+def evaluate(
+    model_path: Path, data_spec: str | None, label_column: str | None, split: str, fmt: str
+) -> None:
     """Score a saved model.npz: loss, accuracy and confusion matrix."""
+    if fmt == "text":
+        need("rich", "evaluate")
     try:
         model, spec = load_model(model_path)
     except nn.ModelFileError as error:
@@ -496,6 +552,19 @@ def evaluate(model_path: Path, data_spec: str | None, label_column: str | None, 
         part = data.test if data.test is not None else data
         description = "test files" if data.test is not None else "all samples"
     result = score(model, standardized(part.features, spec), part.labels, spec)
+    if fmt == "json":
+        payload = {
+            "model": str(model_path),
+            "data": data_spec,
+            "split": description,
+            "samples": len(part),
+            "loss": result["loss"],
+            "accuracy": result["accuracy"],
+            "confusion_matrix": result["confusion"].tolist(),
+            "classes": spec["classes"],
+        }
+        click.echo(strict_json.dumps(payload))
+        return
     click.echo(
         f"{data_spec} ({description}, {len(part)} samples): loss {result['loss']:.4f}, "
         f"accuracy {100 * result['accuracy']:.2f}%"

@@ -311,7 +311,7 @@ def trace(f: Callable[..., Any], point: Mapping[str, Any]) -> Trace:
             continue
         name = f"v{len(variables) + 1}"
         names[id(node)] = seen[key] = name
-        _check_domain(node, operands)
+        _check_domain(node, operands, {v.name: v.formula for v in input_vars + variables})
         variables.append(
             Variable(
                 name,
@@ -326,18 +326,26 @@ def trace(f: Callable[..., Any], point: Mapping[str, Any]) -> Trace:
     return Trace(input_vars, variables)
 
 
-def _check_domain(node: Tensor, operands: tuple[str, ...]) -> None:
-    """A NaN or infinity born at this step (from finite operands) is reported where it happened."""
+def _check_domain(node: Tensor, operands: tuple[str, ...], formulas: Mapping[str, str]) -> None:
+    """A NaN or infinity born at this step (from finite operands) is reported where it happened.
+
+    The message names the variables among the operands (with the formula of an
+    intermediate one) and shows constants only inside the operation, so ``x/0`` at x = 1
+    reads "divide ... at x = 1 in x/0", never "0 = 0".
+    """
     value = np.asarray(node.data)
     if np.all(np.isfinite(value)):
         return
     operand_values = [a.data if isinstance(a, Traceable) else a for a in node._inputs]
     if all(np.all(np.isfinite(np.asarray(v, dtype=float))) for v in operand_values):
-        shown = ", ".join(
-            f"{name} = {_format_constant(v)}"
+        named = {
+            name: f"{name} = {'' if formulas[name] == name else formulas[name] + ' = '}"
+            f"{_format_constant(v)}"
             for name, v in zip(operands, operand_values, strict=True)
-        )
+            if name in formulas
+        }
+        where = f" at {', '.join(named.values())}" if named else ""
         raise DomainError(
-            f"{node._prim.name} is not defined (or overflows) at {shown}: it gave "
-            f"{_format_constant(value)}"
+            f"{node._prim.name} is not defined (or overflows){where} in "
+            f"{_formula(node._prim, operands, node._params)}: it gave {_format_constant(value)}"
         )
