@@ -15,10 +15,9 @@ import click
 import numpy as np
 
 from ..examples.recitation import EXPRESSION, POINT
-from ..explainer import DomainError, Trace, explain, gradient_by, network, steps, trace
+from ..explainer import DomainError, explain, gradient_by, network, steps
 from ..explainer.graph import FORMATS, write_graph
-from ..explainer.report import adjoint_name, number, plain_table
-from ..explainer.source import from_text
+from ..explainer.report import plain_table
 from ..io import strict_json
 from ..symbolic import ParseError
 from .app import ExpressionCommand, InputError, main, need
@@ -67,51 +66,6 @@ def _resolve(words: tuple[str, ...], at: tuple[str, ...]) -> tuple[str, dict[str
     if expression is None:
         return EXPRESSION, point or dict(POINT)
     return expression, point
-
-
-def _check_point(expression: str, point: dict[str, float]) -> None:
-    """The domain-edge policy, applied before any other work.
-
-    A value or a derivative that is not finite at the point (``log`` at 0, ``exp`` past
-    overflow, ``sqrt`` at 0, ``1/x`` at tiny x) stops the command with one line naming the
-    operation and the variable, exit status 2, rather than printing inf or nan as if it
-    were an answer.
-    """
-    source = from_text(expression, point)
-    recorded = trace(source.function, source.point)  # a value outside the domain: DomainError
-    problem = _infinite_derivative(recorded)
-    if problem is not None:
-        raise DomainError(problem)
-
-
-def _infinite_derivative(recorded: Trace) -> str | None:
-    """Where the reverse sweep first meets a local partial that is not finite, in words."""
-    rows = recorded.reverse()
-    inputs = [v.name for v in recorded.inputs]
-    adjoints = {row.name: row.value for row in rows}
-    failed = [name for name in inputs if not np.all(np.isfinite(adjoints[name]))]
-    if not failed:
-        return None
-    result = ", ".join(f"dy/d{name} = {number(adjoints[name])}" for name in failed)
-    for row in rows:
-        if np.all(np.isfinite(row.value)):
-            continue
-        operand = recorded.by_name[row.name]
-        at = row.name if row.name in inputs else f"{row.name} = {operand.formula}"
-        for term in row.terms:
-            if term.partial_value is not None and not np.all(np.isfinite(term.partial_value)):
-                child = recorded.by_name[term.other]
-                return (
-                    f"{child.op} has no finite derivative at {at} = {number(operand.value)} "
-                    f"(in {term.other} = {child.formula}, {term.partial} = "
-                    f"{number(term.partial_value)}), so {result}; pick a point inside its domain"
-                )
-        return (
-            f"the derivative overflows at {at} = {number(operand.value)} "
-            f"({adjoint_name(row.name)} = {number(row.value)}, although every local partial "
-            f"is finite), so {result}"
-        )
-    return f"the derivative is not finite: {result}"
 
 
 def _emit(text: str) -> None:
@@ -178,7 +132,6 @@ def explain_command(
     _check_graph_path(graph_path)
     if fmt == "text":
         _check_rich("explain")
-    _run(lambda: _check_point(expression, point))
     report = _run(lambda: explain(expression, mode=mode, **point))
     if fmt == "json":
         _emit(strict_json.dumps(report.to_dict()))
@@ -236,7 +189,6 @@ def _print_rich(renderable: Any) -> None:
 def grad_command(words: tuple[str, ...], at: tuple[str, ...], method: str, fmt: str) -> None:
     """Print just the gradient of EXPR at the point (and the derivatives, with symbolic)."""
     expression, point = _resolve(words, at)
-    _run(lambda: _check_point(expression, point))
     results = _run(lambda: gradient_by(expression, point, method))
     if fmt == "json":
         _emit(strict_json.dumps(results))
@@ -269,7 +221,6 @@ def steps_command(
         need("matplotlib", "steps --plot")
     if fmt == "text":
         _check_rich("steps")
-    _run(lambda: _check_point(expression, point))
     function = _run(lambda: explain(expression, mode="reverse", **point)).function
     result = _run(lambda: steps.sweep(function, point))
     if fmt == "json":

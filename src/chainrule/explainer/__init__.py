@@ -14,6 +14,7 @@ from typing import Any
 
 from . import network, steps
 from .crosscheck import MethodResult, cross_check
+from .domain import check_derivatives
 from .expression import to_expression
 from .report import Explanation, build
 from .source import Source, from_callable, from_text, partial_formulas
@@ -63,6 +64,7 @@ def explain(
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     source = _source(target, point)
     recorded = trace(source.function, source.point)
+    check_derivatives(recorded)
     forward = list(source.point) if mode in ("forward", "both") else []
     derivatives = source.derivatives()
     values = source.derivative_values(derivatives) if derivatives else None
@@ -96,7 +98,7 @@ def gradient_by(
     if method not in GRADIENT_METHODS:
         raise ValueError(f"method must be one of {', '.join(GRADIENT_METHODS)}, got {method!r}")
     source = _source(target, point)
-    trace(source.function, source.point)  # reports a point outside the domain, as explain does
+    check_derivatives(trace(source.function, source.point))  # as explain does
     derivatives = source.derivatives()
     values = source.derivative_values(derivatives) if derivatives else None
     rows = {row.method: row for row in cross_check(source.function, source.point, values)}
