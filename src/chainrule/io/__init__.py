@@ -1,6 +1,6 @@
 """Files and figures: atomic writes, and matplotlib figures saved through them.
 
-Layer: io (imports nothing from chainrule but itself; matplotlib lazily).
+Layer: io (imports chainrule.extras and itself; matplotlib lazily).
 """
 
 from .files import atomic_write, write_bytes

@@ -1,8 +1,8 @@
 """Figures for files: matplotlib's object API without a screen, saved whole or not at all.
 
-Layer: io (imports chainrule.io.files; matplotlib lazily, from the ``cli`` extra). No
-global backend is switched: a figure is a ``matplotlib.figure.Figure`` drawn on its own
-Agg canvas, so a notebook's or a program's pyplot state is left as it was.
+Layer: io (imports chainrule.io.files and chainrule.extras; matplotlib lazily, from the
+``cli`` extra). No global backend is switched: a figure is a ``matplotlib.figure.Figure``
+drawn on its own Agg canvas, so a notebook's or a program's pyplot state is left as it was.
 """
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..extras import require
 from .files import write_bytes
 
 
 def subplots(nrows: int = 1, ncols: int = 1, **kwargs: Any) -> tuple[Any, Any]:
     """A new figure and its axes, like ``pyplot.subplots`` but outside pyplot."""
+    require("matplotlib", "drawing a plot")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

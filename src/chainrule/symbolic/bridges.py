@@ -15,17 +15,14 @@ from fractions import Fraction
 from typing import Any
 
 from ..errors import SymbolicError
+from ..extras import require
 from . import expr as E
 from . import language
 from .expr import Expr
 
 
 def _sympy() -> Any:
-    try:
-        import sympy
-    except ImportError:  # pragma: no cover - the extra is installed in the test environment
-        raise ImportError("to_sympy/from_sympy need SymPy: pip install chainrule[sympy]") from None
-    return sympy
+    return require("sympy", "to_sympy/from_sympy")
 
 
 def _to_sympy_function(sp: Any, op: str) -> Callable[..., Any]:
