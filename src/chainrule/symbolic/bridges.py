@@ -14,15 +14,22 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
-from ..errors import SymbolicError
-from ..extras import require
+from ..errors import MissingExtraError, SymbolicError
 from . import expr as E
 from . import language
 from .expr import Expr
 
 
 def _sympy() -> Any:
-    return require("sympy", "to_sympy/from_sympy")
+    try:
+        import sympy
+    except ImportError:
+        raise MissingExtraError(
+            "to_sympy/from_sympy needs sympy, which is not installed: "
+            "pip install 'chainrule[sympy]'",
+            name="sympy",
+        ) from None
+    return sympy
 
 
 def _to_sympy_function(sp: Any, op: str) -> Callable[..., Any]:
