@@ -10,12 +10,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import types
 
 import pytest
 from click.testing import CliRunner
 
 import chainrule as cr
-from chainrule.cli import COMMANDS, main
+from chainrule.cli import COMMANDS, SUMMARY, main
 from chainrule.cli import app as application
 from chainrule.errors import MissingExtraError
 from chainrule.explainer import steps
@@ -104,6 +105,7 @@ def test_without_click_a_command_is_one_line_and_exit_2():
 
 
 def test_the_command_list_shown_without_click_is_the_real_one():
+    assert application.main.help == SUMMARY
     commands = application.main.commands
     assert set(COMMANDS) == set(commands)
     for name, summary in COMMANDS.items():
@@ -116,6 +118,21 @@ def test_with_only_click_the_math_commands_work_in_a_pipe(without):
     assert result.exit_code == 0 and "d/dx = 6.0" in result.output
     result = run("explain", "x*sin(x)", "--at", "x=1")
     assert result.exit_code == 0 and "Cross-check" in result.output
+
+
+def test_explain_in_a_terminal_without_rich_says_so_first(without, monkeypatch):
+    without("rich")
+    terminal = types.SimpleNamespace(stdout=types.SimpleNamespace(isatty=lambda: True))
+    monkeypatch.setattr("chainrule.cli.explain.sys", terminal)
+    result = run("explain", "x*x", "--at", "x=1")
+    assert_one_line(result, "rich", "cli")
+    assert "explain in a terminal" in result.output
+
+
+def test_digits_in_python_without_scikit_learn_names_the_extra(without):
+    without("sklearn")
+    with pytest.raises(MissingExtraError, match=r"pip install 'chainrule\[datasets\]'"):
+        cr.data.load_dataset("digits")
 
 
 def test_steps_plot_without_matplotlib_refuses_before_any_work(without, tmp_path):
@@ -189,11 +206,17 @@ def test_graph_without_the_graphviz_package_is_one_line_or_works(without, tmp_pa
         assert not target.exists()
 
 
-def test_graph_in_a_picture_format_without_dot_refuses_before_any_work(monkeypatch, tmp_path):
+@pytest.mark.parametrize(
+    ("command", "shown"),
+    [(["explain", "x*x", "--at", "x=1"], "Evaluation trace"), (["explain-net", "--seed", "0"], "")],
+)
+def test_graph_in_a_picture_format_without_dot_refuses_before_any_work(
+    monkeypatch, tmp_path, command, shown
+):
     monkeypatch.setattr("chainrule.cli.explain.shutil.which", lambda name: None)
     target = tmp_path / "g.png"
-    result = run("explain", "x*x", "--at", "x=1", "--graph", str(target))
+    result = run(*command, "--graph", str(target))
     assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.startswith("Error: --graph")
     assert "`dot` program" in result.output and f"--graph {tmp_path / 'g.dot'}" in result.output
-    assert "Evaluation trace" not in result.output
     assert list(tmp_path.iterdir()) == []

@@ -1,7 +1,7 @@
 """Built-in datasets and readers: XOR, two moons, spirals, digits, MNIST (IDX files), CSV.
 
-Layer: data (imports numpy and the standard library; scikit-learn lazily, for
-digits only). Every loader returns :class:`LabeledData`: float32 features of
+Layer: data (imports numpy, the standard library, chainrule.errors and chainrule.extras;
+scikit-learn lazily, for digits only). Every loader returns :class:`LabeledData`: float32 features of
 shape (N, F) and int64 class labels. Problems with the user's files raise
 :class:`DataError` with one line saying what is wrong and where.
 """
@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ChainruleError
+from ..extras import require
 
 
 class DataError(ChainruleError, ValueError):
@@ -104,13 +105,7 @@ def make_spirals(
 
 def load_digits() -> LabeledData:
     """The 1,797 8x8 handwritten digits shipped inside scikit-learn (pixel values 0..16)."""
-    try:
-        from sklearn.datasets import load_digits as sklearn_digits
-    except ImportError:
-        raise DataError(
-            "the digits dataset needs scikit-learn: pip install 'chainrule[datasets]'"
-        ) from None
-    bunch = sklearn_digits()
+    bunch = require("sklearn.datasets", "the digits dataset").load_digits()
     return _labeled("digits", bunch.data, bunch.target)
 
 
