@@ -1,8 +1,8 @@
 """Built-in datasets and readers: XOR, two moons, spirals, digits, MNIST (IDX files), CSV.
 
 Layer: data (imports numpy, the standard library, chainrule.errors and chainrule.extras;
-scikit-learn lazily, for digits only). Every loader returns :class:`LabeledData`: float32 features of
-shape (N, F) and int64 class labels. Problems with the user's files raise
+scikit-learn lazily, for digits only). Every loader returns :class:`LabeledData`: float32
+features of shape (N, F) and int64 class labels. Problems with the user's files raise
 :class:`DataError` with one line saying what is wrong and where.
 """
 

@@ -311,7 +311,7 @@ def trace(f: Callable[..., Any], point: Mapping[str, Any]) -> Trace:
             continue
         name = f"v{len(variables) + 1}"
         names[id(node)] = seen[key] = name
-        _check_domain(node, operands, {v.name: v.formula for v in input_vars + variables})
+        _check_domain(node, operands, input_vars, variables)
         variables.append(
             Variable(
                 name,
@@ -326,7 +326,9 @@ def trace(f: Callable[..., Any], point: Mapping[str, Any]) -> Trace:
     return Trace(input_vars, variables)
 
 
-def _check_domain(node: Tensor, operands: tuple[str, ...], formulas: Mapping[str, str]) -> None:
+def _check_domain(
+    node: Tensor, operands: tuple[str, ...], inputs: list[Variable], variables: list[Variable]
+) -> None:
     """A NaN or infinity born at this step (from finite operands) is reported where it happened.
 
     The message names the variables among the operands (with the formula of an
@@ -338,6 +340,7 @@ def _check_domain(node: Tensor, operands: tuple[str, ...], formulas: Mapping[str
         return
     operand_values = [a.data if isinstance(a, Traceable) else a for a in node._inputs]
     if all(np.all(np.isfinite(np.asarray(v, dtype=float))) for v in operand_values):
+        formulas = {v.name: v.formula for v in inputs + variables}
         named = {
             name: f"{name} = {'' if formulas[name] == name else formulas[name] + ' = '}"
             f"{_format_constant(v)}"
