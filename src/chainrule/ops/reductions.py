@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from ..core.primitive import Primitive, raw, register
+from ..core.primitive import PRIMITIVES, Primitive, Traceable, raw, register
 from ..errors import ShapeError
 from . import arguments
 from . import domains as d
@@ -46,8 +46,10 @@ def _samples(domain):
     return sample
 
 
-def _reduction(name, forward, vjp, jvp, *, doc, domain=d.real, numpy=(), signature=None):
-    """Register a reduction: public function and Tensor method ``name``."""
+def _reduction(
+    name, forward, vjp, jvp, *, doc, domain=d.real, numpy=(), signature=None, aliases=()
+):
+    """Register a reduction: public function and Tensor method ``name`` (and ``aliases``)."""
     return register(
         Primitive(
             name,
@@ -56,8 +58,8 @@ def _reduction(name, forward, vjp, jvp, *, doc, domain=d.real, numpy=(), signatu
             (jvp,),
             kind="reduction",
             sample=_samples(domain),
-            names=(name,),
-            methods=(name,),
+            names=(name, *aliases),
+            methods=(name, *aliases),
             numpy=numpy,
             signature=signature or arguments.reduction(name),
             doc=doc,
@@ -130,6 +132,7 @@ def _nonempty(name):
 
 
 def _extremum(name, reduce, numpy, doc):
+    """max or min, also reached as NumPy's and PyTorch's a-prefixed alias (amax, amin)."""
     return _reduction(
         name,
         lambda x, *, axis, keepdims: reduce(x, axis=axis, keepdims=keepdims),
@@ -142,6 +145,7 @@ def _extremum(name, reduce, numpy, doc):
         domain=d.distinct,
         numpy=numpy,
         signature=_nonempty(name),
+        aliases=(f"a{name}",),
         doc=doc,
     )
 
@@ -150,13 +154,15 @@ max = _extremum(  # noqa: A001 - NumPy's name
     "max",
     np.max,
     (np.max, np.amax),
-    "Largest entry over ``axis``; tied entries share the gradient equally.",
+    "Largest entry over ``axis`` (also amax); tied entries share the gradient equally, as "
+    "in torch.amax (torch.max(x, dim) gives it all to one).",
 )
 min = _extremum(  # noqa: A001 - NumPy's name
     "min",
     np.min,
     (np.min, np.amin),
-    "Smallest entry over ``axis``; tied entries share the gradient equally.",
+    "Smallest entry over ``axis`` (also amin); tied entries share the gradient equally, as "
+    "in torch.amin (torch.min(x, dim) gives it all to one).",
 )
 
 
@@ -223,3 +229,480 @@ def _position(name, reduce, doc):
 
 argmax = _position("argmax", np.argmax, "Index of the largest entry (over ``axis``); no gradient.")
 argmin = _position("argmin", np.argmin, "Index of the smallest entry (over ``axis``); no gradient.")
+
+
+# --- batching rules ----------------------------------------------------------------------
+
+
+def batch_reduction(name):
+    """The batching rule of a reduction over ``axis`` (None or a tuple): the per-example
+    axes shift by one past the batch axis (None: all of them), then one call."""
+
+    def rule(batched, x, *, axis, **params):
+        shifted = tuple(range(1, x.ndim)) if axis is None else tuple(a + 1 for a in axis)
+        return PRIMITIVES[name].bind(x, axis=shifted, **params)
+
+    return rule
+
+
+def batch_scan(name):
+    """The batching rule of an operation along one axis (None: the flattened tensor)."""
+
+    def rule(batched, x, *, axis, **params):
+        if axis is None:
+            return PRIMITIVES[name].bind(x.reshape(x.shape[0], -1), axis=1, **params)
+        return PRIMITIVES[name].bind(x, axis=axis + 1, **params)
+
+    return rule
+
+
+# --- products ----------------------------------------------------------------------------
+
+
+def _products_of_others(x, axis):
+    """For every entry, the product of the other entries reduced with it, made of
+    multiplications only (prefix and suffix products): exact with any number of zeros."""
+    axes = tuple(range(x.ndim)) if axis is None else axis
+    kept = [a for a in range(x.ndim) if a not in axes]
+    order = kept + list(axes)
+    moved = np.transpose(x, order)
+    lanes = moved.reshape(moved.shape[: len(kept)] + (-1,))
+    ones = np.ones(lanes.shape[:-1] + (1,), dtype=raw(x).dtype)
+    before = np.concatenate([ones, cumprod.bind(lanes[..., :-1], axis=lanes.ndim - 1)], axis=-1)
+    after = cumprod.bind(lanes[..., :0:-1], axis=lanes.ndim - 1)[..., ::-1]
+    others = before * np.concatenate([after, ones], axis=-1)
+    return np.transpose(others.reshape(moved.shape), np.argsort(order))
+
+
+def _others(x, ans, axis, keepdims):
+    """∂prod/∂x: the product divided by the entry, or, where an entry is zero, the
+    product of the others computed without dividing."""
+    if np.any(raw(x) == 0):
+        return _products_of_others(x, axis)
+    return _keep(ans, x.ndim, axis, keepdims) / x
+
+
+prod = register(
+    Primitive(
+        "prod",
+        lambda x, *, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
+        (
+            lambda g, ans, x, *, axis, keepdims: (
+                _keep(g, x.ndim, axis, keepdims) * _others(x, ans, axis, keepdims)
+            ),
+        ),
+        (
+            lambda t, ans, x, *, axis, keepdims: np.sum(
+                t * _others(x, ans, axis, keepdims), axis=axis, keepdims=keepdims
+            ),
+        ),
+        kind="reduction",
+        sample=_samples(d.nonzero),
+        names=("prod",),
+        methods=("prod",),
+        numpy=(np.prod,),
+        signature=arguments.reduction("prod"),
+        batch=batch_reduction("prod"),
+        doc="Product over ``axis``; its gradient is exact where entries are zero (the "
+        "product of the other entries, never a division by zero).",
+    )
+)
+
+
+def _reverse_cumsum(v, axis):
+    """Sums from each position to the end of ``axis``."""
+    flip = (slice(None),) * axis + (slice(None, None, -1),)
+    return cumsum.bind(v[flip], axis=axis)[flip]
+
+
+def _flat_rule(rule, reverse):
+    """A scan rule over one axis, flattening first when ``axis`` is None (as NumPy does);
+    a reverse rule's result is shaped back like the input."""
+
+    def flat(v, ans, x, *, axis):
+        if axis is None:
+            out = rule(v.reshape(-1), ans, x.reshape(-1), 0)
+            return out.reshape(x.shape) if reverse else out
+        return rule(v, ans, x, axis)
+
+    return flat
+
+
+cumsum = register(
+    Primitive(
+        "cumsum",
+        lambda x, *, axis: np.cumsum(x, axis=axis),
+        (_flat_rule(lambda g, ans, x, axis: _reverse_cumsum(g, axis), reverse=True),),
+        (lambda t, ans, x, *, axis: cumsum.bind(t, axis=axis),),
+        kind="reduction",
+        sample=lambda rng: [
+            ((d.real(rng, (3, 4)),), {"axis": 1}),
+            ((d.real(rng, (4, 2)),), {"axis": 0}),
+            ((d.real(rng, (2, 3)),), {"axis": None}),
+        ],
+        names=("cumsum",),
+        methods=("cumsum",),
+        numpy=(np.cumsum,),
+        signature=arguments.along_axis("cumsum", None),
+        batch=batch_scan("cumsum"),
+        doc="Running sums along ``axis`` (None: of the flattened tensor).",
+    )
+)
+
+
+def _zeros_and_first_zeros(x, axis):
+    """Where entries are zero, and where the first zero along ``axis`` is (or None, None)."""
+    zero = raw(x) == 0
+    if not zero.any():
+        return None, None
+    return zero, zero & (np.cumsum(zero, axis=axis) == 1)
+
+
+def _cumprod_vjp(g, ans, x, axis):
+    """Position k gets Σ_{i≥k} g_i·∏_{j≤i, j≠k} x_j: (Σ g_i·y_i)/x_k where x_k is not zero.
+    At the first zero that product is the running product with the zero read as 1; past
+    it every product holds that zero, so the sums give 0 and no division by zero is made."""
+    zero, first = _zeros_and_first_zeros(x, axis)
+    if zero is None:
+        return _reverse_cumsum(g * ans, axis) / x
+    safe = np.where(zero, 1, x)
+    before = np.where(zero, 0, _reverse_cumsum(g * ans, axis) / safe)
+    skipping_first = cumprod.bind(np.where(first, 1, x), axis=axis)
+    return before + np.where(first, _reverse_cumsum(g * skipping_first, axis), 0)
+
+
+def _cumprod_jvp(t, ans, x, axis):
+    """Σ_{k≤i} t_k·∏_{j≤i, j≠k} x_j, split as in the VJP (whose adjoint it is)."""
+    zero, first = _zeros_and_first_zeros(x, axis)
+    if zero is None:
+        return ans * cumsum.bind(t / x, axis=axis)
+    safe = np.where(zero, 1, x)
+    nonzero_part = ans * cumsum.bind(np.where(zero, 0, t / safe), axis=axis)
+    skipping_first = cumprod.bind(np.where(first, 1, x), axis=axis)
+    return nonzero_part + skipping_first * cumsum.bind(np.where(first, t, 0), axis=axis)
+
+
+cumprod = register(
+    Primitive(
+        "cumprod",
+        lambda x, *, axis: np.cumprod(x, axis=axis),
+        (_flat_rule(_cumprod_vjp, reverse=True),),
+        (_flat_rule(_cumprod_jvp, reverse=False),),
+        kind="reduction",
+        sample=lambda rng: [
+            ((d.nonzero(rng, (3, 4)),), {"axis": 1}),
+            ((d.nonzero(rng, (4, 2)),), {"axis": 0}),
+            ((d.nonzero(rng, (2, 3)),), {"axis": None}),
+        ],
+        names=("cumprod",),
+        methods=("cumprod",),
+        numpy=(np.cumprod,),
+        signature=arguments.along_axis("cumprod", None),
+        batch=batch_scan("cumprod"),
+        doc="Running products along ``axis`` (None: of the flattened tensor); the gradient "
+        "is exact where entries are zero.",
+    )
+)
+
+
+# --- spread: variance and standard deviation -----------------------------------------------
+
+
+def _prepare_spread(op):
+    """NumPy's ``f(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False)`` (dtype and
+    out refused), with PyTorch's ``dim=``, ``keepdim=``, ``correction=`` (ddof) and
+    ``unbiased=`` (ddof 1 or 0). The default stays NumPy's ddof=0 (PyTorch's is 1)."""
+
+    def prepare(
+        x,
+        axis=None,
+        dtype=None,
+        out=None,
+        ddof=None,
+        keepdims=False,
+        *,
+        correction=None,
+        unbiased=None,
+        **aliases,
+    ):
+        if aliases:
+            axis, keepdims = arguments.torch_names(op, axis, keepdims, aliases)
+        if dtype is not None or out is not None:
+            raise TypeError(f"{op}: dtype= and out= are not supported")
+        given = [v for v in (ddof, correction, unbiased) if v is not None]
+        if len(given) > 1:
+            raise TypeError(f"{op}(): give one of ddof=, correction= and unbiased=")
+        if unbiased is not None:
+            ddof = int(bool(unbiased))
+        elif correction is not None:
+            ddof = correction
+        axis = arguments.normalize_axis(axis, x.ndim, op)
+        return (x,), {"axis": axis, "keepdims": bool(keepdims), "ddof": ddof or 0}
+
+    prepare.__name__ = f"prepare_{op}"
+    return prepare
+
+
+def _centered(x, axis):
+    return x - np.mean(x, axis=axis, keepdims=True)
+
+
+def _per_degree_of_freedom(x, axis, ddof):
+    """1 / (n - ddof): NaN when no degree of freedom is left (NumPy's value is then NaN or
+    inf too, with a warning)."""
+    freedom = _count(x.shape, axis) - ddof
+    return 1 / freedom if freedom > 0 else math.nan
+
+
+def _real_only(op):
+    """NumPy's var or std, refusing complex input: NumPy's |x - mean|² is not analytic, so
+    no complex-step derivative could be trusted."""
+
+    def forward(x, *, axis, keepdims, ddof):
+        if np.iscomplexobj(x):
+            raise TypeError(f"{op}: complex inputs are not supported (|x - mean|² is not analytic)")
+        return getattr(np, op)(x, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    return forward
+
+
+def _spread_samples(rng):
+    return [
+        ((d.real(rng, (3, 4)),), {"axis": None, "keepdims": False, "ddof": 0}),
+        ((d.real(rng, (3, 4)),), {"axis": (1,), "keepdims": False, "ddof": 1}),
+        ((d.real(rng, (2, 3, 4)),), {"axis": (0, 2), "keepdims": True, "ddof": 2}),
+        ((d.real(rng, (5,)),), {"axis": (0,), "keepdims": False, "ddof": 0.5}),
+    ]
+
+
+var = register(
+    Primitive(
+        "var",
+        _real_only("var"),
+        (
+            lambda g, ans, x, *, axis, keepdims, ddof: (
+                _keep(g, x.ndim, axis, keepdims)
+                * _centered(x, axis)
+                * (2 * _per_degree_of_freedom(x, axis, ddof))
+            ),
+        ),
+        (
+            lambda t, ans, x, *, axis, keepdims, ddof: (
+                np.sum(t * _centered(x, axis), axis=axis, keepdims=keepdims)
+                * (2 * _per_degree_of_freedom(x, axis, ddof))
+            ),
+        ),
+        kind="reduction",
+        sample=_spread_samples,
+        names=("var",),
+        methods=("var",),
+        numpy=(np.var,),
+        signature=_prepare_spread("var"),
+        batch=batch_reduction("var"),
+        doc="Variance over ``axis``: squared deviations from the mean summed and divided by "
+        "n - ddof (NumPy's default ddof=0; PyTorch's correction=/unbiased= accepted).",
+    )
+)
+
+std = register(
+    Primitive(
+        "std",
+        _real_only("std"),
+        (
+            lambda g, ans, x, *, axis, keepdims, ddof: (
+                _keep(g / ans, x.ndim, axis, keepdims)
+                * _centered(x, axis)
+                * _per_degree_of_freedom(x, axis, ddof)
+            ),
+        ),
+        (
+            lambda t, ans, x, *, axis, keepdims, ddof: (
+                np.sum(t * _centered(x, axis), axis=axis, keepdims=keepdims)
+                / ans
+                * _per_degree_of_freedom(x, axis, ddof)
+            ),
+        ),
+        kind="reduction",
+        sample=_spread_samples,
+        names=("std",),
+        methods=("std",),
+        numpy=(np.std,),
+        signature=_prepare_spread("std"),
+        batch=batch_reduction("std"),
+        doc="Standard deviation over ``axis``: the square root of var (same ddof). Where it "
+        "is 0 its gradient is undefined and comes out NaN or inf, as in PyTorch.",
+    )
+)
+
+
+# --- reductions that skip NaN ---------------------------------------------------------------
+
+
+def _present(x):
+    """1 where an entry is a number, 0 where it is NaN (a constant: no gradient flows)."""
+    return ~np.isnan(raw(x))
+
+
+nansum = register(
+    Primitive(
+        "nansum",
+        lambda x, *, axis, keepdims: np.nansum(x, axis=axis, keepdims=keepdims),
+        (
+            lambda g, ans, x, *, axis, keepdims: np.where(
+                _present(x), _spread(g, x, axis, keepdims), 0
+            ),
+        ),
+        (
+            lambda t, ans, x, *, axis, keepdims: np.sum(
+                np.where(_present(x), t, 0), axis=axis, keepdims=keepdims
+            ),
+        ),
+        kind="reduction",
+        sample=_samples(d.real),
+        names=("nansum",),
+        methods=("nansum",),
+        numpy=(np.nansum,),
+        signature=arguments.reduction("nansum"),
+        batch=batch_reduction("nansum"),
+        doc="Sum over ``axis`` treating NaN as 0; NaN entries get gradient 0.",
+    )
+)
+
+
+def _present_counts(x, axis):
+    """How many numbers each reduction averages (at least 1, so an all-NaN slice, whose
+    entries get no gradient anyway, divides nothing by zero)."""
+    counts = np.sum(_present(x), axis=axis, keepdims=True)
+    return np.maximum(counts, 1).astype(raw(x).dtype)
+
+
+nanmean = register(
+    Primitive(
+        "nanmean",
+        lambda x, *, axis, keepdims: np.nanmean(x, axis=axis, keepdims=keepdims),
+        (
+            lambda g, ans, x, *, axis, keepdims: np.where(
+                _present(x), _keep(g, x.ndim, axis, keepdims) / _present_counts(x, axis), 0
+            ),
+        ),
+        (
+            lambda t, ans, x, *, axis, keepdims: np.sum(
+                np.where(_present(x), t, 0) / _present_counts(x, axis),
+                axis=axis,
+                keepdims=keepdims,
+            ),
+        ),
+        kind="reduction",
+        sample=_samples(d.real),
+        names=("nanmean",),
+        methods=("nanmean",),
+        numpy=(np.nanmean,),
+        signature=arguments.reduction("nanmean"),
+        batch=batch_reduction("nanmean"),
+        doc="Mean over ``axis`` of the entries that are not NaN; NaN entries get gradient 0.",
+    )
+)
+
+
+# --- weighted average ------------------------------------------------------------------------
+
+
+def _prepare_average(x, axis=None, weights=None, returned=False, *, keepdims=False):
+    """np.average's call. Weights of another shape than ``x`` follow NumPy's rule (the
+    shape of ``x`` along ``axis``) and are broadcast to ``x``'s shape on the graph, so
+    their gradient is summed back. ``returned=True`` is not supported."""
+    if returned:
+        raise TypeError("average: returned=True is not supported; divide by weights.sum()")
+    axis = arguments.normalize_axis(axis, x.ndim, "average")
+    if weights is None:
+        return (x,), {"axis": axis, "keepdims": bool(keepdims)}
+    if not isinstance(weights, Traceable):
+        weights = np.asarray(weights)
+    if weights.shape != x.shape:
+        if axis is None:
+            raise TypeError(
+                f"average: weights of shape {weights.shape} differ from the tensor's shape "
+                f"{x.shape}, so axis must be given"
+            )
+        along = tuple(x.shape[a] for a in axis)
+        if weights.shape != along:
+            raise ShapeError(
+                f"average: weights of shape {weights.shape} do not match shape {along} of a "
+                f"tensor of shape {x.shape} along axis {axis}"
+            )
+        aligned = tuple(n if a in axis else 1 for a, n in enumerate(x.shape))
+        weights = np.broadcast_to(weights.reshape(aligned), x.shape)
+    return (x, weights), {"axis": axis, "keepdims": bool(keepdims)}
+
+
+def _weight_sum(weights, axis):
+    return np.sum(weights, axis=axis, keepdims=True)
+
+
+def _average_vjp_x(g, ans, x, weights=None, *, axis, keepdims):
+    if weights is None:
+        return _spread(g / _count(x.shape, axis), x, axis, keepdims)
+    return _keep(g, x.ndim, axis, keepdims) * (weights / _weight_sum(weights, axis))
+
+
+def _average_jvp_x(t, ans, x, weights=None, *, axis, keepdims):
+    if weights is None:
+        return np.mean(t, axis=axis, keepdims=keepdims)
+    share = weights / _weight_sum(weights, axis)
+    return np.sum(t * share, axis=axis, keepdims=keepdims)
+
+
+def _deviation_share(ans, x, weights, axis, keepdims):
+    """∂average/∂weights: each entry's deviation from the average over the weights' sum."""
+    return (x - _keep(ans, x.ndim, axis, keepdims)) / _weight_sum(weights, axis)
+
+
+def _batch_average(batched, x, weights=None, *, axis, keepdims):
+    shifted = tuple(range(1, x.ndim if batched[0] else x.ndim + 1)) if axis is None else None
+    shifted = shifted or tuple(a + 1 for a in axis)
+    if weights is None:
+        return average.bind(x, axis=shifted, keepdims=keepdims)
+    if not batched[0]:
+        x = np.broadcast_to(x, weights.shape)
+    elif not batched[1]:
+        weights = np.broadcast_to(weights, x.shape)
+    return average.bind(x, weights, axis=shifted, keepdims=keepdims)
+
+
+def _average_samples(rng):
+    return [
+        ((d.real(rng, (3, 4)),), {"axis": None, "keepdims": False}),
+        ((d.real(rng, (3, 4)), d.positive(rng, (3, 4))), {"axis": (1,), "keepdims": False}),
+        ((d.real(rng, (2, 3, 4)), d.positive(rng, (2, 3, 4))), {"axis": None, "keepdims": False}),
+        ((d.real(rng, (2, 3, 4)), d.nonzero(rng, (2, 3, 4))), {"axis": (0, 2), "keepdims": True}),
+    ]
+
+
+average = register(
+    Primitive(
+        "average",
+        lambda x, weights=None, *, axis, keepdims: np.average(
+            x, axis=axis, weights=weights, keepdims=keepdims
+        ),
+        (
+            _average_vjp_x,
+            lambda g, ans, x, weights, *, axis, keepdims: (
+                _keep(g, x.ndim, axis, keepdims) * _deviation_share(ans, x, weights, axis, keepdims)
+            ),
+        ),
+        (
+            _average_jvp_x,
+            lambda t, ans, x, weights, *, axis, keepdims: np.sum(
+                t * _deviation_share(ans, x, weights, axis, keepdims), axis=axis, keepdims=keepdims
+            ),
+        ),
+        kind="reduction",
+        sample=_average_samples,
+        names=("average",),
+        numpy=(np.average,),
+        signature=_prepare_average,
+        batch=_batch_average,
+        doc="Weighted mean over ``axis``: sum(x·w) / sum(w), differentiable in x and in the "
+        "weights (without weights, the mean). returned=True is not supported.",
+    )
+)
