@@ -358,6 +358,24 @@ def _zeros_and_first_zeros(x, axis):
     return zero, zero & (np.cumsum(zero, axis=axis) == 1)
 
 
+def _products_skipping_each(x, axis):
+    """P[..., k, i] = ∏_{j≤i, j≠k} x_j where i ≥ k, else 0, with ``axis`` moved last: every
+    partial derivative of cumprod, made of multiplications only (n² entries per lane).
+
+    The recorded (higher-order) rules use it when a lane holds two or more zeros: there the
+    first-order shortcut's zeros past the first zero have nonzero derivatives."""
+    order = [a for a in range(x.ndim) if a != axis] + [axis]
+    lanes = np.transpose(x, order)
+    n = lanes.shape[-1]
+    skipped = np.where(np.eye(n, dtype=bool), 1, lanes[..., None, :])
+    products = cumprod.bind(skipped, axis=skipped.ndim - 1)
+    return np.where(np.triu(np.ones((n, n), dtype=bool)), products, 0), order
+
+
+def _needs_every_product(x, zero, axis):
+    return isinstance(x, Traceable) and np.sum(zero, axis=axis).max() > 1
+
+
 def _cumprod_vjp(g, ans, x, axis):
     """Position k gets Σ_{i≥k} g_i·∏_{j≤i, j≠k} x_j: (Σ g_i·y_i)/x_k where x_k is not zero.
     At the first zero that product is the running product with the zero read as 1; past
@@ -365,6 +383,10 @@ def _cumprod_vjp(g, ans, x, axis):
     zero, first = _zeros_and_first_zeros(x, axis)
     if zero is None:
         return _reverse_cumsum(g * ans, axis) / x
+    if _needs_every_product(x, zero, axis):
+        products, order = _products_skipping_each(x, axis)
+        pulled = np.sum(products * np.transpose(g, order)[..., None, :], axis=-1)
+        return np.transpose(pulled, np.argsort(order))
     safe = np.where(zero, 1, x)
     before = np.where(zero, 0, _reverse_cumsum(g * ans, axis) / safe)
     skipping_first = cumprod.bind(np.where(first, 1, x), axis=axis)
@@ -376,6 +398,10 @@ def _cumprod_jvp(t, ans, x, axis):
     zero, first = _zeros_and_first_zeros(x, axis)
     if zero is None:
         return ans * cumsum.bind(t / x, axis=axis)
+    if _needs_every_product(x, zero, axis):
+        products, order = _products_skipping_each(x, axis)
+        pushed = np.sum(products * np.transpose(t, order)[..., :, None], axis=-2)
+        return np.transpose(pushed, np.argsort(order))
     safe = np.where(zero, 1, x)
     nonzero_part = ans * cumsum.bind(np.where(zero, 0, t / safe), axis=axis)
     skipping_first = cumprod.bind(np.where(first, 1, x), axis=axis)

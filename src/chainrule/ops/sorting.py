@@ -321,6 +321,7 @@ def _prepare_quantile_of(op, scale):
         method = interpolation if interpolation is not None else method
         if method != "linear":
             raise ValueError(f"{op}: only method='linear' (NumPy's default) is supported")
+        weak = type(q) in (float, int)
         q = np.asanyarray(raw(q))
         if scale != 1:
             q = np.asanyarray(np.true_divide(q, scale))
@@ -329,7 +330,9 @@ def _prepare_quantile_of(op, scale):
         axis = arguments.normalize_axis(axis, x.ndim, op)
         if _reduced_count(x, axis) == 0:
             raise ShapeError(f"{op}: zero-size reduction of a tensor of shape {x.shape}")
-        return (x,), {"q": q[()] if q.ndim == 0 else q, "axis": axis, "keepdims": bool(keepdims)}
+        if weak:  # a Python number keeps NumPy's weak promotion (float32 stays float32)
+            q = float(q)
+        return (x,), {"q": q, "axis": axis, "keepdims": bool(keepdims)}
 
     prepare.__name__ = f"prepare_{op}"
     return prepare
