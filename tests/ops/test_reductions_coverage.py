@@ -490,3 +490,23 @@ AUTOGRAD_CASES = {
 def test_autograd_check_grads_cases(case):
     f, x = AUTOGRAD_CASES[case]
     check_grads(f, x)
+
+
+def test_cumprod_forward_mode_recorded_at_two_zeros_is_exact():
+    """Reverse-over-forward: the JVP rule run on Tensors (nested jvp) at a lane with two zeros."""
+    lane = ZERO_CASES["two zeros"][0]
+    v = np.array([0.5, -1.0, 2.0, 0.25])
+
+    def pushed(y):
+        return cr.jvp(lambda z: cr.cumprod(z), (y,), (v,))[1]
+
+    jac = cr.jacobian(pushed)(lane)
+    step = 1e-5
+    numeric = np.stack(
+        [
+            (pushed(lane + step * e) - pushed(lane - step * e)) / (2 * step)
+            for e in np.eye(lane.size)
+        ],
+        axis=1,
+    )
+    np.testing.assert_allclose(jac, numeric, rtol=1e-6, atol=1e-8)

@@ -1,9 +1,12 @@
-"""Reductions: sum, mean, max, min, logsumexp over an axis, several axes or all;
-argmax and argmin (no gradient).
+"""Reductions: sum, mean, max (amax), min (amin), logsumexp, prod, var, std, nansum,
+nanmean and average over an axis, several axes or all; argmax and argmin (no gradient);
+the scans cumsum and cumprod along one axis (None: the flattened tensor).
 
-Layer: ops. ``axis`` arrives normalized (None or a tuple of non-negative ints) by
-the entries' prepare functions; the rules reinsert the reduced axes (``_keep``)
-and broadcast back to the input.
+Layer: ops. ``axis`` arrives normalized (None or a tuple of non-negative ints; one int
+for scans) by the entries' prepare functions; the rules reinsert the reduced axes
+(``_keep``) and broadcast back to the input. Forwards are NumPy's own functions, so
+values are NumPy's bit for bit. Order statistics (sort, median, quantile) live in
+:mod:`chainrule.ops.sorting`.
 """
 
 from __future__ import annotations
