@@ -510,3 +510,32 @@ def test_cumprod_forward_mode_recorded_at_two_zeros_is_exact():
         axis=1,
     )
     np.testing.assert_allclose(jac, numeric, rtol=1e-6, atol=1e-8)
+
+
+def _stable_ranks(lane):
+    ranks = np.empty(lane.size, dtype=int)
+    ranks[np.argsort(lane, kind="stable")] = np.arange(lane.size)
+    return ranks
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_order_statistic_gradients_with_many_ties_follow_stable_ranks(seed):
+    """Small integers tie often: each statistic's weight sits at the entry of its stable rank."""
+    x = np.random.default_rng(seed).integers(0, 3, (3, 8)).astype(float)
+    q = np.array([0.0, 0.3, 0.5, 0.85, 1.0])
+    u = np.random.default_rng(seed).standard_normal((q.size, 3))
+    grad = cr.grad(lambda y: (cr.quantile(y, q, axis=1) * u).sum())(x)
+    expected = np.zeros_like(x)
+    for row, lane in enumerate(x):
+        ranks = _stable_ranks(lane)
+        for j, virtual in enumerate(q * (lane.size - 1)):
+            lower = int(np.floor(virtual))
+            gamma = virtual - lower
+            expected[row, ranks == lower] += u[j, row] * (1 - gamma)
+            expected[row, ranks == min(lower + 1, lane.size - 1)] += u[j, row] * gamma
+    np.testing.assert_allclose(grad, expected, rtol=1e-12, atol=1e-15)
+    v = np.random.default_rng(seed).standard_normal((3, 8))
+    sort_grad = cr.grad(lambda y: (cr.sort(y, axis=1) * v).sum())(x)
+    np.testing.assert_array_equal(
+        sort_grad, np.stack([v[r][_stable_ranks(x[r])] for r in range(3)])
+    )

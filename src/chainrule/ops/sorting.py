@@ -50,27 +50,52 @@ def _along(index, axis, shape):
     return tuple(grids)
 
 
-def _sources(x, ans, axis):
-    """For each entry of ``ans`` (a reordering of ``x`` along ``axis``), the position
-    along ``axis`` of the entry of ``x`` it holds: equal ranks in stable sorts of both."""
-    by_x = np.argsort(raw(x), axis=axis, kind="stable")
-    by_ans = np.argsort(raw(ans), axis=axis, kind="stable")
-    source = np.empty_like(by_x)
-    np.put_along_axis(source, by_ans, by_x, axis=axis)
-    return source
+def _inverse(permutation, axis):
+    """The inverse of a permutation along ``axis`` (linear time, no sort)."""
+    inverse = np.empty_like(permutation)
+    positions = np.arange(permutation.shape[axis]).reshape(
+        tuple(-1 if a == axis else 1 for a in range(permutation.ndim))
+    )
+    np.put_along_axis(inverse, permutation, positions, axis=axis)
+    return inverse
 
 
-def _reordering_vjp(g, ans, x, axis, **params):
-    """The cotangent of each output entry sent back to the input entry it came from."""
-    lanes, ax = _lanes(x, axis)
-    destination = np.argsort(_sources(lanes, ans, ax), axis=ax)
-    return g[_along(destination, ax, destination.shape)].reshape(x.shape)
+def _stable_order(x, axis):
+    return np.argsort(raw(x), axis=axis, kind="stable")
 
 
-def _reordering_jvp(t, ans, x, axis, **params):
-    lanes, ax = _lanes(x, axis)
-    source = _sources(lanes, ans, ax)
-    return _lanes(t, axis)[0][_along(source, ax, source.shape)]
+def _sort_sources(x, ans, axis):
+    """For each entry of sort's result, the position along ``axis`` of the entry of ``x`` it
+    holds: tied entries keep their order (a stable argsort, which costs about four times
+    NumPy's default one, is run only when the sorted values show a tie)."""
+    ordered = np.moveaxis(raw(ans), axis, -1)
+    if np.any(ordered[..., 1:] == ordered[..., :-1]):
+        return _stable_order(x, axis)
+    return np.argsort(raw(x), axis=axis)
+
+
+def _partition_sources(x, ans, axis):
+    """For each entry of partition's result, the position along ``axis`` of the entry of
+    ``x`` it holds: the entries of equal rank in stable sorts of both."""
+    by_ans = _stable_order(ans, axis)
+    return np.take_along_axis(_stable_order(x, axis), _inverse(by_ans, axis), axis=axis)
+
+
+def _reordering_rules(sources):
+    """The VJP and JVP of a reordering whose entries come from ``sources(x, ans, axis)``."""
+
+    def vjp(g, ans, x, *, axis, **params):
+        """Each output entry's cotangent goes back to the input entry it came from."""
+        lanes, ax = _lanes(x, axis)
+        destination = _inverse(sources(lanes, ans, ax), ax)
+        return g[_along(destination, ax, destination.shape)].reshape(x.shape)
+
+    def jvp(t, ans, x, *, axis, **params):
+        lanes, ax = _lanes(x, axis)
+        source = sources(lanes, ans, ax)
+        return _lanes(t, axis)[0][_along(source, ax, source.shape)]
+
+    return (vjp,), (jvp,)
 
 
 def _prepare_sort(op):
@@ -103,8 +128,7 @@ sort = register(
     Primitive(
         "sort",
         _real_only("sort", lambda x, *, axis, kind: np.sort(x, axis=axis, kind=kind)),
-        (_reordering_vjp,),
-        (_reordering_jvp,),
+        *_reordering_rules(_sort_sources),
         kind="reduction",
         sample=_sort_samples,
         names=("sort",),
@@ -152,8 +176,7 @@ partition = register(
     Primitive(
         "partition",
         _real_only("partition", lambda x, *, kth, axis: np.partition(x, kth, axis=axis)),
-        (_reordering_vjp,),
-        (_reordering_jvp,),
+        *_reordering_rules(_partition_sources),
         kind="reduction",
         sample=lambda rng: [
             ((d.real(rng, (7,)),), {"kth": 3, "axis": 0}),
@@ -174,30 +197,40 @@ partition = register(
 # --- median and quantiles: weights on two order statistics ----------------------------
 
 
-def _ranks(x, axis):
-    """The rank of every entry among the entries reduced with it (stable: ties by position),
-    and how many entries each reduction sees. ``axis`` is None or a tuple of axes."""
+def _rank_holders(lanes, ranks):
+    """For each rank in ``ranks`` (ints, shape (Q,)), a mask of the entry holding that rank
+    in each lane of ``lanes`` (shape (..., n)); result (Q, ..., n). Among tied entries the
+    ranks go by position. Linear time: a partition finds each rank's value, then tied
+    entries, if any, are counted off."""
+    values = np.partition(lanes, np.unique(ranks), axis=-1)[..., ranks]
+    values = np.moveaxis(values, -1, 0)[..., None]
+    equal = lanes == values
+    if np.all(np.sum(equal, axis=-1) == 1):  # no ties: the equal entry is the one
+        return equal
+    below = np.sum(lanes < values, axis=-1, keepdims=True)
+    wanted = ranks.reshape((-1,) + (1,) * lanes.ndim) - below + 1
+    return equal & (np.cumsum(equal, axis=-1) == wanted)
+
+
+def _statistic_weights(x, axis, lower, upper, gamma):
+    """Weights (1 - gamma) on the entry of rank ``lower`` and gamma on rank ``upper``, in
+    each reduction over ``axis`` (None or a tuple). ``lower``, ``upper`` and ``gamma`` have
+    one value per quantile (shape q.shape); the result has shape q.shape + x.shape, in
+    x's dtype."""
     xv = raw(x)
     axes = tuple(range(xv.ndim)) if axis is None else axis
     kept = [a for a in range(xv.ndim) if a not in axes]
     moved = np.transpose(xv, kept + list(axes))
     lanes = moved.reshape(moved.shape[: len(kept)] + (-1,))
-    order = np.argsort(lanes, axis=-1, kind="stable")
-    ranks = np.empty_like(order)
-    np.put_along_axis(ranks, order, np.arange(lanes.shape[-1]), axis=-1)
-    back = np.argsort(kept + list(axes))
-    return np.transpose(ranks.reshape(moved.shape), back), lanes.shape[-1]
-
-
-def _statistic_weights(x, axis, lower, upper, gamma):
-    """Weights (1 - gamma) on the entry of rank ``lower`` and gamma on rank ``upper``, in
-    each reduction. ``lower``, ``upper`` and ``gamma`` have one value per quantile (shape
-    q.shape); the result has shape q.shape + x.shape, in x's dtype."""
-    ranks, _ = _ranks(x, axis)
-    spread = (...,) + (None,) * ranks.ndim
-    lower, upper, gamma = (np.asarray(v)[spread] for v in (lower, upper, gamma))
-    weights = (ranks == lower) * (1 - gamma) + (ranks == upper) * gamma
-    return weights.astype(raw(x).dtype, copy=False)
+    count = np.size(gamma)
+    ranks = np.concatenate([np.ravel(lower), np.ravel(upper)]).astype(np.intp)
+    held = _rank_holders(lanes, ranks)
+    share = np.ravel(gamma).reshape((-1,) + (1,) * lanes.ndim)
+    weights = held[:count] * (1 - share) + held[count:] * share
+    weights = weights.reshape((count, *moved.shape))
+    back = [0, *(1 + a for a in np.argsort(kept + list(axes)))]
+    weights = np.transpose(weights, back).reshape(np.shape(gamma) + xv.shape)
+    return weights.astype(xv.dtype, copy=False)
 
 
 def _reduced_count(x, axis):
