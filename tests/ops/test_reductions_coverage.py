@@ -539,3 +539,21 @@ def test_order_statistic_gradients_with_many_ties_follow_stable_ranks(seed):
     np.testing.assert_array_equal(
         sort_grad, np.stack([v[r][_stable_ranks(x[r])] for r in range(3)])
     )
+
+
+def test_tensor_sort_is_pytorchs_values_and_indices():
+    torch = pytest.importorskip("torch")
+    x = np.array([[3.0, 1.0, 3.0, -2.0, 1.0], [0.5, 0.5, 2.0, -1.0, 0.5]])
+    for descending in (False, True):
+        t = cr.tensor(x, requires_grad=True)
+        values, indices = t.sort(dim=1, descending=descending, stable=True)
+        expected = torch.tensor(x).sort(dim=1, descending=descending, stable=True)
+        np.testing.assert_array_equal(values.detach().numpy(), expected.values.numpy())
+        np.testing.assert_array_equal(indices.numpy(), expected.indices.numpy())
+        assert not indices.requires_grad
+        (values * np.arange(5.0)).sum().backward()
+        tx = torch.tensor(x, requires_grad=True)
+        sorted_values = tx.sort(dim=1, descending=descending, stable=True).values
+        (sorted_values * torch.arange(5.0, dtype=torch.float64)).sum().backward()
+        np.testing.assert_array_equal(t.grad.numpy(), tx.grad.numpy())
+    assert t.sort().values.shape == x.shape

@@ -41,6 +41,12 @@ ORACLES = {
     "unsqueeze": np.expand_dims,
 }
 
+#: Oracles for Tensor methods that follow PyTorch where NumPy's method of that name differs
+#: (ndarray.sort sorts in place; Tensor.sort returns values and indices).
+METHOD_ORACLES = {
+    "sort": lambda a: (np.sort(a), np.argsort(a)),
+}
+
 #: Arguments after the operands, for calls that need them (a function of the first operand).
 EXTRA = {
     "reshape": lambda a: ((a.size,),),
@@ -79,6 +85,8 @@ def _operands(prim):
 def _oracle(prim, kind, key):
     if kind == "numpy":
         return key
+    if kind == "methods" and key in METHOD_ORACLES:
+        return METHOD_ORACLES[key]
     if key in ORACLES:
         return ORACLES[key]
     if kind == "methods" and hasattr(np.ndarray, key):

@@ -17,9 +17,11 @@ an order any derivative is defined by.
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import numpy as np
 
-from ..core.primitive import Primitive, raw, register
+from ..core.primitive import Primitive, composite, raw, register
 from ..errors import ShapeError
 from . import arguments
 from . import domains as d
@@ -124,6 +126,24 @@ def _sort_samples(rng):
     ]
 
 
+class SortResult(NamedTuple):
+    """What ``Tensor.sort`` returns, as PyTorch's does: the sorted values and their indices."""
+
+    values: Any
+    indices: Any
+
+
+def _sort_with_indices(x, dim=-1, descending=False, stable=False):
+    """PyTorch's ``Tensor.sort(dim=-1, descending=False, stable=False)``: (values, indices).
+    Descending order sorts the negated tensor, so ties keep their order when stable."""
+    axis = arguments.one_axis(dim, x.ndim, "sort")
+    kind = "stable" if stable else None
+    keys = -x if descending else x
+    values = sort.bind(keys, axis=axis, kind=kind)
+    indices = argsort.bind(keys, axis=axis, kind=kind)
+    return SortResult(-values if descending else values, indices)
+
+
 sort = register(
     Primitive(
         "sort",
@@ -132,11 +152,13 @@ sort = register(
         kind="reduction",
         sample=_sort_samples,
         names=("sort",),
+        methods=(("sort", composite(_sort_with_indices)),),
         numpy=(np.sort,),
         signature=_prepare_sort("sort"),
         batch=batch_scan("sort"),
         doc="The entries sorted along ``axis`` (None: flattened); the gradient goes back "
-        "to where each entry came from.",
+        "to where each entry came from. The method ``Tensor.sort`` is PyTorch's: it returns "
+        "(values, indices).",
     )
 )
 
