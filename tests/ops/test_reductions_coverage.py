@@ -557,3 +557,15 @@ def test_tensor_sort_is_pytorchs_values_and_indices():
         (sorted_values * torch.arange(5.0, dtype=torch.float64)).sum().backward()
         np.testing.assert_array_equal(t.grad.numpy(), tx.grad.numpy())
     assert t.sort().values.shape == x.shape
+
+
+@pytest.mark.parametrize("name", ["prod", "var", "median", "average", "nanmean"])
+def test_batch_rules_reduce_per_example_scalars(name):
+    """A batch of 0-d examples reduced over all (no) axes: each example is its own result."""
+    xs = np.array([0.5, -1.5, 2.0])
+    params = {"axis": None, "keepdims": False}
+    if name == "var":
+        params["ddof"] = 0
+    actual = PRIMITIVES[name].batch((True,), xs, **params)
+    expected = np.stack([PRIMITIVES[name].evaluate(x, **params) for x in xs])
+    np.testing.assert_array_equal(actual, expected)

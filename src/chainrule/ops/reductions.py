@@ -687,15 +687,15 @@ def _deviation_share(ans, x, weights, axis, keepdims):
 
 
 def _batch_average(batched, x, weights=None, *, axis, keepdims):
-    shifted = tuple(range(1, x.ndim if batched[0] else x.ndim + 1)) if axis is None else None
-    shifted = shifted or tuple(a + 1 for a in axis)
-    if weights is None:
-        return average.bind(x, axis=shifted, keepdims=keepdims)
-    if not batched[0]:
-        x = np.broadcast_to(x, weights.shape)
-    elif not batched[1]:
-        weights = np.broadcast_to(weights, x.shape)
-    return average.bind(x, weights, axis=shifted, keepdims=keepdims)
+    """Give both operands the batch axis (one may lack it), shift the axes, call once."""
+    if weights is not None:
+        if not batched[0]:
+            x = np.broadcast_to(x, weights.shape)
+        elif not batched[1]:
+            weights = np.broadcast_to(weights, x.shape)
+    shifted = tuple(range(1, x.ndim)) if axis is None else tuple(a + 1 for a in axis)
+    operands = (x,) if weights is None else (x, weights)
+    return average.bind(*operands, axis=shifted, keepdims=keepdims)
 
 
 def _average_samples(rng):
