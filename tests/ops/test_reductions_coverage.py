@@ -569,3 +569,33 @@ def test_batch_rules_reduce_per_example_scalars(name):
     actual = PRIMITIVES[name].batch((True,), xs, **params)
     expected = np.stack([PRIMITIVES[name].evaluate(x, **params) for x in xs])
     np.testing.assert_array_equal(actual, expected)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    shape=array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4),
+    zeros=st.integers(1, 3),
+    seed=st.integers(0, 2**16),
+    data=st.data(),
+)
+def test_prod_and_cumprod_at_zeros_over_drawn_axes(shape, zeros, seed, data):
+    """Both are multilinear, so central differences are exact up to rounding at zeros too."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-2, 2, shape)
+    x.reshape(-1)[rng.choice(x.size, size=min(zeros, x.size), replace=False)] = 0.0
+    axes = data.draw(st.sets(st.integers(0, len(shape) - 1), min_size=1))
+    axis = data.draw(st.integers(0, len(shape) - 1))
+    assert gradcheck(lambda y: cr.prod(y, axis=tuple(axes)), x)
+    assert gradcheck(lambda y: cr.cumprod(y, axis=axis), x)
+
+
+def test_np_average_dispatches_on_tensor_weights_alone():
+    weights = WEIGHTS[0, 0]
+    w = cr.tensor(weights, requires_grad=True)
+    out = np.average(A, axis=2, weights=w)
+    assert isinstance(out, cr.Tensor)
+    expected_value = np.average(A, axis=2, weights=weights)
+    np.testing.assert_array_equal(out.detach().numpy(), expected_value)
+    out.sum().backward()
+    expected_grad = (A - expected_value[..., None]).sum((0, 1)) / weights.sum()
+    np.testing.assert_allclose(w.grad.numpy(), expected_grad, rtol=1e-10, atol=1e-12)
