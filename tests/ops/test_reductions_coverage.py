@@ -334,6 +334,11 @@ def test_average_gradients_match_pytorch_formula():
 # --- batching rules ---------------------------------------------------------------------------
 
 NEW_ENTRIES = [
+    "sum",
+    "mean",
+    "max",
+    "min",
+    "logsumexp",
     "prod",
     "var",
     "std",

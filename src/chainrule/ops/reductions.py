@@ -49,6 +49,31 @@ def _samples(domain):
     return sample
 
 
+# --- batching rules ----------------------------------------------------------------------
+
+
+def batch_reduction(name):
+    """The batching rule of a reduction over ``axis`` (None or a tuple): the per-example
+    axes shift by one past the batch axis (None: all of them), then one call."""
+
+    def rule(batched, x, *, axis, **params):
+        shifted = tuple(range(1, x.ndim)) if axis is None else tuple(a + 1 for a in axis)
+        return PRIMITIVES[name].bind(x, axis=shifted, **params)
+
+    return rule
+
+
+def batch_scan(name):
+    """The batching rule of an operation along one axis (None: the flattened tensor)."""
+
+    def rule(batched, x, *, axis, **params):
+        if axis is None:
+            return PRIMITIVES[name].bind(x.reshape(x.shape[0], -1), axis=1, **params)
+        return PRIMITIVES[name].bind(x, axis=axis + 1, **params)
+
+    return rule
+
+
 def _reduction(
     name, forward, vjp, jvp, *, doc, domain=d.real, numpy=(), signature=None, aliases=()
 ):
@@ -65,6 +90,7 @@ def _reduction(
             methods=(name, *aliases),
             numpy=numpy,
             signature=signature or arguments.reduction(name),
+            batch=batch_reduction(name),
             doc=doc,
         )
     )
@@ -232,31 +258,6 @@ def _position(name, reduce, doc):
 
 argmax = _position("argmax", np.argmax, "Index of the largest entry (over ``axis``); no gradient.")
 argmin = _position("argmin", np.argmin, "Index of the smallest entry (over ``axis``); no gradient.")
-
-
-# --- batching rules ----------------------------------------------------------------------
-
-
-def batch_reduction(name):
-    """The batching rule of a reduction over ``axis`` (None or a tuple): the per-example
-    axes shift by one past the batch axis (None: all of them), then one call."""
-
-    def rule(batched, x, *, axis, **params):
-        shifted = tuple(range(1, x.ndim)) if axis is None else tuple(a + 1 for a in axis)
-        return PRIMITIVES[name].bind(x, axis=shifted, **params)
-
-    return rule
-
-
-def batch_scan(name):
-    """The batching rule of an operation along one axis (None: the flattened tensor)."""
-
-    def rule(batched, x, *, axis, **params):
-        if axis is None:
-            return PRIMITIVES[name].bind(x.reshape(x.shape[0], -1), axis=1, **params)
-        return PRIMITIVES[name].bind(x, axis=axis + 1, **params)
-
-    return rule
 
 
 # --- products ----------------------------------------------------------------------------
