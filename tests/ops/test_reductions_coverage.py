@@ -440,13 +440,18 @@ def _array_and_axis(draw):
     return np.random.default_rng(seed).uniform(-2, 2, shape), axis
 
 
+#: Arguments before ``axis`` for the functions drawn below.
+DRAWN = {"prod": (), "var": (), "cumsum": (), "cumprod": (), "median": (), "quantile": (0.37,)}
+
+
 @settings(max_examples=30, deadline=None)
-@given(case=_array_and_axis(), name=st.sampled_from(["prod", "var", "cumsum", "cumprod", "median"]))
+@given(case=_array_and_axis(), name=st.sampled_from(sorted(DRAWN)))
 def test_values_and_gradients_over_drawn_shapes_and_axes(case, name):
     x, axis = case
-    f = getattr(cr, name)
-    np.testing.assert_array_equal(f(x, axis=axis).numpy(), getattr(np, name)(x, axis=axis))
-    result = gradcheck(lambda y: f(y, axis=axis), x, modes=("rev",))
+    f, extra = getattr(cr, name), DRAWN[name]
+    expected = getattr(np, name)(x, *extra, axis=axis)
+    np.testing.assert_array_equal(f(x, *extra, axis=axis).numpy(), expected)
+    result = gradcheck(lambda y: f(y, *extra, axis=axis), x, modes=("rev",))
     assert result, result
 
 
@@ -497,9 +502,10 @@ def test_autograd_check_grads_cases(case):
     check_grads(f, x)
 
 
-def test_cumprod_forward_mode_recorded_at_two_zeros_is_exact():
-    """Reverse-over-forward: the JVP rule run on Tensors (nested jvp) at a lane with two zeros."""
-    lane = ZERO_CASES["two zeros"][0]
+@pytest.mark.parametrize("case", ZERO_CASES)
+def test_cumprod_forward_mode_recorded_at_zeros_is_exact(case):
+    """Reverse-over-forward: the JVP rule run on Tensors (nested jvp) at lanes with zeros."""
+    lane = ZERO_CASES[case][0]
     v = np.array([0.5, -1.0, 2.0, 0.25])
 
     def pushed(y):
@@ -604,3 +610,9 @@ def test_np_average_dispatches_on_tensor_weights_alone():
     out.sum().backward()
     expected_grad = (A - expected_value[..., None]).sum((0, 1)) / weights.sum()
     np.testing.assert_allclose(w.grad.numpy(), expected_grad, rtol=1e-10, atol=1e-12)
+
+
+def test_var_without_degrees_of_freedom_gives_nan_gradient_not_a_number():
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        grad = cr.grad(lambda y: cr.var(y, ddof=2))(np.array([1.0, 2.0]))
+    assert np.all(np.isnan(grad))

@@ -530,7 +530,8 @@ var = register(
         signature=_prepare_spread("var"),
         batch=batch_reduction("var"),
         doc="Variance over ``axis``: squared deviations from the mean summed and divided by "
-        "n - ddof (NumPy's default ddof=0; PyTorch's correction=/unbiased= accepted).",
+        "n - ddof (NumPy's default ddof=0; PyTorch's correction=/unbiased= accepted). With "
+        "no degree of freedom left the value is NumPy's inf or NaN and the gradient NaN.",
     )
 )
 
