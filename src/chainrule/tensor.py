@@ -543,6 +543,12 @@ class Tensor(Traceable):
     def __rpow__(self, other: Any) -> Tensor:
         return apply(ew.power, (other, self), _NO_PARAMS)
 
+    def __mod__(self, other: Any) -> Tensor:
+        return apply(ew.remainder, (self, other), _NO_PARAMS)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return apply(ew.remainder, (other, self), _NO_PARAMS)
+
     def __matmul__(self, other: Any) -> Tensor:
         return apply(linalg.matmul, (self, as_operand(other)), _NO_PARAMS)
 

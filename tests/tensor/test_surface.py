@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+import mpmath
 import numpy as np
 import pytest
 
@@ -27,6 +28,8 @@ ORACLES = {
     "relu": lambda a: np.where(a > 0, a, 0.0),
     "sigmoid": lambda a: 1 / (1 + np.exp(-a)),
     "erf": np.vectorize(math.erf),
+    "erfc": np.vectorize(math.erfc),
+    "erfinv": np.vectorize(lambda v: float(mpmath.erfinv(v))),
     "softmax": _softmax,
     "log_softmax": lambda a: np.log(_softmax(a)),
     "logsumexp": lambda a: np.log(np.sum(np.exp(a))),

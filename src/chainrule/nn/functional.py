@@ -66,7 +66,7 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 def erf(input: Any) -> Tensor:
     """The error function (Cephes' rational approximation, accurate to ~4e-16)."""
-    return apply(nn_ops.erf, (fn.as_tensor(input),), _NO_PARAMS)
+    return fn.erf(input)
 
 
 def gelu(input: Any, approximate: str = "none") -> Tensor:

@@ -40,6 +40,34 @@ def _elementwise(name, forward, *, domains, numpy=(), methods=None, names=None, 
     )
 
 
+def _is_complex(x):
+    dtype = getattr(x, "dtype", None)
+    return np.iscomplexobj(x) if dtype is None else dtype.kind == "c"
+
+
+def _real_only(ufunc):
+    """``ufunc`` on real input; complex input is refused with a TypeError that says so
+    (NumPy's own only says the types are unsupported), never answered wrongly."""
+    name = ufunc.__name__
+
+    def refuse():
+        raise TypeError(f"{name}: complex inputs are not supported")
+
+    if ufunc.nin == 1:
+
+        def forward(x):
+            return refuse() if _is_complex(x) else ufunc(x)
+
+    else:
+
+        def forward(x, y):
+            return refuse() if _is_complex(x) or _is_complex(y) else ufunc(x, y)
+
+    forward.__name__ = forward.__qualname__ = name
+    forward.__doc__ = f"NumPy's {name} on real input."
+    return forward
+
+
 # --- arithmetic -------------------------------------------------------------
 # The operator module's functions are NumPy's ufuncs on arrays, and on NumPy
 # scalars they take NumPy's scalar path, several times faster than calling the
@@ -254,7 +282,7 @@ sinh = _elementwise(
     partials=(lambda ans, x: np.cosh(x),),
     domains=(d.real,),
     numpy=(np.sinh,),
-    notation=Notation(r"\sinh", math.sinh, "sinh", exact={0: 0}, parity="odd"),
+    notation=Notation(r"\sinh", math.sinh, "sinh", exact={0: 0}, parity="odd", inverse="arcsinh"),
     doc="Elementwise hyperbolic sine.",
 )
 
@@ -278,6 +306,69 @@ tanh = _elementwise(
     doc="Elementwise hyperbolic tangent.",
 )
 
+# Inverse functions: their slopes are reciprocals, written so they round once
+# (arccosh's (x - 1)(x + 1) and arctanh's (1 - x)(1 + x) are exact near x = ±1).
+
+arcsin = _elementwise(
+    "arcsin",
+    np.arcsin,
+    partials=(reciprocal(lambda ans, x: np.sqrt(1 - x * x)),),
+    domains=(d.unit_interior,),
+    numpy=(np.arcsin,),
+    notation=Notation(r"\arcsin", math.asin, "asin", exact={0: 0}, parity="odd"),
+    doc="Elementwise inverse sine, in [-pi/2, pi/2]; defined on [-1, 1].",
+)
+
+arccos = _elementwise(
+    "arccos",
+    np.arccos,
+    partials=(reciprocal(lambda ans, x: -np.sqrt(1 - x * x)),),
+    domains=(d.unit_interior,),
+    numpy=(np.arccos,),
+    notation=Notation(r"\arccos", math.acos, "acos", exact={1: 0}),
+    doc="Elementwise inverse cosine, in [0, pi]; defined on [-1, 1].",
+)
+
+arctan = _elementwise(
+    "arctan",
+    np.arctan,
+    partials=(reciprocal(lambda ans, x: 1 + x * x),),
+    domains=(d.real,),
+    numpy=(np.arctan,),
+    notation=Notation(r"\arctan", math.atan, "atan", exact={0: 0}, parity="odd"),
+    doc="Elementwise inverse tangent, in (-pi/2, pi/2).",
+)
+
+arcsinh = _elementwise(
+    "arcsinh",
+    np.arcsinh,
+    partials=(reciprocal(lambda ans, x: np.sqrt(x * x + 1)),),
+    domains=(d.real,),
+    numpy=(np.arcsinh,),
+    notation=Notation(r"\operatorname{arsinh}", math.asinh, "asinh", exact={0: 0}, parity="odd"),
+    doc="Elementwise inverse hyperbolic sine.",
+)
+
+arccosh = _elementwise(
+    "arccosh",
+    np.arccosh,
+    partials=(reciprocal(lambda ans, x: np.sqrt((x - 1) * (x + 1))),),
+    domains=(d.above_one,),
+    numpy=(np.arccosh,),
+    notation=Notation(r"\operatorname{arcosh}", math.acosh, "acosh", exact={1: 0}),
+    doc="Elementwise inverse hyperbolic cosine, >= 0; defined for x >= 1.",
+)
+
+arctanh = _elementwise(
+    "arctanh",
+    np.arctanh,
+    partials=(reciprocal(lambda ans, x: (1 - x) * (1 + x)),),
+    domains=(d.unit_interior,),
+    numpy=(np.arctanh,),
+    notation=Notation(r"\operatorname{artanh}", math.atanh, "atanh", exact={0: 0}, parity="odd"),
+    doc="Elementwise inverse hyperbolic tangent; defined on (-1, 1).",
+)
+
 sqrt = _elementwise(
     "sqrt",
     np.sqrt,
@@ -288,10 +379,189 @@ sqrt = _elementwise(
     doc="Elementwise square root.",
 )
 
+# Logarithms and powers in bases 2 and 10, and the small powers NumPy names.
 
-def _is_complex(x):
-    dtype = getattr(x, "dtype", None)
-    return np.iscomplexobj(x) if dtype is None else dtype.kind == "c"
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+
+log2 = _elementwise(
+    "log2",
+    np.log2,
+    partials=(reciprocal(lambda ans, x: x * _LN2),),
+    domains=(d.positive,),
+    numpy=(np.log2,),
+    notation=Notation(
+        r"\log_2",
+        math.log2,
+        (lambda sp, a: sp.log(a, 2), None),
+        exact={1: 0, 2: 1},
+        inverse="exp2",
+    ),
+    doc="Elementwise base-2 logarithm.",
+)
+
+log10 = _elementwise(
+    "log10",
+    np.log10,
+    partials=(reciprocal(lambda ans, x: x * _LN10),),
+    domains=(d.positive,),
+    numpy=(np.log10,),
+    notation=Notation(
+        r"\log_{10}", math.log10, (lambda sp, a: sp.log(a, 10), None), exact={1: 0, 10: 1}
+    ),
+    doc="Elementwise base-10 logarithm.",
+)
+
+exp2 = _elementwise(
+    "exp2",
+    np.exp2,
+    partials=(lambda ans, x: ans * _LN2,),
+    domains=(d.real,),
+    numpy=(np.exp2,),
+    notation=Notation(
+        r"2^{{{0}}}",
+        math.exp2,
+        (lambda sp, a: sp.Integer(2) ** a, None),
+        exact={0: 1, 1: 2},
+        inverse="log2",
+    ),
+    doc="Elementwise 2**x.",
+)
+
+square = _elementwise(
+    "square",
+    np.square,
+    partials=(lambda ans, x: 2 * x,),
+    domains=(d.real,),
+    numpy=(np.square,),
+    notation=Notation(rewrite=lambda x: x**2),
+    doc="Elementwise x * x.",
+)
+
+reciprocal_function = _elementwise(
+    "reciprocal",
+    np.reciprocal,
+    partials=(lambda ans, x: -(ans * ans),),
+    domains=(d.nonzero,),
+    numpy=(np.reciprocal,),
+    notation=Notation(rewrite=lambda x: 1 / x),
+    doc="Elementwise 1 / x (NumPy's: integer input gives integer division).",
+)
+
+cbrt = _elementwise(
+    "cbrt",
+    _real_only(np.cbrt),
+    partials=(reciprocal(lambda ans, x: 3 * (ans * ans)),),
+    domains=(d.nonzero,),
+    numpy=(np.cbrt,),
+    notation=Notation(
+        r"\sqrt[3]{{{0}}}",
+        math.cbrt,
+        (lambda sp, a: sp.sign(a) * sp.Abs(a) ** sp.Rational(1, 3), None),
+        exact={0: 0, 1: 1, 8: 2},
+        parity="odd",
+    ),
+    doc="Elementwise real cube root (negative for negative x); its slope at 0 is infinite.",
+)
+
+
+def _sinc_slope_series(count: int) -> tuple[float, ...]:
+    """Coefficients of d sinc/dx = sum_k c_k x^(2k-1), k = 1..count, highest first (Horner)."""
+    return tuple(
+        (-1) ** k * 2 * k * math.pi ** (2 * k) / math.factorial(2 * k + 1)
+        for k in range(count, 0, -1)
+    )
+
+
+#: Below this |x| (pi |x| < 0.5) the slope comes from its Maclaurin series: 8 terms reach
+#: double precision there, where the closed form would cancel (and divide 0 by 0 at 0).
+_SINC_SERIES_RADIUS = 0.5 / math.pi
+_SINC_SLOPE_SERIES = _sinc_slope_series(8)
+
+
+def _sinc_slope(ans, x):
+    """d sinc/dx = (cos(pi x) - sinc(x)) / x, from its series near 0, so that it is accurate
+    there and its own derivatives are too (sinc''(0) = -pi^2/3, not the 0 of a mask)."""
+    near = np.abs(raw(x).real) < _SINC_SERIES_RADIUS
+    closed = (np.cos(np.pi * x) - ans) / (np.where(near, 1.0, x) if np.any(near) else x)
+    if not np.any(near):
+        return closed
+    xx = x * x
+    series = _SINC_SLOPE_SERIES[0]
+    for c in _SINC_SLOPE_SERIES[1:]:
+        series = series * xx + c
+    return np.where(near, x * series, closed)
+
+
+sinc = _elementwise(
+    "sinc",
+    np.sinc,
+    partials=(_sinc_slope,),
+    domains=(d.real,),
+    numpy=(np.sinc,),
+    notation=Notation(
+        r"\operatorname{sinc}",
+        None,
+        (lambda sp, a: sp.sinc(sp.pi * a), None),
+        exact={0: 1},
+        parity="even",
+        partials=(lambda ans, x: (np.cos(np.pi * x) - ans) / x,),
+    ),
+    doc="Elementwise normalized sinc, sin(pi x) / (pi x), with sinc(0) = 1.",
+)
+
+
+_RADIANS_PER_DEGREE = math.pi / 180.0
+_DEGREES_PER_RADIAN = 180.0 / math.pi
+
+
+def _degrees_to_radians(x):
+    """NumPy's deg2rad; on complex input (the complex step) the same linear map."""
+    return x * _RADIANS_PER_DEGREE if _is_complex(x) else np.deg2rad(x)
+
+
+def _radians_to_degrees(x):
+    """NumPy's rad2deg; on complex input (the complex step) the same linear map."""
+    return x * _DEGREES_PER_RADIAN if _is_complex(x) else np.rad2deg(x)
+
+
+deg2rad = _elementwise(
+    "deg2rad",
+    _degrees_to_radians,
+    partials=(_RADIANS_PER_DEGREE,),
+    domains=(d.real,),
+    names=("deg2rad", "radians"),
+    methods=("deg2rad",),
+    numpy=(np.deg2rad, np.radians),
+    notation=Notation(
+        r"\operatorname{deg2rad}",
+        math.radians,
+        (lambda sp, a: a * sp.pi / 180, None),
+        exact={0: 0},
+        parity="odd",
+        aliases=("radians",),
+    ),
+    doc="Degrees to radians, elementwise (x * pi / 180).",
+)
+
+rad2deg = _elementwise(
+    "rad2deg",
+    _radians_to_degrees,
+    partials=(_DEGREES_PER_RADIAN,),
+    domains=(d.real,),
+    names=("rad2deg", "degrees"),
+    methods=("rad2deg",),
+    numpy=(np.rad2deg, np.degrees),
+    notation=Notation(
+        r"\operatorname{rad2deg}",
+        math.degrees,
+        (lambda sp, a: a * 180 / sp.pi, None),
+        exact={0: 0},
+        parity="odd",
+        aliases=("degrees",),
+    ),
+    doc="Radians to degrees, elementwise (x * 180 / pi).",
+)
 
 
 def _sigmoid(x):
@@ -324,6 +594,68 @@ sigmoid = _elementwise(
     doc="Elementwise logistic function 1 / (1 + exp(-x)), without overflow.",
 )
 
+# --- smooth functions of two arguments ------------------------------------------------
+
+arctan2 = _elementwise(
+    "arctan2",
+    _real_only(np.arctan2),
+    partials=(
+        lambda ans, y, x: x / (x * x + y * y),
+        lambda ans, y, x: -y / (x * x + y * y),
+    ),
+    domains=(d.nonzero, d.real),  # off the branch cut (y = 0, x < 0) and the origin
+    numpy=(np.arctan2,),
+    notation=Notation(r"\operatorname{arctan2}", math.atan2, "atan2"),
+    doc="Elementwise angle of the point (x, y) (first argument y), in [-pi, pi].",
+)
+
+hypot = _elementwise(
+    "hypot",
+    _real_only(np.hypot),
+    partials=(lambda ans, x, y: x / ans, lambda ans, x, y: y / ans),
+    domains=(d.nonzero, d.nonzero),
+    numpy=(np.hypot,),
+    notation=Notation(
+        r"\operatorname{hypot}",
+        math.hypot,
+        (lambda sp, a, b: sp.sqrt(a**2 + b**2), None),
+        commutative=True,
+    ),
+    doc="Elementwise sqrt(x**2 + y**2), without overflow; its slope at (0, 0) is NaN.",
+)
+
+# log(e^x + e^y) and log2(2^x + 2^y): the slope e^(x - ans) never overflows (x - ans <= 0).
+
+logaddexp = _elementwise(
+    "logaddexp",
+    _real_only(np.logaddexp),
+    partials=(lambda ans, x, y: np.exp(x - ans), lambda ans, x, y: np.exp(y - ans)),
+    domains=(d.real, d.real),
+    numpy=(np.logaddexp,),
+    notation=Notation(
+        r"\operatorname{logaddexp}",
+        None,
+        (lambda sp, a, b: sp.log(sp.exp(a) + sp.exp(b)), None),
+        commutative=True,
+    ),
+    doc="Elementwise log(exp(x) + exp(y)), without overflow; slopes exp(x - ans), exp(y - ans).",
+)
+
+logaddexp2 = _elementwise(
+    "logaddexp2",
+    _real_only(np.logaddexp2),
+    partials=(lambda ans, x, y: np.exp2(x - ans), lambda ans, x, y: np.exp2(y - ans)),
+    domains=(d.real, d.real),
+    numpy=(np.logaddexp2,),
+    notation=Notation(
+        r"\operatorname{logaddexp2}",
+        None,
+        (lambda sp, a, b: sp.log(sp.Integer(2) ** a + sp.Integer(2) ** b, 2), None),
+        commutative=True,
+    ),
+    doc="Elementwise log2(2**x + 2**y), without overflow.",
+)
+
 # --- piecewise functions: derivative 0 at the kink, as PyTorch and JAX choose --------
 
 
@@ -336,7 +668,9 @@ abs = _elementwise(  # noqa: A001 - NumPy's name
     _abs,
     partials=(lambda ans, x: np.sign(raw(x).real),),
     domains=(d.nonzero,),
-    numpy=(np.absolute,),
+    names=("abs", "absolute", "fabs"),
+    methods=("abs", "absolute"),
+    numpy=(np.absolute, np.fabs),
     notation=Notation(
         r"\left|{0}\right|",
         builtins.abs,
@@ -451,6 +785,43 @@ minimum = _elementwise(
 )
 
 
+def _weight_ignoring_nan(x, y, beats):
+    """fmax's or fmin's choice for x: 1 where x wins (``beats(x, y)``, or y is NaN and x is
+    not), 0.5 on ties (both NaN included), 0 where y wins; comparing real parts."""
+    xv, yv = raw(x).real, raw(y).real
+    x_nan, y_nan = np.isnan(xv), np.isnan(yv)
+    x_wins = beats(xv, yv) | (y_nan & ~x_nan)
+    tie = (xv == yv) | (x_nan & y_nan)
+    return np.where(x_wins, 1.0, np.where(tie, 0.5, 0.0)).astype(np.result_type(xv, yv), copy=False)
+
+
+fmax = _elementwise(
+    "fmax",
+    np.fmax,
+    partials=(
+        mask(lambda ans, x, y: _weight_ignoring_nan(x, y, np.greater)),
+        mask(lambda ans, x, y: _weight_ignoring_nan(y, x, np.greater)),
+    ),
+    domains=(d.with_nans, d.distinct),
+    numpy=(np.fmax,),
+    doc="Elementwise larger of x and y, ignoring NaN (NaN only where both are); ties send "
+    "half the gradient to each, and a NaN operand gets none.",
+)
+
+fmin = _elementwise(
+    "fmin",
+    np.fmin,
+    partials=(
+        mask(lambda ans, x, y: _weight_ignoring_nan(x, y, np.less)),
+        mask(lambda ans, x, y: _weight_ignoring_nan(y, x, np.less)),
+    ),
+    domains=(d.with_nans, d.distinct),
+    numpy=(np.fmin,),
+    doc="Elementwise smaller of x and y, ignoring NaN (NaN only where both are); ties send "
+    "half the gradient to each, and a NaN operand gets none.",
+)
+
+
 def _where(condition, x, y):
     return np.where(condition, x, y)
 
@@ -540,7 +911,109 @@ clip = register(
     )
 )
 
-# --- piecewise constant: no gradient flows through them --------------------------------
+# --- remainders: slope 1 in x and -quotient in y, jumps not represented (as in PyTorch, JAX) ---
+
+
+def _quotient(ans, x, y):
+    """The integer q with x = q y + ans, recovered from the remainder itself (so it agrees with
+    the forward at the jumps, where x / y may round across an integer)."""
+    return np.rint((x - ans) / y)
+
+
+remainder = _elementwise(
+    "remainder",
+    _real_only(np.remainder),
+    partials=(1, lambda ans, x, y: -_quotient(ans, x, y)),
+    domains=(d.dividend, d.divisor),
+    names=("remainder", "mod"),
+    methods=("remainder",),
+    numpy=(np.remainder,),
+    label="%",
+    doc="Elementwise x - y * floor(x / y): the sign of y, as Python's % (also ``t % y``).",
+)
+
+fmod = _elementwise(
+    "fmod",
+    _real_only(np.fmod),
+    partials=(1, lambda ans, x, y: -_quotient(ans, x, y)),
+    domains=(d.dividend, d.divisor),
+    numpy=(np.fmod,),
+    doc="Elementwise x - y * trunc(x / y): the sign of x, as C's fmod.",
+)
+
+# --- nan_to_num: the gradient passes where x is finite and is 0 where a value was replaced ---
+
+
+def _nan_to_num(x, *, nan, posinf, neginf):
+    """NumPy's nan_to_num; complex input is replaced by its real part's finiteness (the
+    extension the complex step needs: the identity where finite, a constant where not)."""
+    if _is_complex(x):
+        replaced = np.nan_to_num(x.real, nan=nan, posinf=posinf, neginf=neginf)
+        return np.where(np.isfinite(x.real), x, replaced)
+    return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+
+def _replacement(value, op, what):
+    """A replacement value as a float (None: NumPy's default), or a TypeError naming it."""
+    if value is None and what != "nan":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{op}: {what} must be a real number, got {value!r}")
+    return float(value)
+
+
+def _prepare_nan_to_num(x, nan=0.0, posinf=None, neginf=None, *, copy=True):
+    """``nan_to_num(x, nan=0.0, posinf=None, neginf=None)``, PyTorch's order (NumPy's puts
+    ``copy`` second: pass it by keyword). None means the dtype's largest (smallest) value."""
+    if not copy:
+        raise ValueError(
+            "nan_to_num: copy=False (replacing in place) is not supported; use the result"
+        )
+    params = {
+        "nan": _replacement(nan, "nan_to_num", "nan"),
+        "posinf": _replacement(posinf, "nan_to_num", "posinf"),
+        "neginf": _replacement(neginf, "nan_to_num", "neginf"),
+    }
+    return (x,), params
+
+
+nan_to_num = register(
+    Primitive(
+        "nan_to_num",
+        _nan_to_num,
+        partials=(mask(lambda ans, x, **replacements: np.isfinite(raw(x).real)),),
+        kind="elementwise",
+        names=("nan_to_num",),
+        methods=("nan_to_num",),
+        numpy=(np.nan_to_num,),
+        signature=_prepare_nan_to_num,
+        sample=lambda rng: [
+            ((_specials(rng, (3, 4)),), {"nan": 0.0, "posinf": 5.0, "neginf": -5.0}),
+            ((_specials(rng, (5,)),), {"nan": -1.5, "posinf": 3.0, "neginf": -3.0}),
+            ((d.real(rng, ()),), {"nan": 0.0, "posinf": None, "neginf": None}),
+        ],
+        doc="Replace NaN by ``nan``, inf by ``posinf`` and -inf by ``neginf`` (None: the "
+        "dtype's extreme); the gradient is 0 at the replaced entries.",
+    )
+)
+
+# --- piecewise constant: zero gradient, as JAX and PyTorch give ------------------------
+# Their slope is 0 wherever they have one, and the jumps are not represented: the gradient
+# of floor, sign or round is 0 everywhere (a mask, so not even an infinite cotangent flows).
+
+_FLAT = mask(lambda ans, *args, **params: False)
+
+
+def _on_real_part(ufunc):
+    """``ufunc``, extended to complex input by applying it to the real part: constant in the
+    imaginary direction, the real-analytic extension the complex step needs (as sign's)."""
+
+    def forward(x):
+        return ufunc(x.real).astype(x.dtype) if _is_complex(x) else ufunc(x)
+
+    forward.__name__ = forward.__qualname__ = ufunc.__name__
+    forward.__doc__ = f"NumPy's {ufunc.__name__}; on complex input, of the real part."
+    return forward
 
 
 def _sign(x):
@@ -553,6 +1026,7 @@ sign = register(
     Primitive(
         "sign",
         _sign,
+        partials=(_FLAT,),
         kind="elementwise",
         names=("sign",),
         methods=("sign",),
@@ -566,14 +1040,17 @@ sign = register(
             exact=lambda v: (v > 0) - (v < 0),
             parity="odd",
             idempotent=True,
+            partials=(lambda ans, x: 0,),
         ),
-        doc="Elementwise sign (-1, 0 or 1); no gradient flows through it.",
+        doc="Elementwise sign (-1, 0 or 1); its gradient is 0.",
     )
 )
 
 
 def _heaviside(x, at_zero=0):
     """NumPy's step function of the real part: 0 below zero, ``at_zero`` at zero, 1 above."""
+    if _is_complex(at_zero):
+        raise TypeError("heaviside: a complex value at zero is not supported")
     return np.heaviside(np.real(x), at_zero)
 
 
@@ -587,6 +1064,7 @@ heaviside = register(
     Primitive(
         "heaviside",
         _heaviside,
+        partials=(_FLAT, mask(lambda ans, x, at_zero: raw(x).real == 0)),
         kind="elementwise",
         names=("heaviside",),
         methods=("heaviside",),
@@ -598,9 +1076,14 @@ heaviside = register(
             _scalar_heaviside,
             "Heaviside",
             exact=lambda v, at_zero=0: 1 if v > 0 else 0 if v < 0 else at_zero,
+            # 1 exactly where x = 0, where the value is at_zero (NaN where x is NaN).
+            partials=(
+                lambda ans, x, at_zero: 0,
+                lambda ans, x, at_zero: 1 - np.heaviside(x, 0) - np.heaviside(-x, 0),
+            ),
         ),
-        doc="Heaviside step (the derivative of relu, abs and max, symbolically); no gradient "
-        "flows through it.",
+        doc="Heaviside step (the derivative of relu, abs and max, symbolically); its gradient "
+        "is 0 in x, and 1 in ``at_zero`` where x is 0 (the value it takes there).",
     )
 )
 
@@ -710,21 +1193,33 @@ logical_not = _elementwise(
     infix="~",
 )
 
-# Rounding and tests of special values.
+# Rounding: zero gradient (see the piecewise-constant section above).
 
 floor = _elementwise(
     "floor",
-    np.floor,
-    doc="Largest integer <= x, elementwise; no gradient.",
-    domains=(d.real,),
+    _on_real_part(np.floor),
+    partials=(_FLAT,),
+    doc="Largest integer <= x, elementwise; its gradient is 0.",
+    domains=(d.between_integers,),
     numpy=(np.floor,),
 )
 ceil = _elementwise(
     "ceil",
-    np.ceil,
-    doc="Smallest integer >= x, elementwise; no gradient.",
-    domains=(d.real,),
+    _on_real_part(np.ceil),
+    partials=(_FLAT,),
+    doc="Smallest integer >= x, elementwise; its gradient is 0.",
+    domains=(d.between_integers,),
     numpy=(np.ceil,),
+)
+trunc = _elementwise(
+    "trunc",
+    _on_real_part(np.trunc),
+    partials=(_FLAT,),
+    doc="x rounded toward zero, elementwise (NumPy's fix is the same); its gradient is 0.",
+    domains=(d.between_integers,),
+    names=("trunc", "fix"),
+    methods=("trunc", "fix"),
+    numpy=(np.trunc, np.fix),
 )
 
 
@@ -739,22 +1234,31 @@ def _prepare_round(x, decimals=0):
     return (x,), {"decimals": int(decimals)}
 
 
+def _prepare_rint(x):
+    """``rint(x)``: round to the nearest integer, halves to even (round with decimals=0)."""
+    return (x,), {"decimals": 0}
+
+
 round = register(  # noqa: A001 - NumPy's name
     Primitive(
         "round",
         _round,
+        partials=(_FLAT,),
         kind="elementwise",
-        names=("round",),
+        names=("round", ("rint", _prepare_rint)),
         methods=("round",),
-        numpy=(np.round, np.around, np.rint),
+        numpy=(np.round, np.around, (np.rint, _prepare_rint)),
         signature=_prepare_round,
         sample=lambda rng: [
-            ((_half_steps(rng, (3, 4)) + d.real(rng, (3, 4)) * 0.1,), {"decimals": 0}),
-            ((d.real(rng, (5,)),), {"decimals": 2}),
+            ((d.between_halves(rng, (3, 4)),), {"decimals": 0}),
+            ((d.between_halves(rng, (5,)) / 100,), {"decimals": 2}),
+            ((d.between_halves(rng, ()) * 10,), {"decimals": -1}),
         ],
-        doc="Round to ``decimals`` places, halves to even; no gradient.",
+        doc="Round to ``decimals`` places, halves to even; its gradient is 0.",
     )
 )
+
+# Tests of special values.
 
 isnan = _elementwise(
     "isnan",
@@ -776,4 +1280,190 @@ isfinite = _elementwise(
     doc="True where x is neither nan nor infinite.",
     domains=(_specials,),
     numpy=(np.isfinite,),
+)
+
+# --- the error function and its relatives -------------------------------------------------
+# Cephes' rational approximations (S. L. Moshier, public domain), the ones SciPy compiles:
+# erf(x) = x T(x^2) / U(x^2) for |x| <= 1 (relative error < 3.7e-16 in IEEE double), and
+# erfc(x) = exp(-x^2) P(x) / Q(x) for 1 <= x < 8 and exp(-x^2) R(x) / S(x) from 8 on, with
+# erf = 1 - erfc beyond 1. U, Q and S have an implicit leading coefficient 1. These are
+# piecewise in |x|, so not analytic: complex inputs are refused rather than answered wrongly.
+
+_ERF_T = (
+    9.60497373987051638749e0,
+    9.00260197203842689217e1,
+    2.23200534594684319226e3,
+    7.00332514112805075473e3,
+    5.55923013010394962768e4,
+)
+_ERF_U = (
+    3.35617141647503099647e1,
+    5.21357949780152679795e2,
+    4.59432382970980127987e3,
+    2.26290000613890934246e4,
+    4.92673942608635921086e4,
+)
+_ERFC_P = (
+    2.46196981473530512524e-10,
+    5.64189564831068821977e-1,
+    7.46321056442269912687e0,
+    4.86371970985681366614e1,
+    1.96520832956077098242e2,
+    5.26445194995477358631e2,
+    9.34528527171957607540e2,
+    1.02755188689515710272e3,
+    5.57535335369399327526e2,
+)
+_ERFC_Q = (
+    1.32281951154744992508e1,
+    8.67072140885989742329e1,
+    3.54937778887819891062e2,
+    9.75708501743205489753e2,
+    1.82390916687909736289e3,
+    2.24633760818710981792e3,
+    1.65666309194161350182e3,
+    5.57535340817727675546e2,
+)
+_ERFC_R = (
+    5.64189583547755073984e-1,
+    1.27536670759978104416e0,
+    5.01905042251180477414e0,
+    6.16021097993053585195e0,
+    7.40974269950448939160e0,
+    2.97886665372100240670e0,
+)
+_ERFC_S = (
+    2.26052863220117276590e0,
+    9.39603524938001434673e0,
+    1.20489539808096656605e1,
+    1.70814450747565897222e1,
+    9.60896809063285878198e0,
+    3.36907645100081516050e0,
+)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_HALF_SQRT_PI = math.sqrt(math.pi) / 2.0
+
+
+def _polynomial(x, coefficients, leading_one=False):
+    """Horner's rule, highest power first (Cephes' polevl, or p1evl with ``leading_one``)."""
+    result = x + coefficients[0] if leading_one else np.full_like(x, coefficients[0])
+    for c in coefficients[1:]:
+        result = result * x + c
+    return result
+
+
+def _refuse_complex(x, op):
+    if np.iscomplexobj(x):
+        raise TypeError(f"{op}: complex inputs are not supported (its formula is piecewise in |x|)")
+
+
+def _erf_near_zero(x):
+    """erf(x) for |x| <= 1."""
+    z = x * x
+    return x * _polynomial(z, _ERF_T) / _polynomial(z, _ERF_U, leading_one=True)
+
+
+def _erfc_tail(a):
+    """erfc(a) for a >= 1 (a is clipped to [1, 30]: erfc(30) underflows to 0 already).
+
+    exp(-a^2) is taken as exp(-h^2) exp(-(2h + l) l) with a = h + l and h a multiple of
+    1/16 (so h^2 is exact): the rounding of a^2 would cost up to a^2 ulps.
+    """
+    a = np.clip(a, 1.0, 30.0)
+    ratio = np.where(
+        a < 8.0,
+        _polynomial(a, _ERFC_P) / _polynomial(a, _ERFC_Q, leading_one=True),
+        _polynomial(a, _ERFC_R) / _polynomial(a, _ERFC_S, leading_one=True),
+    )
+    high = np.round(a * 16.0) / 16.0
+    low = a - high
+    return np.exp(-high * high) * np.exp(-(2.0 * high + low) * low) * ratio
+
+
+def _erf_real(x):
+    inside = np.abs(x) <= 1.0
+    return np.where(
+        inside, _erf_near_zero(np.where(inside, x, 0.0)), np.sign(x) * (1.0 - _erfc_tail(np.abs(x)))
+    )
+
+
+def _erfc_real(x):
+    inside = np.abs(x) <= 1.0
+    tail = _erfc_tail(np.abs(x))
+    return np.where(
+        inside, 1.0 - _erf_near_zero(np.where(inside, x, 0.0)), np.where(x > 0, tail, 2.0 - tail)
+    )
+
+
+def _erf(x):
+    """The error function of real x (within a few ulps of math.erf)."""
+    _refuse_complex(x, "erf")
+    return _erf_real(np.asarray(x))
+
+
+def _erfc(x):
+    """1 - erf(x) of real x, to full relative precision where it is tiny (large x)."""
+    _refuse_complex(x, "erfc")
+    return _erfc_real(np.asarray(x))
+
+
+#: Above this |x|, erfinv's Halley steps solve log erfc(y) = log(1 - |x|), which stays well
+#: conditioned as |x| -> 1 (1 - |x| is exact there); below, erf(y) = |x|.
+_ERFINV_TAIL = 0.8
+_ERFINV_STEPS = 2
+
+
+def _erfinv(x):
+    """The inverse error function of real x in [-1, 1] (±inf at ±1, NaN outside).
+
+    A start within 2e-3 (Winitzki's closed form, a = 0.147) and two Halley steps (cubic
+    convergence) reach double precision: within a few ulps, also as |x| -> 1.
+    """
+    _refuse_complex(x, "erfinv")
+    x = np.asarray(x)
+    a = np.abs(x)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        log_gap = np.log1p(-a * a)
+        b = 2.0 / (math.pi * 0.147) + log_gap / 2.0
+        y = np.sqrt(np.sqrt(b * b - log_gap / 0.147) - b)
+        target = np.log(1.0 - a)
+        for _ in range(_ERFINV_STEPS):
+            slope = _TWO_OVER_SQRT_PI * np.exp(-y * y)
+            residual = _erf_real(y) - a  # Halley on erf(y) - a, whose f'' = -2 y f'
+            central = y - residual / (slope * (1.0 + y * residual))
+            complement = _erfc_real(y)  # Halley on h = log erfc(y) - log(1 - a)
+            h = np.log(complement) - target
+            m = slope / complement  # -h', and h'' = m (2 y - m)
+            tail = y + 2.0 * h / (2.0 * m - h * (2.0 * y - m))
+            y = np.where(a <= _ERFINV_TAIL, central, tail)
+        y = np.where(a == 1.0, np.inf, y)
+    return np.copysign(y, x)
+
+
+erf = _elementwise(
+    "erf",
+    _erf,
+    partials=(lambda ans, x: _TWO_OVER_SQRT_PI * np.exp(-x * x),),
+    domains=(lambda rng, shape: rng.uniform(-3.0, 3.0, size=shape),),
+    notation=Notation(r"\operatorname{erf}", math.erf, "erf", exact={0: 0}, parity="odd"),
+    doc="Elementwise error function (exact GELU uses it); real inputs only.",
+)
+
+erfc = _elementwise(
+    "erfc",
+    _erfc,
+    partials=(lambda ans, x: -_TWO_OVER_SQRT_PI * np.exp(-x * x),),
+    domains=(lambda rng, shape: rng.uniform(-3.0, 3.0, size=shape),),
+    notation=Notation(r"\operatorname{erfc}", math.erfc, "erfc", exact={0: 1}),
+    doc="Elementwise complementary error function 1 - erf(x), accurate where it is tiny; "
+    "real inputs only.",
+)
+
+erfinv = _elementwise(
+    "erfinv",
+    _erfinv,
+    partials=(lambda ans, x: _HALF_SQRT_PI * np.exp(ans * ans),),
+    domains=(d.unit_interior,),
+    notation=Notation(r"\operatorname{erf}^{-1}", None, "erfinv", exact={0: 0}, parity="odd"),
+    doc="Elementwise inverse error function on [-1, 1] (±inf at ±1); real inputs only.",
 )

@@ -1,9 +1,9 @@
-"""Neural-network primitives: softmax, log-softmax, the fused layer and losses, erf.
+"""Neural-network primitives: softmax, log-softmax, the fused layer and losses.
 
 Layer: ops. Softmax and log-softmax subtract the maximum before exponentiating, so
 logits of 1000 give finite, exact results. ``linear`` and ``cross_entropy`` are
 single primitives (one node, one rule each) because a training step spends most
-of its time in them; ``erf`` makes GELU exact.
+of its time in them. (``erf``, which makes GELU exact, is an elementwise entry.)
 """
 
 from __future__ import annotations
@@ -292,111 +292,5 @@ binary_cross_entropy = register(
             ((rng.uniform(0.05, 0.95, (5,)),), {"target": (rng.random(5) < 0.5) * 1.0}),
         ],
         label="BCE",
-    )
-)
-
-# --- the error function, for exact GELU -------------------------------------------
-# Cephes' rational approximations (S. L. Moshier, public domain), the ones SciPy compiles:
-# erf(x) = x T(x^2) / U(x^2) for |x| <= 1 (relative error < 3.7e-16 in IEEE double), and
-# erf(x) = 1 - erfc(x) beyond, with erfc(x) = exp(-x^2) P(x) / Q(x) for 1 <= x < 8 and
-# exp(-x^2) R(x) / S(x) from 8 on. U, Q and S have an implicit leading coefficient 1.
-
-_ERF_T = (
-    9.60497373987051638749e0,
-    9.00260197203842689217e1,
-    2.23200534594684319226e3,
-    7.00332514112805075473e3,
-    5.55923013010394962768e4,
-)
-_ERF_U = (
-    3.35617141647503099647e1,
-    5.21357949780152679795e2,
-    4.59432382970980127987e3,
-    2.26290000613890934246e4,
-    4.92673942608635921086e4,
-)
-_ERFC_P = (
-    2.46196981473530512524e-10,
-    5.64189564831068821977e-1,
-    7.46321056442269912687e0,
-    4.86371970985681366614e1,
-    1.96520832956077098242e2,
-    5.26445194995477358631e2,
-    9.34528527171957607540e2,
-    1.02755188689515710272e3,
-    5.57535335369399327526e2,
-)
-_ERFC_Q = (
-    1.32281951154744992508e1,
-    8.67072140885989742329e1,
-    3.54937778887819891062e2,
-    9.75708501743205489753e2,
-    1.82390916687909736289e3,
-    2.24633760818710981792e3,
-    1.65666309194161350182e3,
-    5.57535340817727675546e2,
-)
-_ERFC_R = (
-    5.64189583547755073984e-1,
-    1.27536670759978104416e0,
-    5.01905042251180477414e0,
-    6.16021097993053585195e0,
-    7.40974269950448939160e0,
-    2.97886665372100240670e0,
-)
-_ERFC_S = (
-    2.26052863220117276590e0,
-    9.39603524938001434673e0,
-    1.20489539808096656605e1,
-    1.70814450747565897222e1,
-    9.60896809063285878198e0,
-    3.36907645100081516050e0,
-)
-_TWO_OVER_SQRT_PI = 1.1283791670955126
-
-
-def _polynomial(x, coefficients, leading_one=False):
-    """Horner's rule, highest power first (Cephes' polevl, or p1evl with ``leading_one``)."""
-    result = x + coefficients[0] if leading_one else np.full_like(x, coefficients[0])
-    for c in coefficients[1:]:
-        result = result * x + c
-    return result
-
-
-def _erf(x):
-    """Cephes' rational approximations (within 4.3e-16 of math.erf) for real x.
-
-    Piecewise in |x|, so not analytic: complex inputs (the complex-step method) are
-    refused rather than answered wrongly.
-    """
-    if np.iscomplexobj(x):
-        raise TypeError("erf: complex inputs are not supported (its formula is piecewise in |x|)")
-    x = np.asarray(x)
-    inside = np.abs(x) <= 1.0
-    near = np.where(inside, x, 0.0)
-    z = near * near
-    erf_near = near * _polynomial(z, _ERF_T) / _polynomial(z, _ERF_U, leading_one=True)
-    far = np.clip(np.abs(x), 1.0, 30.0)  # erfc(30) underflows to 0 already
-    ratio = np.where(
-        far < 8.0,
-        _polynomial(far, _ERFC_P) / _polynomial(far, _ERFC_Q, leading_one=True),
-        _polynomial(far, _ERFC_R) / _polynomial(far, _ERFC_S, leading_one=True),
-    )
-    erf_far = np.sign(x) * (1.0 - np.exp(-far * far) * ratio)
-    return np.where(inside, erf_near, erf_far)
-
-
-erf = register(
-    Primitive(
-        "erf",
-        _erf,
-        (lambda g, ans, x: g * (_TWO_OVER_SQRT_PI * np.exp(-x * x)),),
-        (lambda t, ans, x: t * (_TWO_OVER_SQRT_PI * np.exp(-x * x)),),
-        kind="elementwise",
-        domains=(lambda rng, shape: rng.uniform(-3.0, 3.0, size=shape),),
-        names=("erf",),
-        methods=("erf",),
-        signature="unary",
-        doc="Elementwise error function (exact GELU uses it); real inputs only.",
     )
 )
