@@ -624,12 +624,14 @@ hypot = _elementwise(
     doc="Elementwise sqrt(x**2 + y**2), without overflow; its slope at (0, 0) is NaN.",
 )
 
-# log(e^x + e^y) and log2(2^x + 2^y): the slope e^(x - ans) never overflows (x - ans <= 0).
+# log(e^x + e^y) and log2(2^x + 2^y): the slope in x is e^x / (e^x + e^y) = sigmoid(x - y),
+# which never overflows, is exactly 1/2 at ties, and 1 where x = inf and y is finite.
+
 
 logaddexp = _elementwise(
     "logaddexp",
     _real_only(np.logaddexp),
-    partials=(lambda ans, x, y: np.exp(x - ans), lambda ans, x, y: np.exp(y - ans)),
+    partials=(lambda ans, x, y: _sigmoid(x - y), lambda ans, x, y: _sigmoid(y - x)),
     domains=(d.real, d.real),
     numpy=(np.logaddexp,),
     notation=Notation(
@@ -638,13 +640,17 @@ logaddexp = _elementwise(
         (lambda sp, a, b: sp.log(sp.exp(a) + sp.exp(b)), None),
         commutative=True,
     ),
-    doc="Elementwise log(exp(x) + exp(y)), without overflow; slopes exp(x - ans), exp(y - ans).",
+    doc="Elementwise log(exp(x) + exp(y)), without overflow; its slopes are sigmoid(x - y) "
+    "and sigmoid(y - x).",
 )
 
 logaddexp2 = _elementwise(
     "logaddexp2",
     _real_only(np.logaddexp2),
-    partials=(lambda ans, x, y: np.exp2(x - ans), lambda ans, x, y: np.exp2(y - ans)),
+    partials=(
+        lambda ans, x, y: _sigmoid((x - y) * _LN2),
+        lambda ans, x, y: _sigmoid((y - x) * _LN2),
+    ),
     domains=(d.real, d.real),
     numpy=(np.logaddexp2,),
     notation=Notation(
