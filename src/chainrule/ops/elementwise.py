@@ -1,12 +1,15 @@
-"""Elementwise primitives: arithmetic and the scalar functions of the recitation.
+"""Elementwise primitives: arithmetic, the recitation's scalar functions and NumPy's others.
 
 Layer: ops (imports numpy and chainrule.core only). This is the only place their
 derivatives are written. Binary rules return gradients of the broadcast shape;
-the engine sums them back to each operand's shape.
+the engine sums them back to each operand's shape. Where NumPy has the function, the
+forward is NumPy's ufunc, so results on real arrays are NumPy's to the bit.
 
 Forward functions accept complex inputs and stay analytic there (the kinks of
-abs, relu, maximum and minimum are decided by the real part), so the complex-step
-method of chainrule.fd works through them.
+abs, relu, maximum and minimum, and the jumps of floor and sign, are decided by the
+real part), so the complex-step method of chainrule.fd works through them; the few
+with no such extension (erf, cbrt, arctan2, remainder, ...) refuse complex input.
+Piecewise-constant functions (sign, floor, round, ...) have gradient 0, as in JAX.
 """
 
 from __future__ import annotations
@@ -306,13 +309,13 @@ tanh = _elementwise(
     doc="Elementwise hyperbolic tangent.",
 )
 
-# Inverse functions: their slopes are reciprocals, written so they round once
-# (arccosh's (x - 1)(x + 1) and arctanh's (1 - x)(1 + x) are exact near x = ±1).
+# Inverse functions: their slopes are reciprocals, with 1 - x^2 and x^2 - 1 written as
+# (1 - x)(1 + x) and (x - 1)(x + 1), which keep their accuracy near x = ±1.
 
 arcsin = _elementwise(
     "arcsin",
     np.arcsin,
-    partials=(reciprocal(lambda ans, x: np.sqrt(1 - x * x)),),
+    partials=(reciprocal(lambda ans, x: np.sqrt((1 - x) * (1 + x))),),
     domains=(d.unit_interior,),
     numpy=(np.arcsin,),
     notation=Notation(r"\arcsin", math.asin, "asin", exact={0: 0}, parity="odd"),
@@ -322,7 +325,7 @@ arcsin = _elementwise(
 arccos = _elementwise(
     "arccos",
     np.arccos,
-    partials=(reciprocal(lambda ans, x: -np.sqrt(1 - x * x)),),
+    partials=(reciprocal(lambda ans, x: -np.sqrt((1 - x) * (1 + x))),),
     domains=(d.unit_interior,),
     numpy=(np.arccos,),
     notation=Notation(r"\arccos", math.acos, "acos", exact={1: 0}),
