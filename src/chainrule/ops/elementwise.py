@@ -310,7 +310,8 @@ tanh = _elementwise(
 )
 
 # Inverse functions: their slopes are reciprocals, with 1 - x^2 and x^2 - 1 written as
-# (1 - x)(1 + x) and (x - 1)(x + 1), which keep their accuracy near x = ±1.
+# (1 - x)(1 + x) and (x - 1)(x + 1), which keep their accuracy near x = ±1 (the symbolic
+# language keeps the textbook forms).
 
 arcsin = _elementwise(
     "arcsin",
@@ -318,7 +319,14 @@ arcsin = _elementwise(
     partials=(reciprocal(lambda ans, x: np.sqrt((1 - x) * (1 + x))),),
     domains=(d.unit_interior,),
     numpy=(np.arcsin,),
-    notation=Notation(r"\arcsin", math.asin, "asin", exact={0: 0}, parity="odd"),
+    notation=Notation(
+        r"\arcsin",
+        math.asin,
+        "asin",
+        exact={0: 0},
+        parity="odd",
+        partials=(lambda ans, x: 1 / np.sqrt(1 - x * x),),
+    ),
     doc="Elementwise inverse sine, in [-pi/2, pi/2]; defined on [-1, 1].",
 )
 
@@ -328,7 +336,13 @@ arccos = _elementwise(
     partials=(reciprocal(lambda ans, x: -np.sqrt((1 - x) * (1 + x))),),
     domains=(d.unit_interior,),
     numpy=(np.arccos,),
-    notation=Notation(r"\arccos", math.acos, "acos", exact={1: 0}),
+    notation=Notation(
+        r"\arccos",
+        math.acos,
+        "acos",
+        exact={1: 0},
+        partials=(lambda ans, x: -1 / np.sqrt(1 - x * x),),
+    ),
     doc="Elementwise inverse cosine, in [0, pi]; defined on [-1, 1].",
 )
 
@@ -358,7 +372,13 @@ arccosh = _elementwise(
     partials=(reciprocal(lambda ans, x: np.sqrt((x - 1) * (x + 1))),),
     domains=(d.above_one,),
     numpy=(np.arccosh,),
-    notation=Notation(r"\operatorname{arcosh}", math.acosh, "acosh", exact={1: 0}),
+    notation=Notation(
+        r"\operatorname{arcosh}",
+        math.acosh,
+        "acosh",
+        exact={1: 0},
+        partials=(lambda ans, x: 1 / np.sqrt(x * x - 1),),
+    ),
     doc="Elementwise inverse hyperbolic cosine, >= 0; defined for x >= 1.",
 )
 
@@ -368,7 +388,14 @@ arctanh = _elementwise(
     partials=(reciprocal(lambda ans, x: (1 - x) * (1 + x)),),
     domains=(d.unit_interior,),
     numpy=(np.arctanh,),
-    notation=Notation(r"\operatorname{artanh}", math.atanh, "atanh", exact={0: 0}, parity="odd"),
+    notation=Notation(
+        r"\operatorname{artanh}",
+        math.atanh,
+        "atanh",
+        exact={0: 0},
+        parity="odd",
+        partials=(lambda ans, x: 1 / (1 - x * x),),
+    ),
     doc="Elementwise inverse hyperbolic tangent; defined on (-1, 1).",
 )
 
