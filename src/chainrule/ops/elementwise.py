@@ -49,22 +49,31 @@ def _is_complex(x):
 
 
 def _real_only(ufunc):
-    """``ufunc`` on real input; complex input is refused with a TypeError that says so
-    (NumPy's own only says the types are unsupported), never answered wrongly."""
+    """``ufunc`` on real input; complex input, which NumPy refuses with a TypeError that only
+    says the types are unsupported, is refused with one that says so (never answered wrongly).
+    """
     name = ufunc.__name__
 
-    def refuse():
-        raise TypeError(f"{name}: complex inputs are not supported")
+    def refused(error, *args):
+        if any(_is_complex(a) for a in args):
+            return TypeError(f"{name}: complex inputs are not supported")
+        return error
 
     if ufunc.nin == 1:
 
         def forward(x):
-            return refuse() if _is_complex(x) else ufunc(x)
+            try:
+                return ufunc(x)
+            except TypeError as error:
+                raise refused(error, x) from None
 
     else:
 
         def forward(x, y):
-            return refuse() if _is_complex(x) or _is_complex(y) else ufunc(x, y)
+            try:
+                return ufunc(x, y)
+            except TypeError as error:
+                raise refused(error, x, y) from None
 
     forward.__name__ = forward.__qualname__ = name
     forward.__doc__ = f"NumPy's {name} on real input."
@@ -1416,31 +1425,23 @@ def _erfc_tail(a):
     return np.exp(-high * high) * np.exp(-(2.0 * high + low) * low) * ratio
 
 
-def _erf_real(x):
-    inside = np.abs(x) <= 1.0
-    return np.where(
-        inside, _erf_near_zero(np.where(inside, x, 0.0)), np.sign(x) * (1.0 - _erfc_tail(np.abs(x)))
-    )
-
-
-def _erfc_real(x):
-    inside = np.abs(x) <= 1.0
-    tail = _erfc_tail(np.abs(x))
-    return np.where(
-        inside, 1.0 - _erf_near_zero(np.where(inside, x, 0.0)), np.where(x > 0, tail, 2.0 - tail)
-    )
-
-
 def _erf(x):
     """The error function of real x (within a few ulps of math.erf)."""
     _refuse_complex(x, "erf")
-    return _erf_real(np.asarray(x))
+    x = np.asarray(x)
+    inside = np.abs(x) <= 1.0
+    near = _erf_near_zero(np.where(inside, x, 0.0))
+    return np.where(inside, near, np.sign(x) * (1.0 - _erfc_tail(np.abs(x))))
 
 
 def _erfc(x):
     """1 - erf(x) of real x, to full relative precision where it is tiny (large x)."""
     _refuse_complex(x, "erfc")
-    return _erfc_real(np.asarray(x))
+    x = np.asarray(x)
+    inside = np.abs(x) <= 1.0
+    near = _erf_near_zero(np.where(inside, x, 0.0))
+    tail = _erfc_tail(np.abs(x))
+    return np.where(inside, 1.0 - near, np.where(x > 0, tail, 2.0 - tail))
 
 
 #: Above this |x|, erfinv's Halley steps solve log erfc(y) = log(1 - |x|), which stays well
@@ -1464,10 +1465,13 @@ def _erfinv(x):
         y = np.sqrt(np.sqrt(b * b - log_gap / 0.147) - b)
         target = np.log(1.0 - a)
         for _ in range(_ERFINV_STEPS):
+            inside = y <= 1.0  # y >= 0: erf and erfc of y from one evaluation of each piece
+            near = _erf_near_zero(np.where(inside, y, 0.0))
+            far = _erfc_tail(y)
             slope = _TWO_OVER_SQRT_PI * np.exp(-y * y)
-            residual = _erf_real(y) - a  # Halley on erf(y) - a, whose f'' = -2 y f'
+            residual = np.where(inside, near, 1.0 - far) - a  # Halley on erf(y) - a: f'' = -2y f'
             central = y - residual / (slope * (1.0 + y * residual))
-            complement = _erfc_real(y)  # Halley on h = log erfc(y) - log(1 - a)
+            complement = np.where(inside, 1.0 - near, far)  # Halley on log erfc(y) - log(1 - a)
             h = np.log(complement) - target
             m = slope / complement  # -h', and h'' = m (2 y - m)
             tail = y + 2.0 * h / (2.0 * m - h * (2.0 * y - m))
