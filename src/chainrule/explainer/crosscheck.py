@@ -49,7 +49,8 @@ def cross_check(
     """The gradient of scalar ``f`` at ``point`` by every method, compared with reverse mode.
 
     ``symbolic`` holds the symbolic derivatives already evaluated at the point
-    (None when f has no expression).
+    (None when f has no expression). The complex step is left out when f applies an
+    operation that refuses complex input (erf).
     """
     names = list(point)
     values = [float(point[n]) for n in names]
@@ -92,7 +93,12 @@ def cross_check(
         ("complex-step", "complex step", n),
     ):
         step = fd.default_step(scheme)
-        estimate = fd.gradient(g, *values, scheme=scheme)
+        try:
+            estimate = fd.gradient(g, *values, scheme=scheme)
+        except TypeError as error:  # an operation with no complex extension (erf) refuses
+            if scheme != "complex-step" or "complex" not in str(error):
+                raise
+            continue
         estimate = (estimate,) if n == 1 else estimate
         numeric = {name: float(v) for name, v in zip(names, estimate, strict=True)}
         results.append(
