@@ -72,6 +72,7 @@ METHODS = {
     **{name: name for name in ("trunc", "fix", "absolute", "nan_to_num")},
     **{name: name for name in ("arctan2", "hypot", "fmod", "remainder", "logaddexp")},
     **{name: name for name in ("logaddexp2", "fmax", "fmin", "heaviside")},
+    **{name: name for name in ("asin", "acos", "atan", "asinh", "acosh", "atanh", "atan2")},
     "erf": "erf",
     "erfc": "erfc",
     "erfinv": "erfinv",
@@ -114,6 +115,35 @@ def test_method_names_are_pytorchs():
     for method in METHODS.values():
         assert hasattr(torch.Tensor, method), method
         assert hasattr(cr.Tensor, method), method
+
+
+SHORT_NAMES = {
+    "asin": "arcsin",
+    "acos": "arccos",
+    "atan": "arctan",
+    "asinh": "arcsinh",
+    "acosh": "arccosh",
+    "atanh": "arctanh",
+}
+
+
+@pytest.mark.parametrize(("short", "name"), sorted(SHORT_NAMES.items()))
+def test_short_names_of_numpy_2_and_pytorch_reach_the_same_entry(short, name):
+    _, sampler = UNARY[name]
+    (x,) = _operands((sampler,))
+    t = cr.tensor(x, requires_grad=True)
+    for out in (getattr(cr, short)(t), getattr(t, short)(), getattr(np, short)(t)):
+        assert out.grad_fn == name
+        np.testing.assert_array_equal(out.detach().numpy(), getattr(np, name)(x))
+    assert S.parse(f"{short}(x)") is S.parse(f"{name}(x)")
+
+
+def test_atan2_is_arctan2():
+    y, x = np.array([0.5, -1.0]), np.array([-2.0, 3.0])
+    out = cr.atan2(cr.tensor(y, requires_grad=True), x)
+    assert out.grad_fn == "arctan2"
+    np.testing.assert_array_equal(out.detach().numpy(), np.arctan2(y, x))
+    assert S.parse("atan2(y, x)") is S.parse("arctan2(y, x)")
 
 
 # --- gradients against PyTorch --------------------------------------------------------------

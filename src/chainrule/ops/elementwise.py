@@ -327,6 +327,8 @@ arcsin = _elementwise(
     np.arcsin,
     partials=(reciprocal(lambda ans, x: np.sqrt((1 - x) * (1 + x))),),
     domains=(d.unit_interior,),
+    names=("arcsin", "asin"),
+    methods=("arcsin", "asin"),
     numpy=(np.arcsin,),
     notation=Notation(
         r"\arcsin",
@@ -335,6 +337,7 @@ arcsin = _elementwise(
         exact={0: 0},
         parity="odd",
         partials=(lambda ans, x: 1 / np.sqrt(1 - x * x),),
+        aliases=("asin",),
     ),
     doc="Elementwise inverse sine, in [-pi/2, pi/2]; defined on [-1, 1].",
 )
@@ -344,6 +347,8 @@ arccos = _elementwise(
     np.arccos,
     partials=(reciprocal(lambda ans, x: -np.sqrt((1 - x) * (1 + x))),),
     domains=(d.unit_interior,),
+    names=("arccos", "acos"),
+    methods=("arccos", "acos"),
     numpy=(np.arccos,),
     notation=Notation(
         r"\arccos",
@@ -351,6 +356,7 @@ arccos = _elementwise(
         "acos",
         exact={1: 0},
         partials=(lambda ans, x: -1 / np.sqrt(1 - x * x),),
+        aliases=("acos",),
     ),
     doc="Elementwise inverse cosine, in [0, pi]; defined on [-1, 1].",
 )
@@ -360,8 +366,10 @@ arctan = _elementwise(
     np.arctan,
     partials=(reciprocal(lambda ans, x: 1 + x * x),),
     domains=(d.real,),
+    names=("arctan", "atan"),
+    methods=("arctan", "atan"),
     numpy=(np.arctan,),
-    notation=Notation(r"\arctan", math.atan, "atan", exact={0: 0}, parity="odd"),
+    notation=Notation(r"\arctan", math.atan, "atan", exact={0: 0}, parity="odd", aliases=("atan",)),
     doc="Elementwise inverse tangent, in (-pi/2, pi/2).",
 )
 
@@ -370,8 +378,17 @@ arcsinh = _elementwise(
     np.arcsinh,
     partials=(reciprocal(lambda ans, x: np.sqrt(x * x + 1)),),
     domains=(d.real,),
+    names=("arcsinh", "asinh"),
+    methods=("arcsinh", "asinh"),
     numpy=(np.arcsinh,),
-    notation=Notation(r"\operatorname{arsinh}", math.asinh, "asinh", exact={0: 0}, parity="odd"),
+    notation=Notation(
+        r"\operatorname{arsinh}",
+        math.asinh,
+        "asinh",
+        exact={0: 0},
+        parity="odd",
+        aliases=("asinh",),
+    ),
     doc="Elementwise inverse hyperbolic sine.",
 )
 
@@ -380,6 +397,8 @@ arccosh = _elementwise(
     np.arccosh,
     partials=(reciprocal(lambda ans, x: np.sqrt((x - 1) * (x + 1))),),
     domains=(d.above_one,),
+    names=("arccosh", "acosh"),
+    methods=("arccosh", "acosh"),
     numpy=(np.arccosh,),
     notation=Notation(
         r"\operatorname{arcosh}",
@@ -387,6 +406,7 @@ arccosh = _elementwise(
         "acosh",
         exact={1: 0},
         partials=(lambda ans, x: 1 / np.sqrt(x * x - 1),),
+        aliases=("acosh",),
     ),
     doc="Elementwise inverse hyperbolic cosine, >= 0; defined for x >= 1.",
 )
@@ -396,6 +416,8 @@ arctanh = _elementwise(
     np.arctanh,
     partials=(reciprocal(lambda ans, x: (1 - x) * (1 + x)),),
     domains=(d.unit_interior,),
+    names=("arctanh", "atanh"),
+    methods=("arctanh", "atanh"),
     numpy=(np.arctanh,),
     notation=Notation(
         r"\operatorname{artanh}",
@@ -404,6 +426,7 @@ arctanh = _elementwise(
         exact={0: 0},
         parity="odd",
         partials=(lambda ans, x: 1 / (1 - x * x),),
+        aliases=("atanh",),
     ),
     doc="Elementwise inverse hyperbolic tangent; defined on (-1, 1).",
 )
@@ -643,8 +666,10 @@ arctan2 = _elementwise(
         lambda ans, y, x: -y / (x * x + y * y),
     ),
     domains=(d.nonzero, d.real),  # off the branch cut (y = 0, x < 0) and the origin
+    names=("arctan2", "atan2"),
+    methods=("arctan2", "atan2"),
     numpy=(np.arctan2,),
-    notation=Notation(r"\operatorname{arctan2}", math.atan2, "atan2"),
+    notation=Notation(r"\operatorname{arctan2}", math.atan2, "atan2", aliases=("atan2",)),
     doc="Elementwise angle of the point (x, y) (first argument y), in [-pi, pi].",
 )
 
