@@ -2,8 +2,10 @@
 
 Hypothesis draws arbitrary text, bytes decoded as UTF-8, and text made of the grammar's
 own pieces (names, numbers, operators, brackets, function calls), which reaches far
-deeper into the parser than random characters do. Long inputs are checked for time
-and memory; the thorough profile (``CHAINRULE_THOROUGH=1``) draws many more.
+deeper into the parser than random characters do. Memory is bounded; time is only
+guarded against runaway (quadratic or worse) behaviour, since the 1 s target is a
+speed figure, measured by ``benchmarks/bench_parser.py``. The thorough profile
+(``CHAINRULE_THOROUGH=1``) draws many more inputs.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ FUZZ = settings(
     derandomize=not THOROUGH,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-SECONDS = 1.0
+#: Far above the 1 s target, so a loaded machine never fails it; a parser gone quadratic does.
+RUNAWAY_SECONDS = 10.0
 PEAK_BYTES = 64 * 2**20
 
 PIECES = st.sampled_from(
@@ -92,7 +95,7 @@ GRAMMAR_TEXT = st.lists(PIECES, max_size=40).map("".join)
 
 
 def parse_or_refuse(text: str) -> None:
-    """Parse ``text``: a result or a ParseError, in under a second and bounded memory."""
+    """Parse ``text``: a result or a ParseError, in bounded time and memory."""
     tracemalloc.start()
     started = time.perf_counter()
     try:
@@ -104,7 +107,7 @@ def parse_or_refuse(text: str) -> None:
         elapsed = time.perf_counter() - started
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-    assert elapsed < SECONDS, f"{elapsed:.2f} s for {text[:80]!r}"
+    assert elapsed < RUNAWAY_SECONDS, f"{elapsed:.2f} s for {text[:80]!r}"
     assert peak < PEAK_BYTES, f"{peak / 2**20:.0f} MiB for {text[:80]!r}"
 
 

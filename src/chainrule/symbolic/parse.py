@@ -19,9 +19,8 @@ unary operators. Constants are folded with the size caps of
 from __future__ import annotations
 
 import ast
-import io
 import math
-import tokenize
+import re
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
@@ -90,12 +89,14 @@ class _Source:
         return ParseError(message, self.text, index + 1)
 
     def node_error(
-        self, message: str, node: ast.AST, at_end_of: ast.AST | None = None
+        self, message: str, node: ast.AST, at_end_of: ast.AST | None = None, shift: int = 0
     ) -> ParseError:
+        """An error at ``node``; ``shift`` is where its span starts (in UTF-8 bytes), for a
+        node parsed from a span of the text rather than from all of it."""
         if at_end_of is not None:
-            offset = at_end_of.end_col_offset or 0
+            offset = (at_end_of.end_col_offset or 0) + shift
         else:
-            offset = getattr(node, "col_offset", 0)
+            offset = getattr(node, "col_offset", 0) + shift
         if not self.ascii:  # ast offsets count UTF-8 bytes
             offset = len(self.python.encode()[:offset].decode(errors="ignore"))
         return self.error(message, offset)
@@ -177,21 +178,22 @@ def _parse_span(
     """Parse ``source.python[start:end]`` and build it.
 
     Python's own parser builds its tree recursively, so a chain of a few thousand terms
-    (``x0 + x1 + ...``) exceeds its depth limit. Such a span is split at its top-level
-    operators, sum terms first, then product factors, then one pair of enclosing
-    brackets, and each piece is parsed on its own: deep chains cost linear time, and
-    columns in error messages stay those of the whole text.
+    (``x0 + x1 + ...``) exceeds its depth limit. Such a span is cut at its top-level
+    operators (sum terms first, then product factors, then one pair of enclosing
+    brackets) into runs of :data:`_RUN` pieces, and each run is parsed on its own (a run
+    too deep in turn is cut further): deep chains cost linear time, and columns in error
+    messages stay those of the whole text.
     """
-    tree = _python_tree(source, start, end)
-    if tree is not None:
-        return _build(tree, source, variables, builder)
+    parsed = _python_tree(source, start, end)
+    if parsed is not None:
+        return _build(parsed[0], parsed[1], variables, builder)
     for operators, combine in ((_SUM_SIGNS, builder.sum), (_PRODUCT_SIGNS, builder.product)):
         pieces = _split_top_level(source, start, end, operators)
         if len(pieces) > 1:
-            (first_start, first_end), *rest = pieces
-            first = _parse_span(source, first_start, first_end, variables, builder)
-            terms = [(name, _parse_span(source, a, b, variables, builder)) for name, a, b in rest]
-            return combine(first, terms)
+            runs = [pieces[i : i + _RUN] for i in range(0, len(pieces), _RUN)]
+            first, *rest = (_parse_run(source, run, variables, builder) for run in runs)
+            joiner = "add" if operators is _SUM_SIGNS else "multiply"
+            return combine(first, [(joiner, value) for value in rest])
     inner = source.python[start:end].strip()
     opening = source.python.index(inner[0], start) if inner else start
     if (
@@ -202,11 +204,50 @@ def _parse_span(
     raise source.error("cannot parse: expression too deeply nested", start)
 
 
-def _python_tree(source: _Source, start: int, end: int) -> ast.AST | None:
-    """The AST of a span, columns counted in the whole text; None if it is too deep."""
+#: Pieces of a long chain parsed together by Python's parser (well inside its depth limit).
+_RUN = 300
+
+
+def _parse_run(
+    source: _Source,
+    run: list[tuple[str | None, int, int, int]],
+    variables: frozenset[str] | None,
+    builder: Builder,
+) -> Any:
+    """Build a run of a chain's pieces, ``(operator, operator position, start, end)`` each,
+    as one chain; a run that follows a ``-`` starts with that sign (read as unary), one
+    that follows ``/`` is read as ``1/...``. A run too deep for Python is built piece by
+    piece."""
+    operator, position, start, end = run[0][0], run[0][1], run[0][2], run[-1][3]
+    if operator is None:
+        parsed = _python_tree(source, start, end)
+    elif operator in ("add", "subtract"):
+        parsed = _python_tree(source, position, end)
+    else:
+        parsed = _python_tree(source, position, end, one_before=True)
+    if parsed is not None:
+        return _build(parsed[0], parsed[1], variables, builder)
+    values = [(name, _parse_span(source, a, b, variables, builder)) for name, _, a, b in run]
+    if operator is None:
+        (_, first), *values = values
+    elif operator in ("add", "subtract"):
+        first = builder.const(0)
+    else:
+        first = builder.const(1)
+    combine = builder.sum if (operator or values[0][0]) in ("add", "subtract") else builder.product
+    return combine(first, values)
+
+
+def _python_tree(source: _Source, start: int, end: int, one_before: bool = False) -> ast.AST | None:
+    """The AST of a span, columns counted in the whole text; None if it is too deep.
+
+    With ``one_before``, the span starts with a binary operator (``/ c * d``) and is read
+    with a ``1`` written in front of it (in the column before it)."""
     text = source.python[start:end]
     stripped = text.lstrip()
     shift = start + len(text) - len(stripped)
+    if one_before:
+        stripped, shift = "1" + stripped, shift - 1
     try:
         tree = ast.parse(stripped.strip() and stripped, mode="eval").body
     except SyntaxError as error:
@@ -216,47 +257,42 @@ def _python_tree(source: _Source, start: int, end: int) -> ast.AST | None:
         return None
     except (ValueError, MemoryError) as error:
         raise source.error(f"cannot parse: {error or 'expression too large'}", shift) from None
-    if shift:
-        byte_shift = len(source.python[:shift].encode()) if not source.ascii else shift
-        for node in ast.walk(tree):
-            if hasattr(node, "col_offset"):
-                node.col_offset += byte_shift
-                node.end_col_offset = (node.end_col_offset or 0) + byte_shift
-    return tree
+    byte_shift = shift if source.ascii else len(source.python[:shift].encode())
+    return tree, (_Span(source, byte_shift) if byte_shift else source)
 
 
 _SUM_SIGNS = {"+": "add", "-": "subtract"}
 _PRODUCT_SIGNS = {"*": "multiply", "/": "divide"}
 
+#: Numbers (with exponents), names, ``**``, and any other single character.
+_TOKEN = re.compile(r"(?:\d[\d_]*\.?|\.\d)[\d_]*(?:[eE][+-]?\d[\d_]*)?[jJ]?|\w+|\*\*|\S")
+
 
 def _split_top_level(
     source: _Source, start: int, end: int, operators: dict[str, str]
-) -> list[tuple[Any, ...]]:
-    """The span cut at its bracket-level binary ``operators``: [(start, end), (name, start,
-    end), ...]. A sign after an operator or an opening bracket is unary, not a cut."""
-    text = source.python[start:end]
-    pieces: list[tuple[Any, ...]] = []
+) -> list[tuple[str | None, int, int, int]]:
+    """The span cut at its bracket-level binary ``operators``: ``(operator name, operator
+    position, start, end)`` per piece (None and -1 for the first). A sign after an
+    operator or an opening bracket is unary, not a cut."""
+    text = source.python
+    pieces: list[tuple[str | None, int, int, int]] = []
     depth = 0
-    piece_start, piece_name = start, None
+    name: str | None = None
+    position, piece_start = -1, start
     after_operand = False
-    for token in tokenize.generate_tokens(io.StringIO(text).readline):
-        if token.type in (tokenize.NEWLINE, tokenize.ENDMARKER, tokenize.NL):
-            continue
-        string = token.string
-        column = start + token.start[1]
-        if token.type == tokenize.OP and string in "([{":
+    for token in _TOKEN.finditer(text, start, end):
+        string = token.group()
+        if string in "([{":
             depth += 1
-        elif token.type == tokenize.OP and string in ")]}":
+        elif string in ")]}":
             depth -= 1
-        elif depth == 0 and token.type == tokenize.OP and string in operators and after_operand:
-            pieces.append(
-                (piece_start, column) if piece_name is None else (piece_name, piece_start, column)
-            )
-            piece_start, piece_name = column + 1, operators[string]
+        elif depth == 0 and string in operators and after_operand:
+            pieces.append((name, position, piece_start, token.start()))
+            name, position, piece_start = operators[string], token.start(), token.end()
             after_operand = False
             continue
-        after_operand = token.type in (tokenize.NAME, tokenize.NUMBER) or string in ")]}"
-    pieces.append((piece_start, end) if piece_name is None else (piece_name, piece_start, end))
+        after_operand = string[0].isalnum() or string[0] in "_.)]}"
+    pieces.append((name, position, piece_start, end))
     return pieces
 
 
@@ -362,6 +398,22 @@ def _check_call(node: ast.Call, source: _Source) -> list[ast.AST]:
         if isinstance(arg, ast.Starred):
             raise source.node_error("starred arguments are not allowed", arg)
     return list(node.args)
+
+
+class _Span:
+    """A span of the source parsed on its own: its nodes' columns start at ``shift``."""
+
+    def __init__(self, source: _Source, shift: int) -> None:
+        self.source = source
+        self.shift = shift
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.source, name)
+
+    def node_error(
+        self, message: str, node: ast.AST, at_end_of: ast.AST | None = None
+    ) -> ParseError:
+        return self.source.node_error(message, node, at_end_of, shift=self.shift)
 
 
 class Builder:
