@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.primitive import Primitive, register
+from ..core.primitive import Primitive, Traceable, composite, raw, register
 from ..errors import ShapeError
 from . import arguments
 from . import domains as d
@@ -152,6 +152,271 @@ def _joining(op, extra_axis):
 prepare_stack = _joining("stack", 1)
 
 
+# --- NumPy's rearrangements as aliases of the entries below ---------------------------
+
+
+def _along(ndim, axis, item):
+    """An index applying ``item`` on ``axis`` and keeping every other axis whole."""
+    return (slice(None),) * axis + (item,) + (slice(None),) * (ndim - axis - 1)
+
+
+def _like(first, value):
+    """``value`` as an operand of the same kind as ``first`` (a Tensor beside a Tensor), so
+    every result of a function of several arguments is on the graph."""
+    return value if isinstance(value, Traceable) else type(first)(value)
+
+
+def _flip_index(x, axes):
+    reverse = slice(None, None, -1)
+    return tuple(reverse if a in axes else slice(None) for a in range(x.ndim))
+
+
+def _prepare_flip(x, axis=None, *, dims=None):
+    """Reverse ``axis`` (an int, a tuple, or all axes; PyTorch's ``dims=``) by a strided view."""
+    if dims is not None:
+        if axis is not None:
+            raise TypeError("flip(): give axis= or dims=, not both")
+        axis = dims
+    axes = normalize_axis(axis, x.ndim, "flip")
+    return (x,), {"index": _flip_index(x, range(x.ndim) if axes is None else axes)}
+
+
+def _prepare_flipud(x):
+    if x.ndim < 1:
+        raise ShapeError(f"flipud: needs at least 1 dimension, got shape {x.shape}")
+    return (x,), {"index": _flip_index(x, (0,))}
+
+
+def _prepare_fliplr(x):
+    if x.ndim < 2:
+        raise ShapeError(f"fliplr: needs at least 2 dimensions, got shape {x.shape}")
+    return (x,), {"index": _flip_index(x, (1,))}
+
+
+def _rot90(m, k=1, axes=(0, 1), *, dims=None):
+    """Rotate by 90 degrees ``k`` times from the first axis towards the second, as
+    np.rot90 (PyTorch's ``dims=`` accepted): one flip, then a transpose for odd ``k``."""
+    axes = tuple(axes if dims is None else dims)
+    if len(axes) != 2 or m.ndim < 2:
+        raise ShapeError(f"rot90: needs two axes of a tensor with at least 2 dimensions, got "
+                         f"axes {axes} for shape {m.shape}")
+    first, second = (one_axis(a, m.ndim, "rot90") for a in axes)
+    if first == second:
+        raise ShapeError(f"rot90: the axes {axes} must differ")
+    k = int(k) % 4
+    flipped = {0: (), 1: (second,), 2: (first, second), 3: (first,)}[k]
+    out = getitem.bind(m, index=_flip_index(m, flipped))
+    if k % 2 == 0:
+        return out
+    order = list(range(m.ndim))
+    order[first], order[second] = order[second], order[first]
+    return transpose.bind(out, axes=tuple(order))
+
+
+def _prepare_moveaxis(x, source, destination):
+    """Move axes ``source`` to positions ``destination`` (np.moveaxis) by a transpose."""
+    source = (source,) if isinstance(source, (int, np.integer)) else tuple(source)
+    destination = (destination,) if isinstance(destination, (int, np.integer)) else tuple(
+        destination
+    )
+    if len(source) != len(destination):
+        raise ShapeError(
+            f"moveaxis: source {source} and destination {destination} differ in length"
+        )
+    source = tuple(one_axis(a, x.ndim, "moveaxis") for a in source)
+    destination = tuple(one_axis(a, x.ndim, "moveaxis") for a in destination)
+    if len(set(source)) != len(source) or len(set(destination)) != len(destination):
+        raise ShapeError(f"moveaxis: repeated axis in {source} or {destination}")
+    order = [a for a in range(x.ndim) if a not in source]
+    for dest, src in sorted(zip(destination, source, strict=True)):
+        order.insert(dest, src)
+    return (x,), {"axes": tuple(order)}
+
+
+def _prepare_rollaxis(x, axis, start=0):
+    """Move ``axis`` to stand before position ``start`` (np.rollaxis) by a transpose."""
+    axis = one_axis(axis, x.ndim, "rollaxis")
+    if not isinstance(start, (int, np.integer)) or not -x.ndim <= start <= x.ndim:
+        raise ShapeError(f"rollaxis: start {start!r} is out of range for shape {x.shape}")
+    start = int(start) % (x.ndim + 1) if start < 0 else int(start)
+    if axis < start:
+        start -= 1
+    order = [a for a in range(x.ndim) if a != axis]
+    order.insert(start, axis)
+    return (x,), {"axes": tuple(order)}
+
+
+def _prepare_flatten_dims(x, start_dim=0, end_dim=-1):
+    """Merge axes ``start_dim``..``end_dim`` into one (PyTorch's flatten; default: all)."""
+    if x.ndim == 0:
+        return (x,), {"shape": (1,)}
+    start = one_axis(start_dim, x.ndim, "flatten")
+    end = one_axis(end_dim, x.ndim, "flatten")
+    if start > end:
+        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    merged = int(np.prod(x.shape[start : end + 1]))
+    return (x,), {"shape": x.shape[:start] + (merged,) + x.shape[end + 1 :]}
+
+
+def _promoted(x, ndim):
+    """``x`` with unit axes added as np.atleast_{1,2,3}d adds them (itself if already so)."""
+    if x.ndim >= ndim:
+        return x
+    if ndim == 1 or x.ndim == 0:
+        shape = (1,) * (ndim - x.ndim) + x.shape
+    elif ndim == 2:
+        shape = (1,) + x.shape
+    else:
+        shape = (1, *x.shape, 1) if x.ndim == 1 else (*x.shape, 1)
+    return reshape.bind(x, shape=shape)
+
+
+def _at_least(ndim):
+    def at_least(x, *more):
+        promoted = tuple(_promoted(t, ndim) for t in (x, *(_like(x, m) for m in more)))
+        return promoted if more else promoted[0]
+
+    at_least.__name__ = f"atleast_{ndim}d"
+    at_least.__doc__ = (
+        f"Each argument with at least {ndim} dimensions (a tuple for several, as NumPy)."
+    )
+    return at_least
+
+
+def _stacking(op, ndim, axis_of):
+    """The prepare of vstack/hstack/dstack/column_stack: promote each tensor (reshapes on
+    the graph), then one concatenate along ``axis_of(first promoted tensor)``."""
+
+    @operand_sequence
+    def prepare(tensors):
+        if not tensors:
+            raise ShapeError(f"{op}: need at least one tensor")
+        if op == "column_stack":
+            parts = tuple(
+                reshape.bind(t, shape=(t.size, 1)) if t.ndim < 2 else t for t in tensors
+            )
+        else:
+            parts = tuple(_promoted(t, ndim) for t in tensors)
+        axis = axis_of(parts[0])
+        _check_same_shapes(op, parts, skip_axis=axis)
+        return parts, {"axis": axis}
+
+    prepare.__name__ = f"prepare_{op}"
+    return prepare
+
+
+def _prepare_append(x, values, axis=None):
+    """np.append: ``values`` after ``x`` along ``axis``, both flattened when axis is None."""
+    values = _like(x, values)
+    if axis is None:
+        x, values = (reshape.bind(t, shape=(t.size,)) for t in (x, values))
+        return (x, values), {"axis": 0}
+    axis = one_axis(axis, x.ndim, "append")
+    _check_same_shapes("append", (x, values), skip_axis=axis)
+    return (x, values), {"axis": axis}
+
+
+def _splitting(op, equal):
+    """split (``equal``: sections must divide the axis) or array_split: a list of slices,
+    one getitem each, so every piece has its own gradient."""
+
+    def function(x, indices_or_sections, axis=0, **aliases):
+        if aliases:
+            axis, _ = arguments.torch_names(op, None if "dim" in aliases else axis, False, aliases)
+        axis = one_axis(axis, x.ndim, op)
+        length = x.shape[axis]
+        if isinstance(indices_or_sections, (int, np.integer)):
+            sections = int(indices_or_sections)
+            if sections <= 0:
+                raise ShapeError(f"{op}: the number of sections must be positive, got {sections}")
+            if equal and length % sections:
+                raise ShapeError(
+                    f"{op}: axis {axis} of shape {x.shape} does not divide into {sections} "
+                    "equal sections (array_split allows unequal ones)"
+                )
+            each, extra = divmod(length, sections)
+            bounds = np.cumsum([0] + [each + 1] * extra + [each] * (sections - extra))
+        else:
+            bounds = [0, *(int(i) for i in indices_or_sections), length]
+        return [
+            getitem.bind(x, index=_along(x.ndim, axis, slice(int(start), int(stop))))
+            for start, stop in zip(bounds[:-1], bounds[1:], strict=True)
+        ]
+
+    function.__name__ = op
+    return function
+
+
+def _meshgrid(x, *more, indexing="xy", sparse=False):
+    """np.meshgrid: coordinate tensors over the grid of the (flattened) inputs, one reshape
+    and one broadcast each (``indexing`` "xy": the first two axes swapped, as NumPy)."""
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")
+    inputs = (x, *(_like(x, m) for m in more))
+    sizes = [t.size for t in inputs]
+    position = list(range(len(inputs)))
+    if indexing == "xy" and len(inputs) > 1:
+        position[0], position[1] = 1, 0
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    grids = []
+    for t, at in zip(inputs, position, strict=True):
+        line = reshape.bind(t, shape=tuple(t.size if a == at else 1 for a in range(len(sizes))))
+        grids.append(line if sparse else broadcast_to.bind(line, shape=tuple(sizes)))
+    return tuple(grids)
+
+
+def _index_array(indices, op):
+    indices = np.asarray(raw(indices))
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"{op}: indices must be integers, got dtype {indices.dtype}")
+    return indices
+
+
+def _prepare_take(x, indices, axis=None, mode="raise"):
+    """np.take: entries of ``x`` at ``indices`` along ``axis`` (of the flattened ``x`` when
+    None); ``mode`` raise (out of range is an error), wrap or clip. One getitem."""
+    indices = _index_array(indices, "take")
+    if axis is None:
+        x, axis = reshape.bind(x, shape=(x.size,)), 0
+    axis = one_axis(axis, x.ndim, "take")
+    length = x.shape[axis]
+    if mode == "wrap":
+        indices = np.mod(indices, length)
+    elif mode == "clip":
+        indices = np.clip(indices, 0, length - 1)
+    elif mode != "raise":
+        raise ValueError(f"take: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
+    elif indices.size and not (-length <= indices.min() and indices.max() < length):
+        raise ShapeError(
+            f"take: an index in {indices.min()}..{indices.max()} is out of range for axis "
+            f"{axis} of length {length} (shape {x.shape})"
+        )
+    return (x,), {"index": _along(x.ndim, axis, indices)}
+
+
+def _prepare_take_along_axis(x, indices, axis=-1, **aliases):
+    """np.take_along_axis: ``x[..., indices, ...]`` matched entry by entry along ``axis``
+    (the flattened ``x`` when None), the other axes broadcast. One getitem."""
+    if aliases:
+        axis, _ = arguments.torch_names("take_along_axis", None if "dim" in aliases else axis,
+                                        False, aliases)
+    indices = _index_array(indices, "take_along_axis")
+    if axis is None:
+        x, axis = reshape.bind(x, shape=(x.size,)), 0
+    axis = one_axis(axis, x.ndim, "take_along_axis")
+    if indices.ndim != x.ndim:
+        raise ShapeError(
+            f"take_along_axis: indices of shape {indices.shape} need as many dimensions as "
+            f"the tensor's shape {x.shape}"
+        )
+    index = tuple(
+        indices if a == axis else np.arange(n).reshape((1,) * a + (n,) + (1,) * (x.ndim - a - 1))
+        for a, n in enumerate(x.shape)
+    )
+    return (x,), {"index": index}
+
+
+
 identity = _shape_op(
     "identity",
     lambda x: x,
@@ -177,11 +442,15 @@ reshape = _shape_op(
         ("squeeze", _prepare_squeeze),
         ("expand_dims", _prepare_expand_dims),
         ("ravel", _prepare_flatten),
+        ("flatten", _prepare_flatten_dims),
+        ("atleast_1d", composite(_at_least(1))),
+        ("atleast_2d", composite(_at_least(2))),
+        ("atleast_3d", composite(_at_least(3))),
     ),
     methods=(
         "reshape",
         "view",
-        ("flatten", _prepare_flatten),
+        ("flatten", _prepare_flatten_dims),
         ("ravel", _prepare_flatten),
         ("squeeze", _prepare_squeeze),
         ("unsqueeze", _prepare_expand_dims),
@@ -191,6 +460,9 @@ reshape = _shape_op(
         (np.squeeze, _prepare_squeeze),
         (np.expand_dims, _prepare_expand_dims),
         (np.ravel, _prepare_flatten),
+        (np.atleast_1d, composite(_at_least(1))),
+        (np.atleast_2d, composite(_at_least(2))),
+        (np.atleast_3d, composite(_at_least(3))),
     ),
     signature=_prepare_reshape,
     doc="The same values in a new shape (one entry may be -1).",
@@ -205,9 +477,24 @@ transpose = _shape_op(
         ((d.real(rng, (3, 4)),), {"axes": (1, 0)}),
         ((d.real(rng, (2, 3, 4)),), {"axes": (2, 0, 1)}),
     ],
-    names=("transpose", ("swapaxes", _prepare_swapaxes)),
-    methods=("transpose", ("swapaxes", _prepare_swapaxes)),
-    numpy=(np.transpose, (np.swapaxes, _prepare_swapaxes)),
+    names=(
+        "transpose",
+        ("swapaxes", _prepare_swapaxes),
+        ("moveaxis", _prepare_moveaxis),
+        ("rollaxis", _prepare_rollaxis),
+    ),
+    methods=(
+        "transpose",
+        ("swapaxes", _prepare_swapaxes),
+        ("moveaxis", _prepare_moveaxis),
+        ("movedim", _prepare_moveaxis),
+    ),
+    numpy=(
+        np.transpose,
+        (np.swapaxes, _prepare_swapaxes),
+        (np.moveaxis, _prepare_moveaxis),
+        (np.rollaxis, _prepare_rollaxis),
+    ),
     signature=_prepare_transpose,
     doc="Permute axes as np.transpose does (default: reverse them).",
 )
@@ -221,8 +508,8 @@ broadcast_to = _shape_op(
         ((d.real(rng, (3, 1)),), {"shape": (2, 3, 4)}),
         ((d.real(rng, ()),), {"shape": (5,)}),
     ],
-    names=("broadcast_to",),
-    numpy=(np.broadcast_to,),
+    names=("broadcast_to", ("meshgrid", composite(_meshgrid))),
+    numpy=(np.broadcast_to, (np.meshgrid, composite(_meshgrid))),
     signature=_prepare_broadcast_to,
     doc="Repeat ``x`` along broadcast axes to reach ``shape``.",
 )
@@ -297,6 +584,35 @@ getitem = _shape_op(
         ),
     ],
     label="[]",
+    names=(
+        ("flip", _prepare_flip),
+        ("flipud", _prepare_flipud),
+        ("fliplr", _prepare_fliplr),
+        ("rot90", composite(_rot90)),
+        ("take", _prepare_take),
+        ("take_along_axis", _prepare_take_along_axis),
+        ("split", composite(_splitting("split", equal=True))),
+        ("array_split", composite(_splitting("array_split", equal=False))),
+    ),
+    methods=(
+        ("flip", _prepare_flip),
+        ("flipud", _prepare_flipud),
+        ("fliplr", _prepare_fliplr),
+        ("rot90", composite(_rot90)),
+        ("take", _prepare_take),
+        ("take_along_dim", _prepare_take_along_axis),
+        ("tensor_split", composite(_splitting("tensor_split", equal=False))),
+    ),
+    numpy=(
+        (np.flip, _prepare_flip),
+        (np.flipud, _prepare_flipud),
+        (np.fliplr, _prepare_fliplr),
+        (np.rot90, composite(_rot90)),
+        (np.take, _prepare_take),
+        (np.take_along_axis, _prepare_take_along_axis),
+        (np.split, composite(_splitting("split", equal=True))),
+        (np.array_split, composite(_splitting("array_split", equal=False))),
+    ),
     doc="x[index] (Tensor.__getitem__).",
 )
 
@@ -334,11 +650,26 @@ concatenate = _shape_op(
     _concatenate_vjp,
     _concatenate_jvp,
     lambda rng: [
+        ((d.real(rng, (2, 3)), d.real(rng, (2, 3))), {"axis": 0}),
         ((d.real(rng, (2, 3)), d.real(rng, (1, 3)), d.real(rng, (3, 3))), {"axis": 0}),
         ((d.real(rng, (2, 3)), d.real(rng, (2, 1))), {"axis": 1}),
     ],
-    names=("concatenate",),
-    numpy=(np.concatenate,),
+    names=(
+        "concatenate",
+        ("vstack", _stacking("vstack", 2, lambda first: 0)),
+        ("hstack", _stacking("hstack", 1, lambda first: 0 if first.ndim == 1 else 1)),
+        ("dstack", _stacking("dstack", 3, lambda first: 2)),
+        ("column_stack", _stacking("column_stack", 2, lambda first: 1)),
+        ("append", _prepare_append),
+    ),
+    numpy=(
+        np.concatenate,
+        (np.vstack, _stacking("vstack", 2, lambda first: 0)),
+        (np.hstack, _stacking("hstack", 1, lambda first: 0 if first.ndim == 1 else 1)),
+        (np.dstack, _stacking("dstack", 3, lambda first: 2)),
+        (np.column_stack, _stacking("column_stack", 2, lambda first: 1)),
+        (np.append, _prepare_append),
+    ),
     signature=_joining("concatenate", 0),
     doc="Join tensors along an existing axis.",
 )
