@@ -704,3 +704,340 @@ stack = _shape_op(
     signature=prepare_stack,
     doc="Join tensors of equal shape along a new axis.",
 )
+
+
+# --- rearrangements with rules of their own -------------------------------------------
+
+
+def _prepare_roll(x, shift=None, axis=None, *, shifts=None, dims=None):
+    """np.roll (or PyTorch's ``shifts=``/``dims=``): entries moved ``shift`` places along
+    ``axis`` (several shifts for several axes), wrapping around; the flattened tensor when
+    axis is None."""
+    shift = shifts if shift is None else shift
+    axis = dims if axis is None else axis
+    if shift is None:
+        raise TypeError("roll() needs a shift")
+    if axis is None:
+        total = np.sum(shift, dtype=np.int64)
+        return (x,), {"shift": int(total), "axis": None}
+    shift_array, axis_array = np.broadcast_arrays(np.asarray(shift), np.asarray(axis))
+    if shift_array.ndim > 1:
+        raise ShapeError(f"roll: shift {shift} and axis {axis} must be integers or 1-d")
+    axes = tuple(one_axis(int(a), x.ndim, "roll") for a in axis_array.reshape(-1))
+    return (x,), {"shift": tuple(int(s) for s in shift_array.reshape(-1)), "axis": axes}
+
+
+def _negated(shift):
+    return -shift if isinstance(shift, int) else tuple(-s for s in shift)
+
+
+def _roll_batch(batched, x, *, shift, axis):
+    if axis is None:
+        flat = roll.bind(x.reshape((x.shape[0], -1)), shift=(shift,), axis=(1,))
+        return flat.reshape(x.shape)
+    return roll.bind(x, shift=shift, axis=tuple(a + 1 for a in axis))
+
+
+roll = _shape_op(
+    "roll",
+    lambda x, *, shift, axis: np.roll(x, shift, axis),
+    (lambda g, ans, x, *, shift, axis: roll.bind(g, shift=_negated(shift), axis=axis),),
+    (lambda t, ans, x, *, shift, axis: roll.bind(t, shift=shift, axis=axis),),
+    lambda rng: [
+        ((d.real(rng, (5,)),), {"shift": (2,), "axis": (0,)}),
+        ((d.real(rng, (3, 4)),), {"shift": -3, "axis": None}),
+        ((d.real(rng, (2, 3, 4)),), {"shift": (1, 5), "axis": (0, 2)}),
+    ],
+    names=("roll",),
+    methods=("roll",),
+    numpy=(np.roll,),
+    signature=_prepare_roll,
+    batch=_roll_batch,
+    doc="Shift entries along axes with wrap-around (np.roll); the gradient rolls back.",
+)
+
+
+#: np.pad modes served, with the gradient of each (constant values carry none).
+PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
+
+
+def _pairs(value, ndim, op, what):
+    """NumPy's forms of a per-axis (before, after) value (one number, one pair, or one pair
+    per axis) as a pair per axis."""
+    try:
+        pairs = np.broadcast_to(np.asarray(value), (ndim, 2))
+    except ValueError:
+        raise ShapeError(
+            f"{op}: {what} {value!r} is not a number, a pair or {ndim} pairs"
+        ) from None
+    return tuple((a.item(), b.item()) for a, b in pairs)
+
+
+def _prepare_pad(x, pad_width, mode="constant", *, constant_values=0):
+    """np.pad with ``mode`` constant (``constant_values`` in any NumPy form; they carry no
+    gradient), edge, reflect, symmetric or wrap; ``pad_width`` in any NumPy form."""
+    if mode not in PAD_MODES:
+        raise ValueError(f"pad: mode must be one of {PAD_MODES}, got {mode!r}")
+    width = _pairs(raw(pad_width), x.ndim, "pad", "pad_width")
+    if any(not isinstance(n, int) or n < 0 for pair in width for n in pair):
+        raise ShapeError(f"pad: pad_width {pad_width!r} must hold non-negative integers")
+    if mode != "constant" and any(
+        n == 0 and pair != (0, 0) for n, pair in zip(x.shape, width, strict=True)
+    ):
+        raise ShapeError(f"pad: mode {mode!r} cannot pad an empty axis of shape {x.shape}")
+    values = None
+    if mode == "constant":
+        if getattr(constant_values, "requires_grad", False):
+            raise TypeError(
+                "pad: constant_values carry no gradient; pass numbers (or .detach() them)"
+            )
+        values = _pairs(raw(constant_values), x.ndim, "pad", "constant_values")
+    return (x,), {"width": width, "mode": mode, "constant_values": values}
+
+
+def _pad(x, *, width, mode, constant_values):
+    if constant_values is None:
+        return np.pad(x, width, mode)
+    return np.pad(x, width, mode, constant_values=constant_values)
+
+
+def _pad_vjp(g, ans, x, *, width, mode, constant_values):
+    """Each entry of ``x`` gets the cotangents of every place it was copied to: the interior
+    for constant padding, and for the other modes the places np.pad's index map sends it."""
+    if mode == "constant":
+        return g[tuple(slice(b, b + n) for (b, _), n in zip(width, x.shape, strict=True))]
+    for axis, (pair, length) in enumerate(zip(width, x.shape, strict=True)):
+        if pair == (0, 0):
+            continue
+        source = np.pad(np.arange(length), pair, mode)
+        shape = g.shape[:axis] + (length,) + g.shape[axis + 1 :]
+        g = index_add.bind(g, index=_along(g.ndim, axis, source), shape=shape)
+    return g
+
+
+def _pad_batch(batched, x, *, width, mode, constant_values):
+    values = None if constant_values is None else ((0, 0), *constant_values)
+    return pad.bind(x, width=((0, 0), *width), mode=mode, constant_values=values)
+
+
+pad = _shape_op(
+    "pad",
+    _pad,
+    (_pad_vjp,),
+    (lambda t, ans, x, *, width, mode, constant_values: pad.bind(
+        t, width=width, mode=mode, constant_values=None
+    ),),
+    lambda rng: [
+        ((d.real(rng, (3, 4)),), {"width": ((1, 2), (0, 3)), "mode": "constant",
+                                  "constant_values": ((0.5, -1.0), (2.0, 0.0))}),
+        ((d.real(rng, (4,)),), {"width": ((2, 3),), "mode": "edge", "constant_values": None}),
+        ((d.real(rng, (3, 4)),), {"width": ((2, 1), (5, 3)), "mode": "reflect",
+                                  "constant_values": None}),
+        ((d.real(rng, (2, 3)),), {"width": ((1, 3), (2, 2)), "mode": "symmetric",
+                                  "constant_values": None}),
+        ((d.real(rng, (3,)),), {"width": ((4, 2),), "mode": "wrap", "constant_values": None}),
+    ],
+    names=("pad",),
+    numpy=(np.pad,),
+    signature=_prepare_pad,
+    batch=_pad_batch,
+    doc="Pad with constants or copies of the edges (np.pad modes " + ", ".join(PAD_MODES) + ").",
+)
+
+
+def _prepare_repeat(x, repeats, axis=None, **aliases):
+    """np.repeat: each entry ``repeats`` times (one count, or one per entry) along ``axis``
+    (of the flattened tensor when None). PyTorch's repeat_interleave is the same function;
+    its Tensor.repeat is np.tile (see tile)."""
+    if aliases:
+        axis, _ = arguments.torch_names("repeat", None if "dim" in aliases else axis, False,
+                                        aliases)
+    counts = np.asarray(raw(repeats))
+    if counts.dtype.kind not in "iu" or counts.ndim > 1 or (counts < 0).any():
+        raise ShapeError(f"repeat: repeats must be non-negative integers, got {repeats!r}")
+    axis = None if axis is None else one_axis(axis, x.ndim, "repeat")
+    length = x.size if axis is None else x.shape[axis]
+    if counts.size == 1:
+        return (x,), {"repeats": int(counts.reshape(-1)[0]), "axis": axis}
+    if counts.size != length:
+        raise ShapeError(
+            f"repeat: {counts.size} repeat counts for an axis of length {length} (shape {x.shape})"
+        )
+    return (x,), {"repeats": tuple(int(c) for c in counts), "axis": axis}
+
+
+def _repeat_vjp(g, ans, x, *, repeats, axis):
+    """Sum each entry's copies: a reshape and sum for one count, a scatter-add for several."""
+    flat = axis is None
+    shape = (x.size,) if flat else x.shape
+    axis = 0 if flat else axis
+    length = shape[axis]
+    if isinstance(repeats, int):
+        copies = g.shape[:axis] + (length, repeats) + g.shape[axis + 1 :]
+        summed = g.reshape(copies).sum(axis=axis + 1)
+    else:
+        source = np.repeat(np.arange(length), repeats)
+        summed = index_add.bind(g, index=_along(g.ndim, axis, source), shape=shape)
+    return summed.reshape(x.shape) if flat else summed
+
+
+def _repeat_batch(batched, x, *, repeats, axis):
+    if axis is None:
+        return repeat.bind(x.reshape((x.shape[0], -1)), repeats=repeats, axis=1)
+    return repeat.bind(x, repeats=repeats, axis=axis + 1)
+
+
+repeat = _shape_op(
+    "repeat",
+    lambda x, *, repeats, axis: np.repeat(x, repeats, axis),
+    (_repeat_vjp,),
+    (lambda t, ans, x, *, repeats, axis: repeat.bind(t, repeats=repeats, axis=axis),),
+    lambda rng: [
+        ((d.real(rng, (2, 3)),), {"repeats": 2, "axis": 1}),
+        ((d.real(rng, (2, 3)),), {"repeats": 3, "axis": None}),
+        ((d.real(rng, (3, 2)),), {"repeats": (1, 0, 3), "axis": 0}),
+        ((d.real(rng, (4,)),), {"repeats": (2, 1, 1, 2), "axis": None}),
+    ],
+    names=("repeat",),
+    methods=("repeat_interleave",),
+    numpy=(np.repeat,),
+    signature=_prepare_repeat,
+    batch=_repeat_batch,
+    doc="Repeat each entry (np.repeat; Tensor.repeat_interleave as in PyTorch). There is no "
+    "Tensor.repeat: NumPy's means this, PyTorch's means tile.",
+)
+
+
+def _prepare_tile(x, reps=None, *, dims=None):
+    """np.tile (PyTorch's ``dims=``): the tensor repeated ``reps`` times along each axis."""
+    reps = dims if reps is None else reps
+    counts = np.atleast_1d(np.asarray(raw(reps)))
+    if counts.dtype.kind not in "iu" or counts.ndim != 1 or (counts < 0).any():
+        raise ShapeError(f"tile: reps must be non-negative integers, got {reps!r}")
+    counts = (1,) * (x.ndim - counts.size) + tuple(int(c) for c in counts)
+    return (x,), {"reps": counts}
+
+
+def _tile_vjp(g, ans, x, *, reps):
+    """Sum the copies: the result's axis k is (copy, entry), so reshape and sum the copies."""
+    shape = (1,) * (len(reps) - x.ndim) + x.shape
+    interleaved = tuple(size for pair in zip(reps, shape, strict=True) for size in pair)
+    copies = tuple(range(0, 2 * len(reps), 2))
+    return g.reshape(interleaved).sum(axis=copies).reshape(x.shape)
+
+
+def _tile_batch(batched, x, *, reps):
+    example = x.shape[1:]
+    lifted = x.reshape(x.shape[:1] + (1,) * (len(reps) - len(example)) + example)
+    return tile.bind(lifted, reps=(1, *reps))
+
+
+tile = _shape_op(
+    "tile",
+    lambda x, *, reps: np.tile(x, reps),
+    (_tile_vjp,),
+    (lambda t, ans, x, *, reps: tile.bind(t, reps=reps),),
+    lambda rng: [
+        ((d.real(rng, (2, 3)),), {"reps": (2, 3)}),
+        ((d.real(rng, (3,)),), {"reps": (2, 1, 2)}),
+        ((d.real(rng, ()),), {"reps": (4,)}),
+        ((d.real(rng, (2, 1, 2)),), {"reps": (1, 3, 2)}),
+    ],
+    names=("tile",),
+    methods=("tile",),
+    numpy=(np.tile,),
+    signature=_prepare_tile,
+    batch=_tile_batch,
+    doc="Repeat the whole tensor along each axis (np.tile, PyTorch's Tensor.tile/repeat).",
+)
+
+
+def _triangle(op, keep):
+    """tril (``keep`` = np.tril) or triu: zero the entries on one side of diagonal ``k`` of
+    the last two axes. Linear, so both rules apply the same operation."""
+
+    def prepare(x, k=0, *, diagonal=None):
+        if x.ndim < 2:
+            raise ShapeError(f"{op}: needs at least 2 dimensions, got shape {x.shape}")
+        return (x,), {"k": int(k if diagonal is None else diagonal)}
+
+    prepare.__name__ = f"prepare_{op}"
+
+    def batch(batched, x, *, k):
+        return entry.bind(x, k=k)
+
+    entry = _shape_op(
+        op,
+        lambda x, *, k: keep(x, k),
+        (lambda g, ans, x, *, k: entry.bind(g, k=k),),
+        (lambda t, ans, x, *, k: entry.bind(t, k=k),),
+        lambda rng: [
+            ((d.real(rng, (3, 4)),), {"k": 0}),
+            ((d.real(rng, (4, 3)),), {"k": -1}),
+            ((d.real(rng, (2, 3, 3)),), {"k": 1}),
+        ],
+        names=(op,),
+        methods=(op,),
+        numpy=(keep,),
+        signature=prepare,
+        batch=batch,
+        doc=f"The {'lower' if op == 'tril' else 'upper'} triangle of the last two axes from "
+        "diagonal ``k`` on (np." + op + "); the other entries 0.",
+    )
+    return entry
+
+
+tril = _triangle("tril", np.tril)
+triu = _triangle("triu", np.triu)
+
+
+def _prepare_diff(x, n=1, axis=-1, prepend=None, append=None, **aliases):
+    """np.diff (PyTorch's ``dim=``): ``n``-th differences along ``axis``, after joining
+    ``prepend`` and ``append`` (a number is spread to a slice of the axis, as NumPy does)."""
+    if aliases:
+        axis, _ = arguments.torch_names("diff", None if "dim" in aliases else axis, False,
+                                        aliases)
+    if x.ndim == 0:
+        raise ShapeError("diff: needs at least 1 dimension, got a 0-d tensor")
+    if not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"diff: order n must be a non-negative integer, got {n!r}")
+    axis = one_axis(axis, x.ndim, "diff")
+    if prepend is not None or append is not None:
+        edge = x.shape[:axis] + (1,) + x.shape[axis + 1 :]
+        parts = []
+        for part in (prepend, x, append):
+            if part is None:
+                continue
+            part = _like(x, part)
+            parts.append(broadcast_to.bind(part, shape=edge) if part.ndim == 0 else part)
+        _check_same_shapes("diff", parts, skip_axis=axis)
+        x = concatenate.bind(*parts, axis=axis)
+    return (x,), {"n": int(n), "axis": axis}
+
+
+def _diff_vjp(g, ans, x, *, n, axis):
+    """The transpose of one difference is minus the difference of the zero-bordered
+    cotangent; applied ``n`` times."""
+    for _ in range(n):
+        border = np.zeros(g.shape[:axis] + (1,) + g.shape[axis + 1 :], dtype=g.dtype)
+        g = -diff.bind(np.concatenate([border, g, border], axis=axis), n=1, axis=axis)
+    return g
+
+
+diff = _shape_op(
+    "diff",
+    lambda x, *, n, axis: np.diff(x, n, axis),
+    (_diff_vjp,),
+    (lambda t, ans, x, *, n, axis: diff.bind(t, n=n, axis=axis),),
+    lambda rng: [
+        ((d.real(rng, (5,)),), {"n": 1, "axis": 0}),
+        ((d.real(rng, (3, 5)),), {"n": 2, "axis": 1}),
+        ((d.real(rng, (4, 3)),), {"n": 1, "axis": 0}),
+    ],
+    names=("diff",),
+    methods=("diff",),
+    numpy=(np.diff,),
+    signature=_prepare_diff,
+    batch=lambda batched, x, *, n, axis: diff.bind(x, n=n, axis=axis + 1),
+    doc="Differences of neighbours along an axis, ``n`` times (np.diff).",
+)
