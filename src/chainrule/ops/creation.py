@@ -17,14 +17,14 @@ from ..errors import ShapeError
 from . import domains as d
 
 
-def _prepare_linspace(
-    start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0
-):
+def _prepare_linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
     """np.linspace without ``retstep``: ``num`` evenly spaced values from ``start`` to
     ``stop`` (arrays give one line per entry, along ``axis`` of the result)."""
     if retstep:
-        raise TypeError("linspace: retstep=True is not supported; the step is "
-                        "(stop - start) / (num - 1) (or / num without endpoint)")
+        raise TypeError(
+            "linspace: retstep=True is not supported; the step is "
+            "(stop - start) / (num - 1) (or / num without endpoint)"
+        )
     num = operator.index(num)
     if num < 0:
         raise ValueError(f"linspace: num must be non-negative, got {num}")
@@ -34,8 +34,9 @@ def _prepare_linspace(
         stop = np.asarray(stop)
     ndim = 1 + len(np.broadcast_shapes(np.shape(raw(start)), np.shape(raw(stop))))
     if not isinstance(axis, (int, np.integer)) or not -ndim <= axis < ndim:
-        raise ShapeError(f"linspace: axis {axis!r} is out of range for a result with {ndim} "
-                         "dimensions")
+        raise ShapeError(
+            f"linspace: axis {axis!r} is out of range for a result with {ndim} dimensions"
+        )
     return (start, stop), {
         "num": num,
         "endpoint": bool(endpoint),
@@ -88,21 +89,31 @@ linspace = register(
             ),
         ),
         (
-            lambda t, ans, start, stop, *, num, endpoint, dtype, axis: _lifted(t, ans, axis)
-            * (1 - _toward_stop(ans, num, endpoint, axis)),
-            lambda t, ans, start, stop, *, num, endpoint, dtype, axis: _lifted(t, ans, axis)
-            * _toward_stop(ans, num, endpoint, axis),
+            lambda t, ans, start, stop, *, num, endpoint, dtype, axis: (
+                _lifted(t, ans, axis) * (1 - _toward_stop(ans, num, endpoint, axis))
+            ),
+            lambda t, ans, start, stop, *, num, endpoint, dtype, axis: (
+                _lifted(t, ans, axis) * _toward_stop(ans, num, endpoint, axis)
+            ),
         ),
         kind="shape",
         sample=lambda rng: [
-            ((d.real(rng, ()), d.real(rng, ())), {"num": 5, "endpoint": True, "dtype": None,
-                                                  "axis": 0}),
-            ((d.real(rng, (3,)), d.real(rng, (3,))), {"num": 4, "endpoint": False,
-                                                      "dtype": None, "axis": 0}),
-            ((d.real(rng, (2, 1)), d.real(rng, (3,))), {"num": 3, "endpoint": True,
-                                                        "dtype": None, "axis": 2}),
-            ((d.real(rng, ()), d.real(rng, (2,))), {"num": 1, "endpoint": True, "dtype": None,
-                                                    "axis": 1}),
+            (
+                (d.real(rng, ()), d.real(rng, ())),
+                {"num": 5, "endpoint": True, "dtype": None, "axis": 0},
+            ),
+            (
+                (d.real(rng, (3,)), d.real(rng, (3,))),
+                {"num": 4, "endpoint": False, "dtype": None, "axis": 0},
+            ),
+            (
+                (d.real(rng, (2, 1)), d.real(rng, (3,))),
+                {"num": 3, "endpoint": True, "dtype": None, "axis": 2},
+            ),
+            (
+                (d.real(rng, ()), d.real(rng, (2,))),
+                {"num": 1, "endpoint": True, "dtype": None, "axis": 1},
+            ),
         ],
         names=("linspace",),
         numpy=(np.linspace,),

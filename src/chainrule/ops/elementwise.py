@@ -488,7 +488,7 @@ where = _elementwise(
         lambda t, ans, c, x, y: np.where(raw(c), 0.0, t),
     ),
     domains=(lambda rng, shape: rng.random(size=shape) < 0.5, d.real, d.real),
-    names=(("select", composite(_select)),),
+    names=("where", ("select", composite(_select))),
     numpy=(np.where, (np.select, composite(_select))),
     methods=(),
     signature="where",

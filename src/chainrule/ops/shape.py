@@ -198,8 +198,10 @@ def _rot90(m, k=1, axes=(0, 1), *, dims=None):
     np.rot90 (PyTorch's ``dims=`` accepted): one flip, then a transpose for odd ``k``."""
     axes = tuple(axes if dims is None else dims)
     if len(axes) != 2 or m.ndim < 2:
-        raise ShapeError(f"rot90: needs two axes of a tensor with at least 2 dimensions, got "
-                         f"axes {axes} for shape {m.shape}")
+        raise ShapeError(
+            f"rot90: needs two axes of a tensor with at least 2 dimensions, got "
+            f"axes {axes} for shape {m.shape}"
+        )
     first, second = (one_axis(a, m.ndim, "rot90") for a in axes)
     if first == second:
         raise ShapeError(f"rot90: the axes {axes} must differ")
@@ -216,8 +218,8 @@ def _rot90(m, k=1, axes=(0, 1), *, dims=None):
 def _prepare_moveaxis(x, source, destination):
     """Move axes ``source`` to positions ``destination`` (np.moveaxis) by a transpose."""
     source = (source,) if isinstance(source, (int, np.integer)) else tuple(source)
-    destination = (destination,) if isinstance(destination, (int, np.integer)) else tuple(
-        destination
+    destination = (
+        (destination,) if isinstance(destination, (int, np.integer)) else tuple(destination)
     )
     if len(source) != len(destination):
         raise ShapeError(
@@ -292,9 +294,7 @@ def _stacking(op, ndim, axis_of):
         if not tensors:
             raise ShapeError(f"{op}: need at least one tensor")
         if op == "column_stack":
-            parts = tuple(
-                reshape.bind(t, shape=(t.size, 1)) if t.ndim < 2 else t for t in tensors
-            )
+            parts = tuple(reshape.bind(t, shape=(t.size, 1)) if t.ndim < 2 else t for t in tensors)
         else:
             parts = tuple(_promoted(t, ndim) for t in tensors)
         axis = axis_of(parts[0])
@@ -398,8 +398,9 @@ def _prepare_take_along_axis(x, indices, axis=-1, **aliases):
     """np.take_along_axis: ``x[..., indices, ...]`` matched entry by entry along ``axis``
     (the flattened ``x`` when None), the other axes broadcast. One getitem."""
     if aliases:
-        axis, _ = arguments.torch_names("take_along_axis", None if "dim" in aliases else axis,
-                                        False, aliases)
+        axis, _ = arguments.torch_names(
+            "take_along_axis", None if "dim" in aliases else axis, False, aliases
+        )
     indices = _index_array(indices, "take_along_axis")
     if axis is None:
         x, axis = reshape.bind(x, shape=(x.size,)), 0
@@ -414,7 +415,6 @@ def _prepare_take_along_axis(x, indices, axis=-1, **aliases):
         for a, n in enumerate(x.shape)
     )
     return (x,), {"index": index}
-
 
 
 identity = _shape_op(
@@ -824,17 +824,29 @@ pad = _shape_op(
     "pad",
     _pad,
     (_pad_vjp,),
-    (lambda t, ans, x, *, width, mode, constant_values: pad.bind(
-        t, width=width, mode=mode, constant_values=None
-    ),),
+    (
+        lambda t, ans, x, *, width, mode, constant_values: pad.bind(
+            t, width=width, mode=mode, constant_values=None
+        ),
+    ),
     lambda rng: [
-        ((d.real(rng, (3, 4)),), {"width": ((1, 2), (0, 3)), "mode": "constant",
-                                  "constant_values": ((0.5, -1.0), (2.0, 0.0))}),
+        (
+            (d.real(rng, (3, 4)),),
+            {
+                "width": ((1, 2), (0, 3)),
+                "mode": "constant",
+                "constant_values": ((0.5, -1.0), (2.0, 0.0)),
+            },
+        ),
         ((d.real(rng, (4,)),), {"width": ((2, 3),), "mode": "edge", "constant_values": None}),
-        ((d.real(rng, (3, 4)),), {"width": ((2, 1), (5, 3)), "mode": "reflect",
-                                  "constant_values": None}),
-        ((d.real(rng, (2, 3)),), {"width": ((1, 3), (2, 2)), "mode": "symmetric",
-                                  "constant_values": None}),
+        (
+            (d.real(rng, (3, 4)),),
+            {"width": ((2, 1), (5, 3)), "mode": "reflect", "constant_values": None},
+        ),
+        (
+            (d.real(rng, (2, 3)),),
+            {"width": ((1, 3), (2, 2)), "mode": "symmetric", "constant_values": None},
+        ),
         ((d.real(rng, (3,)),), {"width": ((4, 2),), "mode": "wrap", "constant_values": None}),
     ],
     names=("pad",),
@@ -850,8 +862,9 @@ def _prepare_repeat(x, repeats, axis=None, **aliases):
     (of the flattened tensor when None). PyTorch's repeat_interleave is the same function;
     its Tensor.repeat is np.tile (see tile)."""
     if aliases:
-        axis, _ = arguments.torch_names("repeat", None if "dim" in aliases else axis, False,
-                                        aliases)
+        axis, _ = arguments.torch_names(
+            "repeat", None if "dim" in aliases else axis, False, aliases
+        )
     counts = np.asarray(raw(repeats))
     if counts.dtype.kind not in "iu" or counts.ndim > 1 or (counts < 0).any():
         raise ShapeError(f"repeat: repeats must be non-negative integers, got {repeats!r}")
@@ -995,8 +1008,7 @@ def _prepare_diff(x, n=1, axis=-1, prepend=None, append=None, **aliases):
     """np.diff (PyTorch's ``dim=``): ``n``-th differences along ``axis``, after joining
     ``prepend`` and ``append`` (a number is spread to a slice of the axis, as NumPy does)."""
     if aliases:
-        axis, _ = arguments.torch_names("diff", None if "dim" in aliases else axis, False,
-                                        aliases)
+        axis, _ = arguments.torch_names("diff", None if "dim" in aliases else axis, False, aliases)
     if x.ndim == 0:
         raise ShapeError("diff: needs at least 1 dimension, got a 0-d tensor")
     if not isinstance(n, (int, np.integer)) or n < 0:
