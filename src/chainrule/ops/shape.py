@@ -162,8 +162,13 @@ def _along(ndim, axis, item):
 
 def _like(first, value):
     """``value`` as an operand of the same kind as ``first`` (a Tensor beside a Tensor), so
-    every result of a function of several arguments is on the graph."""
-    return value if isinstance(value, Traceable) else type(first)(value)
+    every result of a function of several arguments is on the graph. A Python number takes
+    ``first``'s dtype where it fits (float32 stays float32), as in arithmetic."""
+    if isinstance(value, Traceable):
+        return value
+    if isinstance(value, (int, float, complex)):
+        value = np.asarray(value, dtype=np.result_type(first.dtype, value))
+    return type(first)(value)
 
 
 def _flip_index(x, axes):
@@ -925,6 +930,8 @@ def _prepare_tile(x, reps=None, *, dims=None):
     """np.tile (PyTorch's ``dims=``): the tensor repeated ``reps`` times along each axis."""
     reps = dims if reps is None else reps
     counts = np.atleast_1d(np.asarray(raw(reps)))
+    if counts.size == 0:  # np.tile(x, ()): no repetition
+        counts = counts.astype(np.int64)
     if counts.dtype.kind not in "iu" or counts.ndim != 1 or (counts < 0).any():
         raise ShapeError(f"tile: reps must be non-negative integers, got {reps!r}")
     counts = (1,) * (x.ndim - counts.size) + tuple(int(c) for c in counts)
