@@ -129,6 +129,10 @@ def _prepare_fill(value):
         return (x,), {"value": value, "dtype": None if dtype is None else np.dtype(dtype)}
 
     prepare.__name__ = f"prepare_fill_{value}"
+    prepare.__doc__ = (
+        f"A tensor of {('zeros', 'ones')[value]} of ``x``'s shape and dtype (or "
+        "``dtype``), without gradient."
+    )
     return prepare
 
 

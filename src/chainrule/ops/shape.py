@@ -166,9 +166,18 @@ def _like(first, value):
     ``first``'s dtype where it fits (float32 stays float32), as in arithmetic."""
     if isinstance(value, Traceable):
         return value
+    if isinstance(value, (list, tuple)) and _holds_traceable(value):
+        return stack.bind(*(_like(first, item) for item in value), axis=0)
     if isinstance(value, (int, float, complex)):
         value = np.asarray(value, dtype=np.result_type(first.dtype, value))
     return type(first)(value)
+
+
+def _holds_traceable(items):
+    return any(
+        isinstance(i, Traceable) or (isinstance(i, (list, tuple)) and _holds_traceable(i))
+        for i in items
+    )
 
 
 def _flip_index(x, axes):
@@ -307,6 +316,15 @@ def _stacking(op, ndim, axis_of):
         return parts, {"axis": axis}
 
     prepare.__name__ = f"prepare_{op}"
+    prepare.__doc__ = (
+        f"np.{op}: join a sequence of tensors"
+        + {
+            "vstack": " as rows (1-d tensors become rows).",
+            "hstack": " along the second axis (along the first for 1-d tensors).",
+            "dstack": " along the third axis (lower ranks get unit axes, as np.atleast_3d).",
+            "column_stack": " as columns (1-d tensors become columns).",
+        }[op]
+    )
     return prepare
 
 
@@ -349,6 +367,11 @@ def _splitting(op, equal):
         ]
 
     function.__name__ = op
+    function.__doc__ = (
+        f"np.{'split' if equal else 'array_split'}: a list of pieces along ``axis``, at "
+        "``indices`` or in ``sections`` "
+        + ("of equal length." if equal else "whose lengths differ by at most one.")
+    )
     return function
 
 
@@ -811,12 +834,18 @@ def _pad_vjp(g, ans, x, *, width, mode, constant_values):
     for constant padding, and for the other modes the places np.pad's index map sends it."""
     if mode == "constant":
         return g[tuple(slice(b, b + n) for (b, _), n in zip(width, x.shape, strict=True))]
-    for axis, (pair, length) in enumerate(zip(width, x.shape, strict=True)):
-        if pair == (0, 0):
+    for axis, ((before, after), length) in enumerate(zip(width, x.shape, strict=True)):
+        if before == after == 0:
             continue
-        source = np.pad(np.arange(length), pair, mode)
+        source = np.pad(np.arange(length), (before, after), mode)
         shape = g.shape[:axis] + (length,) + g.shape[axis + 1 :]
-        g = index_add.bind(g, index=_along(g.ndim, axis, source), shape=shape)
+        inside = g[_along(g.ndim, axis, slice(before, before + length))]
+        for border in (slice(0, before), slice(before + length, before + length + after)):
+            if border.stop > border.start:  # only the border is scattered: a slow add.at
+                copies = g[_along(g.ndim, axis, border)]
+                index = _along(g.ndim, axis, source[border])
+                inside = inside + index_add.bind(copies, index=index, shape=shape)
+        g = inside
     return g
 
 
