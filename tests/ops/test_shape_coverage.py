@@ -594,3 +594,19 @@ def test_a_write_into_a_view_result_leaves_its_operand_and_graph_intact(name):
     np.testing.assert_array_equal(y.detach().numpy(), A)
     loss.backward()
     np.testing.assert_array_equal(x.grad.numpy(), 2 * A)
+
+
+def test_a_list_holding_tensors_stays_on_the_graph_as_a_later_argument():
+    t1, t2 = leaves(V, V * 3)
+    joined = cr.append(t1, [t2, t2 * 2.0])
+    assert_same(joined, np.append(V, [V * 3, V * 6]))
+    cr.sum(joined).backward()
+    np.testing.assert_array_equal(t2.grad.numpy(), np.full(4, 3.0))
+
+
+def test_aliases_document_themselves():
+    """An alias's help is its own (flip reverses), not its primitive's (x[index])."""
+    assert "Reverse" in cr.flip.__doc__
+    assert "np.split" in cr.split.__doc__
+    assert "rows" in cr.vstack.__doc__
+    assert "zeros" in cr.zeros_like.__doc__
