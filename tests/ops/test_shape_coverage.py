@@ -18,6 +18,7 @@ import chainrule as cr
 from chainrule import fd
 from chainrule.core.primitive import PRIMITIVES
 from chainrule.errors import ShapeError
+from chainrule.ops.shape import PAD_MODES
 
 RNG = np.random.default_rng(0)
 A = RNG.standard_normal((3, 4))
@@ -44,6 +45,8 @@ CALLS = {
     "moveaxis-several": lambda m, a, b, v: m.moveaxis(b, [0, 1], [2, 0]),
     "rollaxis": lambda m, a, b, v: m.rollaxis(b, 2),
     "rollaxis-start": lambda m, a, b, v: m.rollaxis(b, 0, 3),
+    "rollaxis-negative": lambda m, a, b, v: m.rollaxis(b, 2, -2),
+    "rollaxis-negative-before": lambda m, a, b, v: m.rollaxis(b, 0, -1),
     "repeat": lambda m, a, b, v: m.repeat(a, 2),
     "repeat-axis": lambda m, a, b, v: m.repeat(a, [1, 0, 2], 0),
     "repeat-count": lambda m, a, b, v: m.repeat(b, 3, axis=-1),
@@ -384,6 +387,13 @@ LINEAR_OPS = {
     "roll": lambda m, x, axis, k: m.roll(x, k - 3, axis),
     "roll-flat": lambda m, x, axis, k: m.roll(x, k),
     "moveaxis": lambda m, x, axis, k: m.moveaxis(x, axis, k % x.ndim),
+    "rollaxis": lambda m, x, axis, k: m.rollaxis(x, axis, k % (2 * x.ndim + 1) - x.ndim),
+    "rot90": lambda m, x, axis, k: (
+        m.rot90(x, k - 3, (axis, (axis + 1) % x.ndim)) if x.ndim > 1 else m.flip(x)
+    ),
+    "pad": lambda m, x, axis, k: m.pad(x, (k % 3, k % 2), mode=PAD_MODES[k % len(PAD_MODES)]),
+    "take-wrap": lambda m, x, axis, k: m.take(x, [k - 9, k, 0], axis=axis, mode="wrap"),
+    "diff": lambda m, x, axis, k: m.diff(x, k % 3, axis),
     "tile": lambda m, x, axis, k: m.tile(x, (k % 3 + 1,) * (k % 4)),
     "repeat": lambda m, x, axis, k: m.repeat(x, k % 3, axis),
     "repeat-counts": lambda m, x, axis, k: m.repeat(x, np.arange(x.shape[axis]) % 3, axis),

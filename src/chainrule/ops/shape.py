@@ -254,7 +254,7 @@ def _prepare_rollaxis(x, axis, start=0):
     axis = one_axis(axis, x.ndim, "rollaxis")
     if not isinstance(start, (int, np.integer)) or not -x.ndim <= start <= x.ndim:
         raise ShapeError(f"rollaxis: start {start!r} is out of range for shape {x.shape}")
-    start = int(start) % (x.ndim + 1) if start < 0 else int(start)
+    start = int(start) + x.ndim if start < 0 else int(start)
     if axis < start:
         start -= 1
     order = [a for a in range(x.ndim) if a != axis]
