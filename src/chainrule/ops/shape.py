@@ -196,12 +196,14 @@ def _prepare_flip(x, axis=None, *, dims=None):
 
 
 def _prepare_flipud(x):
+    """Reverse the first axis (np.flipud: up to down)."""
     if x.ndim < 1:
         raise ShapeError(f"flipud: needs at least 1 dimension, got shape {x.shape}")
     return (x,), {"index": _flip_index(x, (0,))}
 
 
 def _prepare_fliplr(x):
+    """Reverse the second axis (np.fliplr: left to right)."""
     if x.ndim < 2:
         raise ShapeError(f"fliplr: needs at least 2 dimensions, got shape {x.shape}")
     return (x,), {"index": _flip_index(x, (1,))}
