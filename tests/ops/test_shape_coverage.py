@@ -540,6 +540,11 @@ ERRORS = {
     "take mode": (lambda t: cr.take(t, [1], mode="nearest"), ValueError, "take.*mode"),
     "pad negative": (lambda t: cr.pad(t, -1), ShapeError, "pad.*non-negative"),
     "pad mode": (lambda t: cr.pad(t, 1, mode="mean"), ValueError, "pad.*mode"),
+    "pad values in edge mode": (
+        lambda t: cr.pad(t, 1, mode="edge", constant_values=1.0),
+        ValueError,
+        "pad: constant_values",
+    ),
     "pad width form": (lambda t: cr.pad(t, (1, 2, 3)), ShapeError, "pad.*pad_width"),
     "moveaxis lengths": (lambda t: cr.moveaxis(t, (0, 1), 0), ShapeError, "moveaxis"),
     "rot90 same axes": (lambda t: cr.rot90(t, 1, (1, 1)), ShapeError, "rot90"),

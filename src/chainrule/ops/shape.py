@@ -803,7 +803,7 @@ def _pairs(value, ndim, op, what):
     return tuple((a.item(), b.item()) for a, b in pairs)
 
 
-def _prepare_pad(x, pad_width, mode="constant", *, constant_values=0):
+def _prepare_pad(x, pad_width, mode="constant", *, constant_values=None):
     """np.pad with ``mode`` constant (``constant_values`` in any NumPy form; they carry no
     gradient), edge, reflect, symmetric or wrap; ``pad_width`` in any NumPy form."""
     if mode not in PAD_MODES:
@@ -815,8 +815,11 @@ def _prepare_pad(x, pad_width, mode="constant", *, constant_values=0):
         n == 0 and pair != (0, 0) for n, pair in zip(x.shape, width, strict=True)
     ):
         raise ShapeError(f"pad: mode {mode!r} cannot pad an empty axis of shape {x.shape}")
+    if mode != "constant" and constant_values is not None:
+        raise ValueError(f"pad: constant_values apply to mode 'constant', not {mode!r}")
     values = None
     if mode == "constant":
+        constant_values = 0 if constant_values is None else constant_values
         if getattr(constant_values, "requires_grad", False):
             raise TypeError(
                 "pad: constant_values carry no gradient; pass numbers (or .detach() them)"
