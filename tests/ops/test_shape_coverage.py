@@ -430,7 +430,29 @@ BATCHED = [
     "linspace",
     "fill_like",
     "full_like",
+    "identity",
+    "reshape",
+    "transpose",
+    "broadcast_to",
+    "cast",
+    "index_add",
+    "getitem",
+    "concatenate",
+    "stack",
 ]
+#: Index parameters whose advanced items are not side by side: NumPy moves their dimensions
+#: first, so the batching rule must put the batch axis back in front.
+APART = (np.array([[0, 2]]), slice(None), np.array([1, 0]))
+APART_CASES = {
+    "getitem": [
+        ((RNG.standard_normal((3, 2, 4)),), {"index": APART}),
+        ((RNG.standard_normal((3, 2, 4)),), {"index": (1, slice(None), np.array([0, 3, 3]))}),
+        ((RNG.standard_normal((2, 3)),), {"index": (np.array([[True, False, True]] * 2),)}),
+    ],
+    "index_add": [
+        ((RNG.standard_normal((1, 2, 2)),), {"index": APART, "shape": (3, 2, 4)}),
+    ],
+}
 
 
 @pytest.mark.parametrize("name", BATCHED)
@@ -439,7 +461,7 @@ def test_batch_rule_equals_one_call_per_example(name):
     batched or only the first; it runs on Tensors as on arrays."""
     prim = PRIMITIVES[name]
     rng = np.random.default_rng(8)
-    for args, params in prim.sample(rng):
+    for args, params in prim.sample(rng) + APART_CASES.get(name, []):
         for batched in {tuple(True for _ in args), (True,) + (False,) * (len(args) - 1)}:
             examples = [
                 [a * (j + 1) if b else a for a, b in zip(args, batched, strict=True)]

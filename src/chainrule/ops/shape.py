@@ -447,6 +447,64 @@ def _prepare_take_along_axis(x, indices, axis=-1, **aliases):
     return (x,), {"index": index}
 
 
+# --- batching rules of the entries below (chainrule.vmap): the batch is axis 0 ------------
+
+
+def _advanced_first(index):
+    """Where NumPy puts the batch axis of ``x[:, *index]``: None when it stays first, else
+    the rank of the advanced items' broadcast shape, which comes first when those items
+    (arrays, and integers beside them) are not side by side in ``index``."""
+    if not any(isinstance(item, np.ndarray) for item in index):
+        return None
+    advanced = [
+        i
+        for i, item in enumerate(index)
+        if isinstance(item, (np.ndarray, int, np.integer)) and not isinstance(item, bool)
+    ]
+    if advanced[-1] - advanced[0] == len(advanced) - 1:
+        return None
+    shapes = [
+        (np.count_nonzero(item),) if np.asarray(item).dtype == np.bool_ else np.shape(item)
+        for item in (index[i] for i in advanced)
+    ]
+    return len(np.broadcast_shapes(*shapes))
+
+
+def _as_tuple(index):
+    return index if isinstance(index, tuple) else (index,)
+
+
+def _getitem_batch(batched, x, *, index):
+    index = _as_tuple(index)
+    out = getitem.bind(x, index=(slice(None), *index))
+    lands = _advanced_first(index)
+    return out if lands is None else np.moveaxis(out, lands, 0)
+
+
+def _index_add_batch(batched, x, *, index, shape):
+    size, index = x.shape[0], _as_tuple(index)
+    lands = _advanced_first(index)
+    if lands is not None:
+        x = np.moveaxis(x, 0, lands)
+    return index_add.bind(x, index=(slice(None), *index), shape=(size, *shape))
+
+
+def _broadcast_to_batch(batched, x, *, shape):
+    example = x.shape[1:]
+    lifted = x.reshape(x.shape[:1] + (1,) * (len(shape) - len(example)) + example)
+    return broadcast_to.bind(lifted, shape=(x.shape[0], *shape))
+
+
+def _joining_batch(batched, *xs, axis, entry):
+    """concatenate and stack: operands without the batch are spread over it, then one call."""
+    size = next(x.shape[0] for x, b in zip(xs, batched, strict=True) if b)
+    parts = [
+        x if b else np.broadcast_to(x, (size, *np.shape(x)))
+        for x, b in zip(xs, batched, strict=True)
+    ]
+    return entry.bind(*parts, axis=axis + 1)
+
+
 identity = _shape_op(
     "identity",
     lambda x: x,
@@ -454,6 +512,7 @@ identity = _shape_op(
     (lambda t, ans, x: t,),
     lambda rng: [((d.real(rng, (3,)),), {})],
     label="id",
+    batch=lambda batched, x: identity.bind(x),
     doc="The same value on a new node (clone, the inputs of transforms).",
 )
 
@@ -495,6 +554,7 @@ reshape = _shape_op(
         (np.atleast_3d, composite(_at_least(3))),
     ),
     signature=_prepare_reshape,
+    batch=lambda batched, x, *, shape: reshape.bind(x, shape=(x.shape[0], *shape)),
     doc="The same values in a new shape (one entry may be -1).",
 )
 
@@ -526,6 +586,7 @@ transpose = _shape_op(
         (np.rollaxis, _prepare_rollaxis),
     ),
     signature=_prepare_transpose,
+    batch=lambda batched, x, *, axes: transpose.bind(x, axes=(0, *(a + 1 for a in axes))),
     doc="Permute axes as np.transpose does (default: reverse them).",
 )
 
@@ -541,6 +602,7 @@ broadcast_to = _shape_op(
     names=("broadcast_to", ("meshgrid", composite(_meshgrid))),
     numpy=(np.broadcast_to, (np.meshgrid, composite(_meshgrid))),
     signature=_prepare_broadcast_to,
+    batch=_broadcast_to_batch,
     doc="Repeat ``x`` along broadcast axes to reach ``shape``.",
 )
 
@@ -563,6 +625,7 @@ cast = _shape_op(
     names=("astype",),
     methods=("astype",),
     signature=_prepare_astype,
+    batch=lambda batched, x, *, dtype: cast.bind(x, dtype=dtype),
     doc="Convert to ``dtype``; the gradient is converted back to the input's dtype.",
 )
 
@@ -595,6 +658,7 @@ index_add = _shape_op(
         ((d.real(rng, (3,)),), {"index": np.array([0, 2, 0]), "shape": (4,)}),
         ((d.real(rng, (2, 3)),), {"index": (slice(0, 2), slice(1, 4)), "shape": (3, 5)}),
     ],
+    batch=_index_add_batch,
     doc="Zeros of ``shape`` with ``x`` added at ``index`` (the transpose of indexing).",
 )
 
@@ -643,6 +707,7 @@ getitem = _shape_op(
         (np.split, composite(_splitting("split", equal=True))),
         (np.array_split, composite(_splitting("array_split", equal=False))),
     ),
+    batch=_getitem_batch,
     doc="x[index] (Tensor.__getitem__).",
 )
 
@@ -701,6 +766,7 @@ concatenate = _shape_op(
         (np.append, _prepare_append),
     ),
     signature=_joining("concatenate", 0),
+    batch=lambda batched, *xs, axis: _joining_batch(batched, *xs, axis=axis, entry=concatenate),
     doc="Join tensors along an existing axis.",
 )
 
@@ -732,6 +798,7 @@ stack = _shape_op(
     names=("stack",),
     numpy=(np.stack,),
     signature=prepare_stack,
+    batch=lambda batched, *xs, axis: _joining_batch(batched, *xs, axis=axis, entry=stack),
     doc="Join tensors of equal shape along a new axis.",
 )
 
