@@ -147,7 +147,11 @@ def _surface(prim: Primitive, items: tuple) -> dict[Any, Function]:
     for item in items:
         key = surface_key(item)
         signature = item[1] if isinstance(item, tuple) else prim.signature
-        made[key] = generate(prim, signature, key if isinstance(key, str) else key.__name__)
+        op = generate(prim, signature, key if isinstance(key, str) else key.__name__)
+        own = signature.function if isinstance(signature, composite) else signature
+        if isinstance(item, tuple) and getattr(own, "__doc__", None):
+            op.__doc__ = own.__doc__  # an alias says what it does itself (flip, not x[index])
+        made[key] = op
     return made
 
 

@@ -42,6 +42,11 @@ ORACLES = {
     "clamp": np.clip,
     "view": np.reshape,
     "unsqueeze": np.expand_dims,
+    "flatten": np.ravel,
+    "movedim": np.moveaxis,
+    "take_along_dim": np.take_along_axis,
+    "tensor_split": np.array_split,
+    "repeat_interleave": np.repeat,
 }
 
 #: Oracles for Tensor methods that follow PyTorch where NumPy's method of that name differs
@@ -62,6 +67,20 @@ EXTRA = {
     "partition": lambda a: (1,),
     "quantile": lambda a: (0.3,),
     "percentile": lambda a: (30.0,),
+    "moveaxis": lambda a: (0, -1),
+    "movedim": lambda a: (0, -1),
+    "rollaxis": lambda a: (1,),
+    "take": lambda a: (np.array([0, 3, 7, 3]),),
+    "take_along_axis": lambda a: (np.argsort(a, axis=1)[:, :3], 1),
+    "take_along_dim": lambda a: (np.argsort(a, axis=1)[:, :3], 1),
+    "split": lambda a: (2,),
+    "array_split": lambda a: (3,),
+    "tensor_split": lambda a: (3,),
+    "roll": lambda a: (2,),
+    "pad": lambda a: (((1, 2), (0, 3)),),
+    "repeat": lambda a: (2,),
+    "repeat_interleave": lambda a: (2,),
+    "tile": lambda a: ((2, 1),),
 }
 
 

@@ -21,7 +21,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..core.primitive import Notation, Primitive, mask, raw, reciprocal, register
+from ..core.primitive import Notation, Primitive, composite, mask, raw, reciprocal, register
+from ..errors import ShapeError
 from . import domains as d
 
 
@@ -896,6 +897,24 @@ def _where(condition, x, y):
     return np.where(condition, x, y)
 
 
+def _select(condlist, choicelist, default=0):
+    """np.select: where the first condition holding picks its choice, else ``default``; one
+    where per choice, the last first, so the first condition wins. Float32 choices stay
+    float32 (NumPy promotes them with an integer default)."""
+    conditions, choices = list(condlist), list(choicelist)
+    if len(conditions) != len(choices) or not conditions:
+        raise ShapeError(
+            f"select: need as many conditions as choices, at least one; got "
+            f"{len(conditions)} and {len(choices)}"
+        )
+    out = default
+    for condition, choice in zip(reversed(conditions), reversed(choices), strict=True):
+        if np.asarray(raw(condition)).dtype != np.bool_:
+            raise TypeError(f"select: conditions must be boolean, got {raw(condition).dtype}")
+        out = where.bind(condition, choice, out)
+    return out
+
+
 where = _elementwise(
     "where",
     _where,
@@ -910,7 +929,8 @@ where = _elementwise(
         lambda t, ans, c, x, y: np.where(raw(c), 0.0, t),
     ),
     domains=(lambda rng, shape: rng.random(size=shape) < 0.5, d.real, d.real),
-    numpy=(np.where,),
+    names=("where", ("select", composite(_select))),
+    numpy=(np.where, (np.select, composite(_select))),
     methods=(),
     signature="where",
     doc="``x`` where ``condition`` holds, else ``y`` (no gradient flows into the condition). "
