@@ -14,6 +14,7 @@ from ..core.primitive import Primitive, raw, register
 from ..errors import TargetError
 from . import domains as d
 from .arguments import along_axis
+from .linalg import matmul
 
 
 def _shifted(x, axis):
@@ -38,6 +39,19 @@ def _samples(rng):
     ]
 
 
+def _batch_along_axis(prim):
+    """The batching rule of softmax and log-softmax: along the shifted axis, or over each
+    example's flattened entries when the axis is None (all of them)."""
+
+    def rule(batched, x, *, axis):
+        if axis is not None:
+            return prim.bind(x, axis=axis + 1)
+        shape = np.shape(x)
+        return prim.bind(x.reshape(shape[0], -1), axis=1).reshape(shape)
+
+    return rule
+
+
 softmax = register(
     Primitive(
         "softmax",
@@ -52,6 +66,7 @@ softmax = register(
         doc="exp(x) / sum(exp(x)) along ``axis`` (default -1; PyTorch's dim=), computed stably.",
     )
 )
+softmax.batch = _batch_along_axis(softmax)
 
 log_softmax = register(
     Primitive(
@@ -67,6 +82,7 @@ log_softmax = register(
         doc="x - logsumexp(x) along ``axis`` (default -1; PyTorch's dim=), computed stably.",
     )
 )
+log_softmax.batch = _batch_along_axis(log_softmax)
 
 
 # --- fused layers and losses --------------------------------------------------
@@ -94,6 +110,23 @@ def _linear_vjp_bias(g, ans, x, weight, bias=None):
     return np.add.reduce(g, axis=0 if g.ndim == 2 else tuple(range(g.ndim - 1)))
 
 
+def _batch_linear(batched, x, weight, bias=None):
+    """One call when only the input is batched (the layer's usual case, leading axes are
+    allowed); with batched weights, one batched matmul by matmul's rule plus the bias."""
+    x_batched, weight_batched = batched[0], batched[1]
+    bias_batched = len(batched) > 2 and batched[2]
+    if not weight_batched and not bias_batched:
+        return linear.bind(x, weight) if bias is None else linear.bind(x, weight, bias)
+    flags = (x_batched, weight_batched)
+    out = matmul.batch(flags, x, weight.swapaxes(-1, -2) if weight_batched else weight.T)
+    if bias is None:
+        return out
+    if bias_batched:
+        shape = np.shape(bias)
+        bias = bias.reshape(shape[:1] + (1,) * (np.ndim(out) - 2) + shape[1:])
+    return out + bias
+
+
 linear = register(
     Primitive(
         "linear",
@@ -116,6 +149,7 @@ linear = register(
             ((d.real(rng, (3, 4)), d.real(rng, (2, 4))), {}),
         ],
         label="linear",
+        batch=_batch_linear,
         doc="x @ weight.T + bias in one node (nn.functional.linear).",
     )
 )
@@ -217,6 +251,24 @@ def _cross_entropy_samples(rng):
     ] + [((d.real(rng, (3, 4)),), {"target": target, "label_smoothing": 0.1, "reduction": "mean"})]
 
 
+def _batch_rows(prim):
+    """The batching rule of a class-index loss whose targets are shared by the examples:
+    the batch's rows as one (B·N, C) call without reduction, then each example's reduction.
+    (Targets that differ per example are parameters with a batch axis: vmap runs those
+    once per example.)"""
+
+    def rule(batched, logits, *, target, reduction, **params):
+        shape = np.shape(logits)
+        rows = logits.reshape(shape[0] * shape[1], shape[2])
+        losses = prim.bind(rows, target=np.tile(target, shape[0]), reduction="none", **params)
+        losses = losses.reshape(shape[:2])
+        if reduction == "mean":
+            return losses.mean(axis=1)
+        return losses.sum(axis=1) if reduction == "sum" else losses
+
+    return rule
+
+
 cross_entropy = register(
     Primitive(
         "cross_entropy",
@@ -229,6 +281,7 @@ cross_entropy = register(
         residuals=True,
     )
 )
+cross_entropy.batch = _batch_rows(cross_entropy)
 
 
 def _nll_loss(log_probs, *, target, reduction):
@@ -259,6 +312,7 @@ nll_loss = register(
         label="NLL",
     )
 )
+nll_loss.batch = _batch_rows(nll_loss)
 
 #: PyTorch's floor on log(p) in binary cross-entropy, so p = 0 or 1 gives a finite loss.
 _LOG_FLOOR = -100.0
@@ -292,6 +346,7 @@ binary_cross_entropy = register(
             ((rng.uniform(0.05, 0.95, (5,)),), {"target": (rng.random(5) < 0.5) * 1.0}),
         ],
         label="BCE",
+        batch=lambda batched, p, *, target: binary_cross_entropy.bind(p, target=target),
     )
 )
 

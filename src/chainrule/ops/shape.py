@@ -151,6 +151,76 @@ def _joining(op, extra_axis):
 
 prepare_stack = _joining("stack", 1)
 
+# --- batching rules (chainrule.vmap): the batch axis is axis 0 of batched operands ------
+
+
+def _size(args, batched):
+    """The batch size: the length of axis 0 of the first batched operand."""
+    return next(np.shape(a)[0] for a, b in zip(args, batched, strict=True) if b)
+
+
+def lift(x, size):
+    """An operand without a batch axis given one by broadcasting (a view, no copy)."""
+    return broadcast_to.bind(x, shape=(size,) + np.shape(x))
+
+
+def _lifted(args, batched):
+    size = _size(args, batched)
+    return [a if b else lift(a, size) for a, b in zip(args, batched, strict=True)]
+
+
+def _is_array_index(item):
+    return isinstance(item, np.ndarray) and item.ndim > 0 or isinstance(item, list)
+
+
+def _advanced_span(index):
+    """For an index with arrays, ``(first, ndim)``: when NumPy moves the advanced-index axes
+    to the front (arrays, or ints among arrays, separated by a slice, None or Ellipsis),
+    their count ``ndim``, else None; a batch slice put in front then lands after them."""
+    if not any(_is_array_index(item) for item in index):
+        return None
+    advanced = [
+        i
+        for i, item in enumerate(index)
+        if _is_array_index(item) or isinstance(item, (int, np.integer)) and not isinstance(item, bool)
+    ]
+    if advanced[-1] - advanced[0] + 1 == len(advanced):
+        return None
+    shapes = [
+        (int(np.count_nonzero(item)),) if np.asarray(item).dtype == np.bool_ else np.shape(item)
+        for item in (index[i] for i in advanced)
+    ]
+    return len(np.broadcast_shapes(*shapes))
+
+
+def _batch_getitem(batched, x, *, index):
+    """``x[:, *index]``, with the batch axis moved back to the front when NumPy put the
+    advanced-index axes before it."""
+    index = index if isinstance(index, tuple) else (index,)
+    out = getitem.bind(x, index=(slice(None),) + index)
+    moved = _advanced_span(index)
+    if moved is None:
+        return out
+    order = (moved,) + tuple(range(moved)) + tuple(range(moved + 1, np.ndim(out)))
+    return transpose.bind(out, axes=order)
+
+
+def _batch_index_add(batched, x, *, index, shape):
+    """Scatter into ``(batch, *shape)`` at ``[:, *index]`` (the transpose of getitem's rule)."""
+    index = index if isinstance(index, tuple) else (index,)
+    moved = _advanced_span(index)
+    if moved is not None:
+        order = tuple(range(1, moved + 1)) + (0,) + tuple(range(moved + 1, np.ndim(x)))
+        x = transpose.bind(x, axes=order)
+    return index_add.bind(x, index=(slice(None),) + index, shape=(np.shape(x)[0],) + shape)
+
+
+def _batch_broadcast_to(batched, x, *, shape):
+    """Unit axes after the batch axis up to the target's rank, then one broadcast."""
+    xshape = np.shape(x)
+    aligned = x.reshape(xshape[:1] + (1,) * (len(shape) - len(xshape) + 1) + xshape[1:])
+    return broadcast_to.bind(aligned, shape=xshape[:1] + tuple(shape))
+
 
 identity = _shape_op(
     "identity",
@@ -159,6 +229,7 @@ identity = _shape_op(
     (lambda t, ans, x: t,),
     lambda rng: [((d.real(rng, (3,)),), {})],
     label="id",
+    batch=lambda batched, x: identity.bind(x),
     doc="The same value on a new node (clone, the inputs of transforms).",
 )
 
@@ -193,6 +264,7 @@ reshape = _shape_op(
         (np.ravel, _prepare_flatten),
     ),
     signature=_prepare_reshape,
+    batch=lambda batched, x, *, shape: reshape.bind(x, shape=np.shape(x)[:1] + shape),
     doc="The same values in a new shape (one entry may be -1).",
 )
 
@@ -209,6 +281,7 @@ transpose = _shape_op(
     methods=("transpose", ("swapaxes", _prepare_swapaxes)),
     numpy=(np.transpose, (np.swapaxes, _prepare_swapaxes)),
     signature=_prepare_transpose,
+    batch=lambda batched, x, *, axes: transpose.bind(x, axes=(0, *(a + 1 for a in axes))),
     doc="Permute axes as np.transpose does (default: reverse them).",
 )
 
@@ -224,6 +297,7 @@ broadcast_to = _shape_op(
     names=("broadcast_to",),
     numpy=(np.broadcast_to,),
     signature=_prepare_broadcast_to,
+    batch=_batch_broadcast_to,
     doc="Repeat ``x`` along broadcast axes to reach ``shape``.",
 )
 
@@ -246,6 +320,7 @@ cast = _shape_op(
     names=("astype",),
     methods=("astype",),
     signature=_prepare_astype,
+    batch=lambda batched, x, *, dtype: cast.bind(x, dtype=dtype),
     doc="Convert to ``dtype``; the gradient is converted back to the input's dtype.",
 )
 
@@ -278,6 +353,7 @@ index_add = _shape_op(
         ((d.real(rng, (3,)),), {"index": np.array([0, 2, 0]), "shape": (4,)}),
         ((d.real(rng, (2, 3)),), {"index": (slice(0, 2), slice(1, 4)), "shape": (3, 5)}),
     ],
+    batch=_batch_index_add,
     doc="Zeros of ``shape`` with ``x`` added at ``index`` (the transpose of indexing).",
 )
 
@@ -297,6 +373,7 @@ getitem = _shape_op(
         ),
     ],
     label="[]",
+    batch=_batch_getitem,
     doc="x[index] (Tensor.__getitem__).",
 )
 
@@ -340,6 +417,7 @@ concatenate = _shape_op(
     names=("concatenate",),
     numpy=(np.concatenate,),
     signature=_joining("concatenate", 0),
+    batch=lambda batched, *xs, axis: concatenate.bind(*_lifted(xs, batched), axis=axis + 1),
     doc="Join tensors along an existing axis.",
 )
 
@@ -371,5 +449,6 @@ stack = _shape_op(
     names=("stack",),
     numpy=(np.stack,),
     signature=prepare_stack,
+    batch=lambda batched, *xs, axis: stack.bind(*_lifted(xs, batched), axis=axis + 1),
     doc="Join tensors of equal shape along a new axis.",
 )
