@@ -21,6 +21,7 @@ from .fd import gradcheck
 from .functions import PUBLIC as _GENERATED
 from .functions import array, as_tensor, tensor
 from .jit import compile
+from .jit.vmap import vmap
 from .random import manual_seed
 from .tensor import Tensor, get_default_dtype, set_default_dtype
 
@@ -66,5 +67,6 @@ __all__ = [
     "tensor",
     "value_and_grad",
     "vjp",
+    "vmap",
 ]
 __all__ += sorted(_GENERATED)
