@@ -41,7 +41,11 @@ def _examples(prim):
     for samples in zip(*draws, strict=True):
         params = samples[0][1]
         per_example = [args for args, _ in samples]
-        if any(np.shape(a) != np.shape(b) for args in per_example for a, b in zip(args, per_example[0], strict=True)):
+        if any(
+            np.shape(a) != np.shape(b)
+            for args in per_example
+            for a, b in zip(args, per_example[0], strict=True)
+        ):
             continue  # a sampler whose shapes vary by draw
         yield per_example, params
 
@@ -86,8 +90,13 @@ def test_batch_rule_records_on_tensors(name):
         pytest.skip("no gradient to compare")
     for per_example, params in _examples(prim):
         args = per_example[0]
-        stacked = [np.stack([a[i] for a in per_example]) if a is not None else None for i, a in enumerate(args)]
-        tensors = [None if a is None else cr.tensor(a, requires_grad=a.dtype.kind == "f") for a in stacked]
+        stacked = [
+            np.stack([a[i] for a in per_example]) if a is not None else None
+            for i, a in enumerate(args)
+        ]
+        tensors = [
+            None if a is None else cr.tensor(a, requires_grad=a.dtype.kind == "f") for a in stacked
+        ]
         batched = tuple(a is not None for a in args)
         out = prim.batch(batched, *tensors, **params)
         assert isinstance(out, cr.Tensor)
@@ -103,5 +112,7 @@ def test_batch_rule_records_on_tensors(name):
                 ]
                 one = apply(prim, tuple(pieces), params)
                 (one * u[k]).sum().backward()
-                np.testing.assert_allclose(t.grad._data[k], pieces[i].grad._data, rtol=1e-10, atol=1e-12)
+                np.testing.assert_allclose(
+                    t.grad._data[k], pieces[i].grad._data, rtol=1e-10, atol=1e-12
+                )
         return

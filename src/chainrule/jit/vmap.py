@@ -61,9 +61,11 @@ def per_example(prim: Primitive, params_batched: tuple[str, ...]) -> Callable[..
     shapes = dict(params_batched)
 
     def loop(batched: Sequence[bool], *args: Any, **params: Any) -> Any:
-        size = next(np.shape(a)[0] for a, b in zip(args, batched, strict=True) if b) if any(
-            batched
-        ) else _param_size(params, shapes)
+        size = (
+            next(np.shape(a)[0] for a, b in zip(args, batched, strict=True) if b)
+            if any(batched)
+            else _param_size(params, shapes)
+        )
         results = []
         for k in range(size):
             example = [a[k] if b else a for a, b in zip(args, batched, strict=True)]
@@ -103,6 +105,9 @@ def _owner(array: np.ndarray) -> np.ndarray:
 class BatchTracer(Tracer):
     """A :class:`Tracer` that writes batched calls: it follows which values carry the
     batch axis and records each primitive with its batching rule (see the module)."""
+
+    #: Rules run on Tensors here, and masks they compute from ``raw()`` must be recorded.
+    detach_raw = True
 
     def __init__(self, function_name: str) -> None:
         super().__init__(function_name)
@@ -155,7 +160,9 @@ class BatchTracer(Tracer):
             if rule is None or batched_params:
                 rule = per_example(prim, batched_params)
             name = self.bind(flags, "B", numbered=True)
-            var = self.call(rule, f"{prim.name}_batch", [Literal(name, flags), *operands], keywords, value)
+            var = self.call(
+                rule, f"{prim.name}_batch", [Literal(name, flags), *operands], keywords, value
+            )
             self._batched.add(id(var))
         self._tensors[id(out)] = var
         self._remember(value, var)
@@ -181,7 +188,13 @@ class BatchTracer(Tracer):
             return
         operand = self.operand(source)
         dtype = tensor.dtype
-        var = self.call(shape_ops.cast.bind, "cast", [operand], {"dtype": Literal(self.bind(dtype, str(dtype)), dtype)}, tensor._data)
+        var = self.call(
+            shape_ops.cast.bind,
+            "cast",
+            [operand],
+            {"dtype": Literal(self.bind(dtype, str(dtype)), dtype)},
+            tensor._data,
+        )
         self._tensors[id(tensor)] = var
         self._remember(tensor._data, var)
         self._keep.append(tensor)
@@ -225,7 +238,10 @@ class BatchTracer(Tracer):
         """Forward mode inside vmap records its tangent rules as primitives: allowed."""
 
     def effect_call(self, function: Callable, args: tuple, tensors: list) -> None:
-        self.refuse(f"{getattr(function, '__name__', 'a call')} (an optimizer step or zero_grad)", "step outside vmap")
+        self.refuse(
+            f"{getattr(function, '__name__', 'a call')} (an optimizer step or zero_grad)",
+            "step outside vmap",
+        )
 
     def escape(self, tensor: Tensor, what: str) -> None:
         if self.is_traced(tensor):
@@ -246,17 +262,26 @@ class BatchTracer(Tracer):
 def _axes_of(value: Any, axes: Any, where: str) -> list[tuple[Any, Any]]:
     """(leaf, axis) pairs of one argument, its axes given as int/None or a matching tree."""
     if isinstance(axes, (tuple, list, dict)) and not isinstance(value, type(axes)):
-        raise ValueError(f"vmap: in_axes {where} is a {type(axes).__name__} but the argument is a {type(value).__name__}")
+        raise ValueError(
+            f"vmap: in_axes {where} is a {type(axes).__name__} but the argument is a "
+            f"{type(value).__name__}"
+        )
     if type(value) in (tuple, list):
         items = axes if isinstance(axes, (tuple, list)) else [axes] * len(value)
         if len(items) != len(value):
             raise ValueError(f"vmap: in_axes {where} has {len(items)} items for {len(value)}")
-        return [p for i, (v, a) in enumerate(zip(value, items, strict=True)) for p in _axes_of(v, a, f"{where}[{i}]")]
+        return [
+            p
+            for i, (v, a) in enumerate(zip(value, items, strict=True))
+            for p in _axes_of(v, a, f"{where}[{i}]")
+        ]
     if type(value) is dict:
         items = axes if isinstance(axes, dict) else dict.fromkeys(value, axes)
         return [p for k, v in value.items() for p in _axes_of(v, items[k], f"{where}[{k!r}]")]
     if axes is not None and not isinstance(axes, (int, np.integer)):
-        raise TypeError(f"vmap: in_axes {where} must be an int, None or a tree of them, got {axes!r}")
+        raise TypeError(
+            f"vmap: in_axes {where} must be an int, None or a tree of them, got {axes!r}"
+        )
     return [(value, axes)]
 
 
@@ -282,11 +307,12 @@ class Vmapped:
     """A function batched by :func:`vmap`: call it like the original, with a batch axis."""
 
     def __init__(self, fn: Callable[..., Any], in_axes: Any, out_axes: Any) -> None:
+        # First: update_wrapper copies fn's __dict__, which must not replace ours.
+        functools.update_wrapper(self, fn)
         self.fn = fn
         self.in_axes = in_axes
         self.out_axes = out_axes
         self._programs: dict[tuple, tuple[Program, tuple]] = {}
-        functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any) -> Any:
         axes = self.in_axes
@@ -298,7 +324,11 @@ class Vmapped:
                 )
         else:
             axes = [axes] * len(args)
-        pairs = [p for i, (a, x) in enumerate(zip(args, axes, strict=True)) for p in _axes_of(a, x, f"[{i}]")]
+        pairs = [
+            p
+            for i, (a, x) in enumerate(zip(args, axes, strict=True))
+            for p in _axes_of(a, x, f"[{i}]")
+        ]
         key: list = [is_grad_enabled(), get_default_dtype(), repr([type(a) for a in args])]
         inputs, examples, dynamic_flags = [], [], []
         size = None
@@ -315,14 +345,19 @@ class Vmapped:
             if axis is not None:
                 if not -data.ndim <= axis < max(data.ndim, 1) or data.ndim == 0:
                     raise ShapeError(
-                        f"vmap: in_axes {axis} is out of range for an argument of shape {data.shape}"
+                        f"vmap: in_axes {axis} is out of range for an argument of shape "
+                        f"{data.shape}"
                     )
                 axis = int(axis) % data.ndim
                 sizes.append((data.shape[axis], data.shape))
                 size = data.shape[axis] if size is None else size
                 if axis:
                     order = (axis, *(i for i in range(data.ndim) if i != axis))
-                    value = value.transpose(order) if isinstance(value, Tensor) else np.transpose(data, order)
+                    value = (
+                        value.transpose(order)
+                        if isinstance(value, Tensor)
+                        else np.transpose(data, order)
+                    )
                     data = value._data if isinstance(value, Tensor) else value
             key.append(("array", data.shape, data.dtype, axis is not None))
             inputs.append(value)
@@ -340,10 +375,14 @@ class Vmapped:
             entry = self._trace(args, axes, pairs, examples, dynamic_flags, signature)
         program, out_tree = entry
         as_tensors = (
-            _DEPTH.get() > 0 or current_trace() is not None or any(isinstance(v, Tensor) for v in inputs)
+            _DEPTH.get() > 0
+            or current_trace() is not None
+            or any(isinstance(v, Tensor) for v in inputs)
         )
         values = [
-            v if isinstance(v, Tensor) and (as_tensors or v.requires_grad) else (v._data if isinstance(v, Tensor) else v)
+            v
+            if isinstance(v, Tensor) and (as_tensors or v.requires_grad)
+            else (v._data if isinstance(v, Tensor) else v)
             for v in inputs
         ]
         leaves = program.function(*values)
@@ -362,7 +401,8 @@ class Vmapped:
             names.append(f"x{index}")
         replacements = iter(tensors)
         call_leaves = [
-            next(replacements) if (axis is not None or _is_array(leaf)) else leaf for leaf, axis in pairs
+            next(replacements) if (axis is not None or _is_array(leaf)) else leaf
+            for leaf, axis in pairs
         ]
         call_args = _rebuild(list(args), iter(call_leaves))
         token = _DEPTH.set(_DEPTH.get() + 1)  # gradients inside record their backward pass
@@ -378,7 +418,12 @@ class Vmapped:
         template = "(" + "".join(f"{{{i}}}, " for i in range(len(operands))) + ")"
         described = ", ".join(f"{n}: {_describe(e)}" for n, e in zip(names, examples, strict=True))
         program = generate(
-            name, names, tracer.statements, Expr(template, operands, None), tracer.namespace, f"vmap {name}({described})"
+            name,
+            names,
+            tracer.statements,
+            Expr(template, operands, None),
+            tracer.namespace,
+            f"vmap {name}({described})",
         )
         program.valid = tracer.guards()
         entry = (program, (out_tree, flags))

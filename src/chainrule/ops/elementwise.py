@@ -22,6 +22,12 @@ from ..core.primitive import Notation, Primitive, mask, raw, reciprocal, registe
 from . import domains as d
 
 
+def _real(value):
+    """The real part of a mask's operand (the complex step's perturbation is not compared);
+    real values as they are, so Tensors (vmap's detached values, see ``raw``) pass too."""
+    return value.real if np.result_type(getattr(value, "dtype", type(value))).kind == "c" else value
+
+
 def _elementwise(name, forward, *, domains, numpy=(), methods=None, names=None, **entry):
     """Register an elementwise primitive: public function ``name``, Tensor method ``name``."""
     signature = entry.pop("signature", "unary" if len(domains) == 1 else "binary")
@@ -334,7 +340,7 @@ def _abs(x):
 abs = _elementwise(  # noqa: A001 - NumPy's name
     "abs",
     _abs,
-    partials=(lambda ans, x: np.sign(raw(x).real),),
+    partials=(lambda ans, x: np.sign(_real(raw(x))),),
     domains=(d.nonzero,),
     numpy=(np.absolute,),
     notation=Notation(
@@ -360,7 +366,7 @@ def _relu(x):
 
 def _step(x):
     """Heaviside step with step(0) = 0, as a boolean mask: the derivative of relu."""
-    return raw(x).real > 0
+    return _real(raw(x)) > 0
 
 
 relu = _elementwise(
@@ -382,7 +388,7 @@ relu = _elementwise(
 
 def _pick_weight(x, y):
     """1 where x wins, 0.5 on ties, 0 where y wins (comparing real parts)."""
-    xv, yv = raw(x).real, raw(y).real
+    xv, yv = _real(raw(x)), _real(raw(y))
     return np.where(xv > yv, 1.0, np.where(xv == yv, 0.5, 0.0)).astype(
         np.result_type(xv, yv), copy=False
     )
@@ -485,29 +491,29 @@ def _clip(x, lo, hi):
 
 def _inside(x, lo, hi):
     """True where lo <= x <= hi (x passes through clip); a missing bound is no limit."""
-    xv = raw(x).real
+    xv = _real(raw(x))
     inside = np.ones(np.shape(xv), dtype=bool)
     if lo is not None:
-        inside = inside & (xv >= raw(lo).real)
+        inside = inside & (xv >= _real(raw(lo)))
     if hi is not None:
-        inside = inside & (xv <= raw(hi).real)
+        inside = inside & (xv <= _real(raw(hi)))
     return inside
 
 
 def _below(x, lo, hi):
     """True where lo wins (x < lo, and lo <= hi): there clip's output is lo."""
-    xv, lv = raw(x).real, raw(lo).real
+    xv, lv = _real(raw(x)), _real(raw(lo))
     below = xv < lv
     if hi is not None:
-        below = below & (lv <= raw(hi).real)
+        below = below & (lv <= _real(raw(hi)))
     return below
 
 
 def _above(x, lo, hi):
     """True where hi wins (max(x, lo) > hi, NumPy's order): there clip's output is hi."""
-    xv = raw(x).real
-    floor = xv if lo is None else np.maximum(xv, raw(lo).real)
-    return floor > raw(hi).real
+    xv = _real(raw(x))
+    floor = xv if lo is None else np.maximum(xv, _real(raw(lo)))
+    return floor > _real(raw(hi))
 
 
 def _clip_samples(rng):

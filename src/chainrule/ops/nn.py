@@ -15,6 +15,7 @@ from ..errors import TargetError
 from . import domains as d
 from .arguments import along_axis
 from .linalg import matmul
+from .shape import index_add
 
 
 def _shifted(x, axis):
@@ -155,13 +156,6 @@ linear = register(
 )
 
 
-def _smoothed_one_hot(target, classes, label_smoothing, dtype):
-    """The target distribution: (1 - eps) on the true class plus eps spread over all classes."""
-    q = np.full((target.shape[0], classes), label_smoothing / classes, dtype=dtype)
-    q[np.arange(target.shape[0]), target] += 1.0 - label_smoothing
-    return q
-
-
 def _reduce_rows(losses, reduction):
     if reduction == "mean":
         return losses.mean()
@@ -213,34 +207,49 @@ def _cross_entropy(logits, *, target, label_smoothing, reduction):
     return _reduce_rows(losses, reduction), e
 
 
-def _cross_entropy_slope(logits, target, label_smoothing, res):
-    """d loss_row / d logits = softmax - q, with the softmax recomputed from the logits
-    (differentiably, when they are Tensors) where no residual was saved."""
-    p = res if res is not None else _softmax_of(logits)
-    return p - _smoothed_one_hot(target, logits.shape[1], label_smoothing, raw(logits).dtype)
-
-
 def _softmax_of(logits):
     return np.exp(log_softmax.bind(logits, axis=1))
 
 
+def _target_share(g, reduction, rows, classes, target):
+    """Each row's cotangent at its target class, zeros elsewhere: ``one_hot(target) * scale``.
+
+    A recorded scatter (index_add) reads the targets, not a one-hot built from them with
+    NumPy, so under vmap or compile targets that differ per call are followed, not frozen.
+    """
+    per_row = (
+        g if reduction == "none" else _per_row(g, reduction, rows) * np.ones(rows, raw(g).dtype)
+    )
+    return index_add.bind(per_row, index=(np.arange(rows), target), shape=(rows, classes))
+
+
 def _cross_entropy_vjp(g, ans, logits, *, target, label_smoothing, reduction, res):
-    scale = _per_row(g, reduction, logits.shape[0])
+    rows, classes = logits.shape
+    scale = _per_row(g, reduction, rows)
     if res is None:  # a recorded backward pass: everything on Tensors
-        return _cross_entropy_slope(logits, target, label_smoothing, res) * scale
+        slope = _softmax_of(logits) * scale
+        slope = slope - (1.0 - label_smoothing) * _target_share(g, reduction, rows, classes, target)
+        return slope - (label_smoothing / classes) * scale if label_smoothing else slope
     # (softmax - q) * scale without building q: scale the softmax, then take the target's
     # share from its class and the smoothing's from every class.
     slope = res * scale
-    rows = np.arange(slope.shape[0])
-    slope[rows, target] -= (1.0 - label_smoothing) * (scale if np.ndim(scale) == 0 else scale[:, 0])
+    index = np.arange(rows)
+    slope[index, target] -= (1.0 - label_smoothing) * (
+        scale if np.ndim(scale) == 0 else scale[:, 0]
+    )
     if label_smoothing:
-        slope -= (label_smoothing / slope.shape[1]) * scale
+        slope -= (label_smoothing / classes) * scale
     return slope
 
 
 def _cross_entropy_jvp(t, ans, logits, *, target, label_smoothing, reduction, res):
-    slope = _cross_entropy_slope(logits, target, label_smoothing, res)
-    return _reduce_rows((slope * t).sum(axis=1), reduction)
+    """(softmax - q) · t per row, the target's class read by indexing the tangent."""
+    p = res if res is not None else _softmax_of(logits)
+    rows, classes = logits.shape
+    losses = (p * t).sum(axis=1) - (1.0 - label_smoothing) * t[np.arange(rows), target]
+    if label_smoothing:
+        losses = losses - (label_smoothing / classes) * t.sum(axis=1)
+    return _reduce_rows(losses, reduction)
 
 
 def _cross_entropy_samples(rng):
@@ -290,8 +299,8 @@ def _nll_loss(log_probs, *, target, reduction):
 
 
 def _nll_loss_vjp(g, ans, log_probs, *, target, reduction):
-    one_hot = _smoothed_one_hot(target, log_probs.shape[1], 0.0, raw(log_probs).dtype)
-    return -one_hot * _per_row(g, reduction, log_probs.shape[0])
+    rows, classes = log_probs.shape
+    return -_target_share(g, reduction, rows, classes, target)
 
 
 def _nll_loss_jvp(t, ans, log_probs, *, target, reduction):

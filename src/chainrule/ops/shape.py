@@ -182,7 +182,9 @@ def _advanced_span(index):
     advanced = [
         i
         for i, item in enumerate(index)
-        if _is_array_index(item) or isinstance(item, (int, np.integer)) and not isinstance(item, bool)
+        if _is_array_index(item)
+        or isinstance(item, (int, np.integer))
+        and not isinstance(item, bool)
     ]
     if advanced[-1] - advanced[0] + 1 == len(advanced):
         return None
@@ -208,11 +210,12 @@ def _batch_getitem(batched, x, *, index):
 def _batch_index_add(batched, x, *, index, shape):
     """Scatter into ``(batch, *shape)`` at ``[:, *index]`` (the transpose of getitem's rule)."""
     index = index if isinstance(index, tuple) else (index,)
+    size = np.shape(x)[0]
     moved = _advanced_span(index)
     if moved is not None:
         order = tuple(range(1, moved + 1)) + (0,) + tuple(range(moved + 1, np.ndim(x)))
         x = transpose.bind(x, axes=order)
-    return index_add.bind(x, index=(slice(None),) + index, shape=(np.shape(x)[0],) + shape)
+    return index_add.bind(x, index=(slice(None),) + index, shape=(size,) + shape)
 
 
 def _batch_broadcast_to(batched, x, *, shape):
