@@ -179,3 +179,54 @@ def test_per_example_gradients_match_torch_func():
     )
     for g, t in zip(got, want, strict=True):
         np.testing.assert_allclose(g, t.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def _cubic(x):
+    return (x**3).sum() + (x[0] * x[1]) ** 2
+
+
+def test_hvp_matches_the_hessian_times_v():
+    x, v = RNG.standard_normal(3), RNG.standard_normal(3)
+    expected = cr.hessian(_cubic)(x) @ v
+    np.testing.assert_allclose(cr.hvp(_cubic, x, v), expected, rtol=1e-12)
+    np.testing.assert_allclose(cr.hvp(_cubic)(x, v), expected, rtol=1e-12)
+    batched = cr.vmap(cr.hvp(_cubic), in_axes=(None, 0))(x, np.eye(3))
+    np.testing.assert_allclose(batched, cr.hessian(_cubic)(x), rtol=1e-12)
+
+
+def test_linearize_reuses_one_trace():
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return cr.sin(x) * x
+
+    x = RNG.standard_normal(3)
+    out, f_jvp = cr.linearize(f, x)
+    np.testing.assert_allclose(out, np.sin(x) * x)
+    jac = cr.jacobian(f)(x)
+    for v in np.eye(3):
+        np.testing.assert_allclose(f_jvp(v), jac @ v, rtol=1e-12)
+    assert len(calls) == 2  # linearize's own run and jacobian's; f_jvp re-ran nothing
+    with pytest.raises(ShapeError, match="tangent 0"):
+        f_jvp(np.ones(2))
+
+
+def test_jacfwd_and_jacrev_equal_jacobian():
+    def f(x, y):
+        return cr.tanh(x * y.sum()) @ np.ones((3, 2))
+
+    x, y = RNG.standard_normal(3), RNG.standard_normal(4)
+    for argnums in (0, 1, (0, 1)):
+        rev = cr.jacrev(f, argnums)(x, y)
+        fwd = cr.jacfwd(f, argnums)(x, y)
+        expected = cr.jacobian(f, argnums)(x, y)
+        for a, b, c in zip(
+            np.atleast_1d(rev) if argnums != (0, 1) else rev,
+            np.atleast_1d(fwd) if argnums != (0, 1) else fwd,
+            np.atleast_1d(expected) if argnums != (0, 1) else expected,
+            strict=True,
+        ):
+            np.testing.assert_allclose(a, c, rtol=1e-12)
+            np.testing.assert_allclose(b, c, rtol=1e-12)
+    assert cr.jacfwd(f)(x, y).shape == (2, 3)

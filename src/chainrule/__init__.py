@@ -11,7 +11,18 @@ Layer: top (re-exports the public API; the CLI lives in chainrule.cli).
 """
 
 from . import data, errors, fd, nn, optim
-from .api import grad, hessian, jacobian, jvp, value_and_grad, vjp
+from .api import (
+    grad,
+    hessian,
+    hvp,
+    jacfwd,
+    jacobian,
+    jacrev,
+    jvp,
+    linearize,
+    value_and_grad,
+    vjp,
+)
 from .core.anomaly import detect_anomaly, is_anomaly_enabled
 from .core.mode import enable_grad, is_grad_enabled, no_grad
 from .core.primitive import PRIMITIVES, Notation
@@ -55,10 +66,14 @@ __all__ = [
     "grad",
     "gradcheck",
     "hessian",
+    "hvp",
     "is_anomaly_enabled",
     "is_grad_enabled",
+    "jacfwd",
     "jacobian",
+    "jacrev",
     "jvp",
+    "linearize",
     "manual_seed",
     "nn",
     "no_grad",

@@ -1,4 +1,5 @@
-"""Function transforms in JAX's style: grad, value_and_grad, vjp, jvp, jacobian, hessian.
+"""Function transforms in JAX's style: grad, value_and_grad, vjp, jvp, jacobian (jacrev,
+jacfwd), hessian, hvp, linearize.
 
 Layer: api (imports core, tensor, functions). ``f`` is ordinary Python written with
 chainrule operations. At the outermost call inputs may be floats, lists, arrays
@@ -347,3 +348,88 @@ def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
     if not isinstance(argnums, (int, np.integer)):
         raise ValueError("hessian: argnums must be a single int")
     return jacobian(grad(f, argnums), argnums, mode="fwd")
+
+
+def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
+    """The Jacobian of ``f`` by reverse mode (JAX's name): one reverse sweep per output
+    element, so it suits functions with fewer outputs than inputs.
+
+    >>> import chainrule as cr, numpy as np
+    >>> cr.jacrev(lambda x: x.sum() * x)(np.array([1.0, 2.0]))
+    array([[4., 1.],
+           [2., 5.]])
+    """
+    return jacobian(f, argnums, mode="rev")
+
+
+def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
+    """The Jacobian of ``f`` by forward mode (JAX's name): one forward sweep per input
+    element, so it suits functions with fewer inputs than outputs.
+
+    >>> import chainrule as cr, numpy as np
+    >>> cr.jacfwd(lambda x: x.sum() * x)(np.array([1.0, 2.0]))
+    array([[4., 1.],
+           [2., 5.]])
+    """
+    return jacobian(f, argnums, mode="fwd")
+
+
+def hvp(f: Callable[..., Any], *point: Any) -> Any:
+    """Hessian-vector product of a scalar-valued ``f``: ``hvp(f, x, v)`` is H(x) @ v.
+
+    Forward over reverse, as JAX's documentation writes it: ``jvp(grad(f), (x,), (v,))``,
+    so the Hessian is never formed. ``hvp(f)`` is the curried form, ``hvp(f)(x, v)``.
+
+    >>> import chainrule as cr, numpy as np
+    >>> f = lambda x: (x ** 3).sum()
+    >>> cr.hvp(f, np.array([1.0, 2.0]), np.array([1.0, 0.0]))
+    array([6., 0.])
+    """
+    if not point:
+        return lambda x, v: hvp(f, x, v)
+    if len(point) != 2:
+        raise TypeError(f"hvp: call it as hvp(f, x, v) or hvp(f)(x, v), got {len(point)} points")
+    x, v = point
+    return jvp(grad(f), (x,), (v,))[1]
+
+
+def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
+    """``(f(*primals), f_jvp)`` where ``f_jvp(*tangents)`` is J @ tangents (JAX's linearize).
+
+    ``f`` runs once; each ``f_jvp`` call pushes its tangents forward through the graph
+    recorded then (no re-run of ``f``), so many tangents at one point are cheap.
+
+    >>> import chainrule as cr, numpy as np
+    >>> out, f_jvp = cr.linearize(cr.sin, 0.0)
+    >>> out, f_jvp(2.0)
+    (0.0, 2.0)
+    """
+    nested = _is_nested(primals)
+    inputs, result = _prepare(f, primals, {}, tuple(range(len(primals))), "linearize")
+    out = _as_output(result)
+
+    def f_jvp(*tangents: Any) -> Any:
+        if len(tangents) != len(inputs):
+            raise ValueError(
+                f"linearize: got {len(tangents)} tangents for {len(inputs)} primals; give one "
+                "tangent per primal"
+            )
+        recorded = nested or _is_nested(tangents)
+        seeds = []
+        for i, (x, t) in enumerate(zip(inputs, tangents, strict=True)):
+            if isinstance(t, Tensor) and recorded:
+                tangent = t if t.dtype == x.dtype else t.astype(x.dtype)
+            else:
+                tangent = _seed(_to_array(t, x.dtype), recorded)
+            if tangent.shape != x.shape:
+                raise ShapeError(
+                    f"linearize: tangent {i} has shape {tangent.shape} but primal {i} has shape "
+                    f"{x.shape}"
+                )
+            seeds.append(tangent)
+        (tangent_out,) = engine.push_tangents([out], inputs, seeds, create_graph=recorded)
+        if tangent_out is None:
+            tangent_out = np.zeros_like(out._data)
+        return _export(tangent_out, recorded)
+
+    return _export(out, nested), f_jvp

@@ -490,9 +490,9 @@ def vmap(fn: Callable[..., Any], in_axes: Any = 0, out_axes: int | None = 0) -> 
     >>> import chainrule as cr
     >>> per_example = cr.vmap(cr.grad(lambda w, x: ((x @ w) ** 2).sum()), in_axes=(None, 0))
     >>> per_example(np.array([1.0, 2.0]), np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]))
-    array([[ 2.,  0.],
-           [ 0.,  4.],
-           [ 6.,  6.]])
+    array([[2., 0.],
+           [0., 4.],
+           [6., 6.]])
     """
     if out_axes is not None and not isinstance(out_axes, (int, np.integer)):
         raise TypeError(f"vmap: out_axes must be an int or None, got {out_axes!r}")
