@@ -12,6 +12,7 @@ Layer: top (re-exports the public API; the CLI lives in chainrule.cli).
 
 from . import data, errors, fd, nn, optim
 from .api import (
+    checkpoint,
     grad,
     hessian,
     hvp,
@@ -20,6 +21,7 @@ from .api import (
     jacrev,
     jvp,
     linearize,
+    remat,
     value_and_grad,
     vjp,
 )
@@ -55,6 +57,7 @@ __all__ = [
     "Tensor",
     "array",
     "as_tensor",
+    "checkpoint",
     "compile",
     "data",
     "detect_anomaly",
@@ -78,6 +81,7 @@ __all__ = [
     "nn",
     "no_grad",
     "optim",
+    "remat",
     "set_default_dtype",
     "tensor",
     "value_and_grad",
