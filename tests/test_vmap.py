@@ -334,3 +334,45 @@ def test_checkpoint_keeps_only_block_boundaries():
 
     plain, saved = _stored_bytes(forward(lambda f: f)), _stored_bytes(forward(cr.checkpoint))
     assert saved * 3 < plain
+
+
+def test_vmap_of_a_module_reads_its_parameters_and_passes_gradients_to_them():
+    cr.manual_seed(0)
+    model = cr.nn.Sequential(cr.nn.Linear(3, 4), cr.nn.Tanh(), cr.nn.Linear(4, 2))
+    xs = RNG.standard_normal((5, 3))
+    batched = cr.vmap(model)
+    out = batched(xs)
+    assert isinstance(out, cr.Tensor) and out.shape == (5, 2)
+    out.sum().backward()
+    grads = [p.grad._data.copy() for p in model.parameters()]
+    model.zero_grad()
+    model(cr.tensor(xs)).sum().backward()
+    for got, p in zip(grads, model.parameters(), strict=True):
+        np.testing.assert_allclose(got, p.grad._data, rtol=1e-12)
+    with cr.no_grad():
+        model[0].weight.data = np.zeros((4, 3))  # parameters are read at every call
+    np.testing.assert_allclose(batched(xs)._data, model(cr.tensor(xs))._data)
+
+
+def test_dict_in_axes_and_refusals():
+    pair = {"a": RNG.standard_normal((4, 2)), "b": RNG.standard_normal(2)}
+    got = cr.vmap(lambda p: p["a"] * p["b"], in_axes=({"a": 0, "b": None},))(pair)
+    np.testing.assert_allclose(got, pair["a"] * pair["b"])
+
+    w = cr.tensor(np.ones(2), requires_grad=True)
+
+    def backward_inside(x):
+        y = x * w
+        y.sum().backward()
+        return y
+
+    with pytest.raises(VmapError, match="backward"):
+        cr.vmap(backward_inside)(np.ones((2, 2)))
+
+    def writes(x):
+        y = x * 2.0
+        y[0] = 1.0
+        return y
+
+    with pytest.raises(VmapError, match="in-place"):
+        cr.vmap(writes)(np.ones((2, 2)))

@@ -52,24 +52,27 @@ from .trace import Tracer, user_line
 __all__ = ["vmap"]
 
 
-def per_example(prim: Primitive, params_batched: tuple[str, ...]) -> Callable[..., Any]:
+def per_example(prim: Primitive, params_batched: tuple[tuple[str, Any], ...]) -> Callable[..., Any]:
     """The fallback batching rule: ``prim`` once per example, then one stack.
 
-    ``params_batched`` names the parameters that carry a batch axis (or, for a tuple
-    parameter such as an index, a tuple saying which of its items do).
+    ``params_batched`` pairs each parameter that carries a batch axis with True, or, for
+    a tuple parameter (an index), with a tuple saying which of its items do.
     """
-    shapes = dict(params_batched)
+    batched_params = dict(params_batched)
 
     def loop(batched: Sequence[bool], *args: Any, **params: Any) -> Any:
-        size = (
-            next(np.shape(a)[0] for a, b in zip(args, batched, strict=True) if b)
-            if any(batched)
-            else _param_size(params, shapes)
-        )
+        flagged = [(a, b) for a, b in zip(args, batched, strict=True)]
+        for name, flags in batched_params.items():
+            value = params[name]
+            flagged += zip(value, flags, strict=True) if type(flags) is tuple else [(value, flags)]
+        size = next(np.shape(value)[0] for value, flag in flagged if flag)
         results = []
         for k in range(size):
             example = [a[k] if b else a for a, b in zip(args, batched, strict=True)]
-            chosen = {name: _slice_param(v, shapes.get(name), k) for name, v in params.items()}
+            chosen = {
+                name: _slice_param(value, batched_params.get(name, False), k)
+                for name, value in params.items()
+            }
             results.append(prim.bind(*example, **chosen))
         return shape_ops.stack.bind(*results, axis=0)
 
@@ -77,22 +80,10 @@ def per_example(prim: Primitive, params_batched: tuple[str, ...]) -> Callable[..
 
 
 def _slice_param(value: Any, batched: Any, k: int) -> Any:
-    if batched is None or batched is False:
-        return value
-    if batched is True:
-        return value[k]
-    return type(value)(_slice_param(v, b, k) for v, b in zip(value, batched, strict=True))
-
-
-def _param_size(params: dict, shapes: dict) -> int:
-    for name, batched in shapes.items():
-        value = params[name]
-        if batched is True:
-            return np.shape(value)[0]
-        for item, b in zip(value, batched, strict=True):
-            if b:
-                return np.shape(item)[0]
-    raise VmapError("vmap: no batched operand")  # unreachable: callers batch something
+    """Example ``k`` of a parameter: sliced where it carries the batch axis."""
+    if type(batched) is tuple:
+        return type(value)(_slice_param(v, b, k) for v, b in zip(value, batched, strict=True))
+    return value[k] if batched else value
 
 
 def _owner(array: np.ndarray) -> np.ndarray:
