@@ -59,6 +59,8 @@ def test_in_axes_none_and_tuples_and_out_axes():
 def test_mismatched_batch_sizes_raise_a_shape_error():
     with pytest.raises(ShapeError, match="different batch sizes: 3 .* 4"):
         cr.vmap(lambda a, b: a + b)(np.ones(3), np.ones(4))
+    with pytest.raises(ShapeError, match="in_axes 2 is out of range"):
+        cr.vmap(lambda a: a, in_axes=2)(np.ones((3, 2)))
     with pytest.raises(ValueError, match="no argument is batched"):
         cr.vmap(lambda a: a, in_axes=None)(np.ones(3))
 
@@ -79,9 +81,12 @@ def _loss(w, x):
 
 def test_vmap_of_grad_gives_per_example_gradients():
     w, xs = RNG.standard_normal(3), RNG.standard_normal((4, 3))
-    got = cr.vmap(cr.grad(_loss), in_axes=(None, 0))(w, xs)
+    per_example = cr.vmap(cr.grad(_loss), in_axes=(None, 0))
+    got = per_example(w, xs)
     expected = np.stack([cr.grad(_loss)(w, x) for x in xs])
     np.testing.assert_allclose(got, expected, rtol=1e-12)
+    assert "matmul_batch(" in per_example.source  # one batched call, the backward included
+    assert "tanh_batch(" in per_example.source
 
 
 def test_grad_of_vmap_and_jacobian_of_vmap():

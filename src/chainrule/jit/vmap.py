@@ -285,6 +285,21 @@ def _rebuild(value: Any, leaves: Any) -> Any:
     return next(leaves)
 
 
+def _batch_first(value: Any, axis: Any) -> Any:
+    """An argument with its batch axis moved to the front (a view, or a transpose node)."""
+    if axis is None:
+        return value
+    ndim = np.ndim(value)
+    if ndim == 0 or not -ndim <= axis < ndim:
+        raise ShapeError(
+            f"vmap: in_axes {axis} is out of range for an argument of shape {np.shape(value)}"
+        )
+    axis = int(axis) % ndim
+    if not axis:
+        return value
+    return value.transpose((axis, *(i for i in range(ndim) if i != axis)))
+
+
 def _is_array(value: Any) -> bool:
     return isinstance(value, (Tensor, np.ndarray, np.generic))
 
@@ -304,6 +319,14 @@ class Vmapped:
         self.in_axes = in_axes
         self.out_axes = out_axes
         self._programs: dict[tuple, tuple[Program, tuple]] = {}
+        self._last: Program | None = None
+
+    @property
+    def source(self) -> str:
+        """The generated (batched) Python source for the signature used last."""
+        if self._last is None:
+            raise RuntimeError("vmap: no source yet; the function is traced on its first call")
+        return self._last.source
 
     def __call__(self, *args: Any) -> Any:
         axes = self.in_axes
@@ -322,7 +345,6 @@ class Vmapped:
         ]
         key: list = [is_grad_enabled(), get_default_dtype(), repr([type(a) for a in args])]
         inputs, examples, dynamic_flags = [], [], []
-        size = None
         sizes = []
         for leaf, axis in pairs:
             if axis is None and not _is_array(leaf):
@@ -331,31 +353,17 @@ class Vmapped:
                 except TypeError:
                     key.append(("static", id(leaf)))
                 continue
-            value = leaf if _is_array(leaf) else np.asarray(leaf)
+            value = _batch_first(leaf if _is_array(leaf) else np.asarray(leaf), axis)
             data = value._data if isinstance(value, Tensor) else np.asarray(value)
             if axis is not None:
-                if not -data.ndim <= axis < max(data.ndim, 1) or data.ndim == 0:
-                    raise ShapeError(
-                        f"vmap: in_axes {axis} is out of range for an argument of shape "
-                        f"{data.shape}"
-                    )
-                axis = int(axis) % data.ndim
-                sizes.append((data.shape[axis], data.shape))
-                size = data.shape[axis] if size is None else size
-                if axis:
-                    order = (axis, *(i for i in range(data.ndim) if i != axis))
-                    value = (
-                        value.transpose(order)
-                        if isinstance(value, Tensor)
-                        else np.transpose(data, order)
-                    )
-                    data = value._data if isinstance(value, Tensor) else value
+                sizes.append((data.shape[0], data.shape))
             key.append(("array", data.shape, data.dtype, axis is not None))
             inputs.append(value)
             examples.append(data[0] if axis is not None else data)
             dynamic_flags.append(axis is not None)
-        if size is None:
+        if not sizes:
             raise ValueError("vmap: no argument is batched (every in_axes is None)")
+        size = sizes[0][0]
         if any(n != size for n, _ in sizes):
             listed = ", ".join(f"{n} (shape {s})" for n, s in sizes)
             raise ShapeError(f"vmap: the batched arguments have different batch sizes: {listed}")
@@ -365,6 +373,7 @@ class Vmapped:
         if entry is None or not entry[0].valid():
             entry = self._trace(args, axes, pairs, examples, dynamic_flags, signature)
         program, out_tree = entry
+        self._last = program
         as_tensors = (
             _DEPTH.get() > 0
             or current_trace() is not None
