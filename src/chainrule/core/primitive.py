@@ -112,7 +112,7 @@ def raw(x: Any) -> Any:
     """
     if isinstance(x, Traceable):
         trace = current_mode().trace
-        if trace is not None and trace.detach_raw:
+        if trace is not None and getattr(trace, "detach_raw", False):
             return x.detach()
         return x._data
     return x

@@ -61,10 +61,6 @@ def _followable(value: Any) -> bool:
 class Tracer:
     """Records one eager run of a function as straight-line statements."""
 
-    #: Whether ``raw()`` hands rules a detached Tensor (see core.primitive.raw): not here,
-    #: where rules are opaque calls of the program.
-    detach_raw = False
-
     def __init__(self, function_name: str = "compiled") -> None:
         self.statements: list[Stmt] = []
         self.namespace: dict[str, Any] = {"np": np, "Tensor": Tensor}
