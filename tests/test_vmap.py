@@ -300,6 +300,14 @@ def test_checkpoint_higher_order_and_compile():
         np.testing.assert_allclose(g, cr.grad(lambda x: (cr.sin(x) * x**2).sum())(x), rtol=1e-12)
 
 
+def test_checkpoint_under_vmap():
+    f = cr.checkpoint(lambda x, w: cr.tanh(x @ w))
+    w, xs = RNG.standard_normal((3, 2)), RNG.standard_normal((4, 3))
+    got = cr.vmap(cr.grad(lambda w, x: f(x, w).sum()), in_axes=(None, 0))(w, xs)
+    expected = np.stack([cr.grad(lambda w: cr.tanh(x @ w).sum())(w) for x in xs])
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
 def test_checkpoint_refuses_closed_over_parameters():
     w = cr.tensor(np.ones(3), requires_grad=True)
     f = cr.checkpoint(lambda x: x * w)

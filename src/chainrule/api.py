@@ -464,7 +464,7 @@ def _rerun(fn: Callable[..., Any], args: tuple) -> tuple[list[Any], Tensor]:
         for a in args:
             if isinstance(a, Tensor) and a.requires_grad:
                 inputs.append(apply(shape_ops.identity, (a,), _NO_PARAMS))
-            elif _is_operand(a) and np.result_type(a).kind in "fc":
+            elif _is_operand(a) and np.result_type(_value(a)).kind in "fc":
                 inputs.append(Tensor(a._data if isinstance(a, Tensor) else a, requires_grad=True))
             else:
                 inputs.append(a)
@@ -485,14 +485,15 @@ def _rerun(fn: Callable[..., Any], args: tuple) -> tuple[list[Any], Tensor]:
     return inputs, out
 
 
-#: The last checkpointed node's recomputed gradients: the engine asks one node for the
-#: cotangent of each operand in turn, and the function is re-run once, not once per operand.
-_LAST_PULLBACK: list[Any] = [None]
+#: The last checkpointed node's recomputed gradients, in this context: the engine asks one
+#: node for the cotangent of each operand in turn, and the function is re-run once, not
+#: once per operand.
+_LAST_PULLBACK: ContextVar[tuple | None] = ContextVar("chainrule_checkpoint", default=None)
 
 
 def _checkpoint_vjp(argnum: int) -> Callable[..., Any]:
     def rule(g: Any, ans: Any, *args: Any, fn: Callable[..., Any]) -> Any:
-        entry = _LAST_PULLBACK[0]
+        entry = _LAST_PULLBACK.get()
         if entry is None or entry[0] is not g or entry[1] is not ans:
             recorded = isinstance(g, Tensor) or any(isinstance(a, Tensor) for a in args)
             inputs, out = _rerun(fn, args)
@@ -504,9 +505,9 @@ def _checkpoint_vjp(argnum: int) -> Callable[..., Any]:
             )
             found = dict(zip(map(id, variables), grads, strict=True))
             entry = (g, ans, [found.get(id(x)) for x in inputs])
-            _LAST_PULLBACK[0] = entry
+            _LAST_PULLBACK.set(entry)
         gradient = entry[2][argnum]
-        return np.zeros_like(raw_value(args[argnum])) if gradient is None else gradient
+        return np.zeros_like(_value(args[argnum])) if gradient is None else gradient
 
     return rule
 
@@ -523,7 +524,8 @@ def _checkpoint_jvp(argnum: int) -> Callable[..., Any]:
     return rule
 
 
-def raw_value(value: Any) -> Any:
+def _value(value: Any) -> Any:
+    """The array behind a Tensor, or the value itself."""
     return value._data if isinstance(value, Tensor) else value
 
 
