@@ -304,7 +304,7 @@ def test_checkpoint_under_vmap():
     f = cr.checkpoint(lambda x, w: cr.tanh(x @ w))
     w, xs = RNG.standard_normal((3, 2)), RNG.standard_normal((4, 3))
     got = cr.vmap(cr.grad(lambda w, x: f(x, w).sum()), in_axes=(None, 0))(w, xs)
-    expected = np.stack([cr.grad(lambda w: cr.tanh(x @ w).sum())(w) for x in xs])
+    expected = np.stack([cr.grad(lambda w, x=x: cr.tanh(x @ w).sum())(w) for x in xs])
     np.testing.assert_allclose(got, expected, rtol=1e-12)
 
 
