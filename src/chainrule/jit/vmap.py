@@ -359,7 +359,7 @@ class Vmapped:
                 sizes.append((data.shape[0], data.shape))
             key.append(("array", data.shape, data.dtype, axis is not None))
             inputs.append(value)
-            examples.append(data[0] if axis is not None else data)
+            examples.append(data[0, ...] if axis is not None else data)  # 0-d: still an array
             dynamic_flags.append(axis is not None)
         if not sizes:
             raise ValueError("vmap: no argument is batched (every in_axes is None)")

@@ -130,8 +130,10 @@ def _power_slope(x, y):
             return y * x
         return y * x ** (y - 1) if y != 0 else np.zeros_like(raw(x))
     base, exponent = raw(x), raw(y)
-    degenerate = (exponent == 0) & ~(np.isfinite(base) & (base != 0))
-    if not np.any(degenerate):
+    regular = np.logical_and(np.isfinite(base), base != 0)
+    degenerate = np.logical_and(exponent == 0, np.logical_not(regular))
+    # Branch on concrete values only: under vmap (raw gives Tensors) the safe form always.
+    if isinstance(degenerate, (np.ndarray, np.generic)) and not degenerate.any():
         return y * x ** (y - 1)
     safe = np.where(degenerate, 1.0, x)
     return np.where(degenerate, 0.0, y * safe ** (y - 1))
@@ -389,9 +391,9 @@ relu = _elementwise(
 def _pick_weight(x, y):
     """1 where x wins, 0.5 on ties, 0 where y wins (comparing real parts)."""
     xv, yv = _real(raw(x)), _real(raw(y))
-    return np.where(xv > yv, 1.0, np.where(xv == yv, 0.5, 0.0)).astype(
-        np.result_type(xv, yv), copy=False
-    )
+    dtype = np.result_type(*(getattr(v, "dtype", v) for v in (xv, yv)))
+    weight = np.where(xv > yv, 1.0, np.where(xv == yv, 0.5, 0.0))
+    return weight if weight.dtype == dtype else weight.astype(dtype)
 
 
 def _maximum(x, y):
@@ -494,9 +496,9 @@ def _inside(x, lo, hi):
     xv = _real(raw(x))
     inside = np.ones(np.shape(xv), dtype=bool)
     if lo is not None:
-        inside = inside & (xv >= _real(raw(lo)))
+        inside = np.logical_and(inside, xv >= _real(raw(lo)))
     if hi is not None:
-        inside = inside & (xv <= _real(raw(hi)))
+        inside = np.logical_and(inside, xv <= _real(raw(hi)))
     return inside
 
 
@@ -505,7 +507,7 @@ def _below(x, lo, hi):
     xv, lv = _real(raw(x)), _real(raw(lo))
     below = xv < lv
     if hi is not None:
-        below = below & (lv <= _real(raw(hi)))
+        below = np.logical_and(below, lv <= _real(raw(hi)))
     return below
 
 
