@@ -394,7 +394,9 @@ def test_dict_in_axes_and_refusals():
 @pytest.mark.parametrize("name", sorted(n for n, p in PRIMITIVES.items() if p.differentiable))
 def test_vmap_of_grad_of_each_primitive_matches_a_loop(name):
     """The backward pass recorded under vmap: each entry's VJP rules, run on Tensors, must
-    see every example's own values (a mask frozen at one example's would show here)."""
+    see every example's own values (a mask frozen at one example's would show here). A rule
+    written with NumPy calls that have no chainrule counterpart is refused with VmapError,
+    never answered wrongly."""
     prim = PRIMITIVES[name]
     for draws in zip(*(_sampled(name, seed) for seed in range(3)), strict=True):
         (args, params), firsts = draws[0], [np.asarray(d[0][0]) for d in draws]
@@ -409,6 +411,10 @@ def test_vmap_of_grad_of_each_primitive_matches_a_loop(name):
             out = apply(prim, (x, *rest), params)
             return (out * out).sum()
 
-        got = cr.vmap(cr.grad(loss))(examples)
+        try:
+            got = cr.vmap(cr.grad(loss))(examples)
+        except VmapError as error:  # a rule using NumPy beyond chainrule's: refused, loudly
+            assert "not a chainrule primitive" in str(error) or "leaving for Python" in str(error)
+            continue
         expected = np.stack([cr.grad(loss)(e) for e in examples])
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
