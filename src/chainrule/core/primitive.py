@@ -313,7 +313,10 @@ class Primitive:
     ``args[i]`` carries a batch axis, always its axis 0, and the answer carries the batch
     on its axis 0. It is written with NumPy calls and :meth:`bind`, so it runs on arrays
     and on Tensors alike, and is one vectorized call, not a loop. Elementwise entries
-    get :func:`batch_elementwise`; an entry without a rule is run once per example.
+    get :func:`batch_elementwise`; an entry without a rule, or applied with a parameter that
+    differs per example (targets, an index computed from batched values), is run once per
+    example by ``chainrule.vmap``. A rule's ``raw()`` gives Tensors under vmap (see
+    :func:`raw`), so masks are recorded: compute them with chainrule's NumPy functions.
     """
 
     __slots__ = (
