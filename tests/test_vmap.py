@@ -255,3 +255,19 @@ def test_vmap_of_grad_of_each_primitive_matches_a_loop(name):
             continue
         expected = np.stack([cr.grad(loss)(e) for e in examples])
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_vmap_of_hessian_and_jacobians():
+    def f(x):
+        return (cr.sin(x) * x[::-1]).sum() + cr.relu(x).sum() ** 2
+
+    def g(x):
+        return cr.softmax(x) * x
+
+    xs = RNG.standard_normal((4, 3))
+    np.testing.assert_allclose(
+        cr.vmap(cr.hessian(f))(xs), np.stack([cr.hessian(f)(x) for x in xs]), rtol=1e-12
+    )
+    expected = np.stack([cr.jacobian(g)(x) for x in xs])
+    np.testing.assert_allclose(cr.vmap(cr.jacrev(g))(xs), expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(cr.vmap(cr.jacfwd(g))(xs), expected, rtol=1e-12, atol=1e-15)
