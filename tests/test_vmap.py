@@ -86,6 +86,8 @@ def test_vmap_of_grad_gives_per_example_gradients():
     expected = np.stack([cr.grad(_loss)(w, x) for x in xs])
     np.testing.assert_allclose(got, expected, rtol=1e-12)
     assert "matmul_batch(" in per_example.source  # one batched call, the backward included
+    single = per_example(w.astype(np.float32), xs.astype(np.float32))
+    assert single.dtype == np.float32
     assert "tanh_batch(" in per_example.source
 
 
