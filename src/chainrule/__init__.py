@@ -11,7 +11,20 @@ Layer: top (re-exports the public API; the CLI lives in chainrule.cli).
 """
 
 from . import data, errors, fd, nn, optim
-from .api import grad, hessian, jacobian, jvp, value_and_grad, vjp
+from .api import (
+    checkpoint,
+    grad,
+    hessian,
+    hvp,
+    jacfwd,
+    jacobian,
+    jacrev,
+    jvp,
+    linearize,
+    remat,
+    value_and_grad,
+    vjp,
+)
 from .core.anomaly import detect_anomaly, is_anomaly_enabled
 from .core.mode import enable_grad, is_grad_enabled, no_grad
 from .core.primitive import PRIMITIVES, Notation
@@ -21,6 +34,7 @@ from .fd import gradcheck
 from .functions import PUBLIC as _GENERATED
 from .functions import array, as_tensor, tensor
 from .jit import compile
+from .jit.vmap import vmap
 from .random import manual_seed
 from .tensor import Tensor, get_default_dtype, set_default_dtype
 
@@ -43,6 +57,7 @@ __all__ = [
     "Tensor",
     "array",
     "as_tensor",
+    "checkpoint",
     "compile",
     "data",
     "detect_anomaly",
@@ -54,17 +69,23 @@ __all__ = [
     "grad",
     "gradcheck",
     "hessian",
+    "hvp",
     "is_anomaly_enabled",
     "is_grad_enabled",
+    "jacfwd",
     "jacobian",
+    "jacrev",
     "jvp",
+    "linearize",
     "manual_seed",
     "nn",
     "no_grad",
     "optim",
+    "remat",
     "set_default_dtype",
     "tensor",
     "value_and_grad",
     "vjp",
+    "vmap",
 ]
 __all__ += sorted(_GENERATED)

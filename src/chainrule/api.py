@@ -1,4 +1,5 @@
-"""Function transforms in JAX's style: grad, value_and_grad, vjp, jvp, jacobian, hessian.
+"""Function transforms in JAX's style: grad, value_and_grad, vjp, jvp, jacobian (jacrev,
+jacfwd), hessian, hvp, linearize, and checkpoint (remat).
 
 Layer: api (imports core, tensor, functions). ``f`` is ordinary Python written with
 chainrule operations. At the outermost call inputs may be floats, lists, arrays
@@ -18,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from .core import engine
-from .core.mode import current_trace, enable_grad
+from .core.mode import current_trace, enable_grad, no_grad, tracing
+from .core.primitive import Primitive
 from .errors import DtypeError, ShapeError
 from .functions import reshape, stack
 from .ops import shape as shape_ops
@@ -347,3 +349,228 @@ def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
     if not isinstance(argnums, (int, np.integer)):
         raise ValueError("hessian: argnums must be a single int")
     return jacobian(grad(f, argnums), argnums, mode="fwd")
+
+
+def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
+    """The Jacobian of ``f`` by reverse mode (JAX's name): one reverse sweep per output
+    element, so it suits functions with fewer outputs than inputs.
+
+    >>> import chainrule as cr, numpy as np
+    >>> cr.jacrev(lambda x: x.sum() * x)(np.array([1.0, 2.0]))
+    array([[4., 1.],
+           [2., 5.]])
+    """
+    return jacobian(f, argnums, mode="rev")
+
+
+def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
+    """The Jacobian of ``f`` by forward mode (JAX's name): one forward sweep per input
+    element, so it suits functions with fewer inputs than outputs.
+
+    >>> import chainrule as cr, numpy as np
+    >>> cr.jacfwd(lambda x: x.sum() * x)(np.array([1.0, 2.0]))
+    array([[4., 1.],
+           [2., 5.]])
+    """
+    return jacobian(f, argnums, mode="fwd")
+
+
+def hvp(f: Callable[..., Any], *point: Any) -> Any:
+    """Hessian-vector product of a scalar-valued ``f``: ``hvp(f, x, v)`` is H(x) @ v.
+
+    Forward over reverse, as JAX's documentation writes it: ``jvp(grad(f), (x,), (v,))``,
+    so the Hessian is never formed. ``hvp(f)`` is the curried form, ``hvp(f)(x, v)``.
+
+    >>> import chainrule as cr, numpy as np
+    >>> f = lambda x: (x ** 3).sum()
+    >>> cr.hvp(f, np.array([1.0, 2.0]), np.array([1.0, 0.0]))
+    array([6., 0.])
+    """
+    if not point:
+        return lambda x, v: hvp(f, x, v)
+    if len(point) != 2:
+        raise TypeError(f"hvp: call it as hvp(f, x, v) or hvp(f)(x, v), got {len(point)} points")
+    x, v = point
+    return jvp(grad(f), (x,), (v,))[1]
+
+
+def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
+    """``(f(*primals), f_jvp)`` where ``f_jvp(*tangents)`` is J @ tangents (JAX's linearize).
+
+    ``f`` runs once; each ``f_jvp`` call pushes its tangents forward through the graph
+    recorded then (no re-run of ``f``), so many tangents at one point are cheap.
+
+    >>> import chainrule as cr, numpy as np
+    >>> out, f_jvp = cr.linearize(cr.sin, 0.0)
+    >>> out, f_jvp(2.0)
+    (0.0, 2.0)
+    """
+    nested = _is_nested(primals)
+    inputs, result = _prepare(f, primals, {}, tuple(range(len(primals))), "linearize")
+    out = _as_output(result)
+
+    def f_jvp(*tangents: Any) -> Any:
+        if len(tangents) != len(inputs):
+            raise ValueError(
+                f"linearize: got {len(tangents)} tangents for {len(inputs)} primals; give one "
+                "tangent per primal"
+            )
+        recorded = nested or _is_nested(tangents)
+        seeds = []
+        for i, (x, t) in enumerate(zip(inputs, tangents, strict=True)):
+            if isinstance(t, Tensor) and recorded:
+                tangent = t if t.dtype == x.dtype else t.astype(x.dtype)
+            else:
+                tangent = _seed(_to_array(t, x.dtype), recorded)
+            if tangent.shape != x.shape:
+                raise ShapeError(
+                    f"linearize: tangent {i} has shape {tangent.shape} but primal {i} has shape "
+                    f"{x.shape}"
+                )
+            seeds.append(tangent)
+        (tangent_out,) = engine.push_tangents([out], inputs, seeds, create_graph=recorded)
+        if tangent_out is None:
+            tangent_out = np.zeros_like(out._data)
+        return _export(tangent_out, recorded)
+
+    return _export(out, nested), f_jvp
+
+
+# --- checkpointing: recompute instead of storing ------------------------------------
+
+
+def _is_operand(value: Any) -> bool:
+    return isinstance(value, (Tensor, np.ndarray, np.generic, float))
+
+
+def _checkpoint_forward(*args: Any, fn: Callable[..., Any]) -> Any:
+    """``fn`` on the operands with nothing recorded: its intermediate values are dropped as
+    soon as it returns (no graph, and no trace sees inside; it is one operation)."""
+    with tracing(None), no_grad():
+        result = fn(*(Tensor(a) if _is_operand(a) else a for a in args))
+    if not isinstance(result, (Tensor, np.ndarray, np.generic, float, int)):
+        raise TypeError(
+            f"checkpoint: {getattr(fn, '__name__', 'f')} must return one array or Tensor, got "
+            f"{type(result).__name__}"
+        )
+    return result._data if isinstance(result, Tensor) else np.asarray(result)
+
+
+def _rerun(fn: Callable[..., Any], args: tuple) -> tuple[list[Any], Tensor]:
+    """Run ``fn`` again, recording, on fresh variables for the operands (identity nodes of
+    Tensors, so a recorded backward pass stays connected to the outer graph)."""
+    inputs: list[Any] = []
+    with enable_grad():
+        for a in args:
+            if isinstance(a, Tensor) and a.requires_grad:
+                inputs.append(apply(shape_ops.identity, (a,), _NO_PARAMS))
+            elif _is_operand(a) and np.result_type(_value(a)).kind in "fc":
+                inputs.append(Tensor(a._data if isinstance(a, Tensor) else a, requires_grad=True))
+            else:
+                inputs.append(a)
+        out = _as_output(fn(*inputs))
+    variables = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+    own = {id(x) for x in variables}
+    stray = [
+        node
+        for node in engine.toposort([out], frozenset(variables))
+        if node._prim is None and node.requires_grad and id(node) not in own
+    ]
+    if stray:
+        raise ValueError(
+            f"checkpoint: {getattr(fn, '__name__', 'f')} uses a tensor that requires grad without "
+            f"taking it as an argument (shape {stray[0].shape}, such as a module's parameter); "
+            "its gradient would be lost, so pass it as an argument of the checkpointed function"
+        )
+    return inputs, out
+
+
+#: The last checkpointed node's recomputed gradients, in this context: the engine asks one
+#: node for the cotangent of each operand in turn, and the function is re-run once, not
+#: once per operand.
+_LAST_PULLBACK: ContextVar[tuple | None] = ContextVar("chainrule_checkpoint", default=None)
+
+
+def _checkpoint_vjp(argnum: int) -> Callable[..., Any]:
+    def rule(g: Any, ans: Any, *args: Any, fn: Callable[..., Any]) -> Any:
+        entry = _LAST_PULLBACK.get()
+        if entry is None or entry[0] is not g or entry[1] is not ans:
+            recorded = isinstance(g, Tensor) or any(isinstance(a, Tensor) for a in args)
+            inputs, out = _rerun(fn, args)
+            variables = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+            grads = (
+                engine.backprop(out, g, variables, create_graph=recorded)
+                if out.requires_grad
+                else [None] * len(variables)
+            )
+            found = dict(zip(map(id, variables), grads, strict=True))
+            entry = (g, ans, [found.get(id(x)) for x in inputs])
+            _LAST_PULLBACK.set(entry)
+        gradient = entry[2][argnum]
+        return np.zeros_like(_value(args[argnum])) if gradient is None else gradient
+
+    return rule
+
+
+def _checkpoint_jvp(argnum: int) -> Callable[..., Any]:
+    def rule(t: Any, ans: Any, *args: Any, fn: Callable[..., Any]) -> Any:
+        recorded = isinstance(t, Tensor) or any(isinstance(a, Tensor) for a in args)
+        inputs, out = _rerun(fn, args)
+        (tangent,) = engine.push_tangents([out], [inputs[argnum]], [t], create_graph=recorded)
+        if tangent is None:
+            return np.zeros_like(ans._data if isinstance(ans, Tensor) else ans)
+        return tangent if recorded else tangent._data if isinstance(tangent, Tensor) else tangent
+
+    return rule
+
+
+def _value(value: Any) -> Any:
+    """The array behind a Tensor, or the value itself."""
+    return value._data if isinstance(value, Tensor) else value
+
+
+#: One application of a checkpointed function: a node whose rules re-run the function.
+#: Not in the registry: it is a transform's node, made only by :func:`checkpoint`.
+_CHECKPOINT = Primitive(
+    "checkpoint",
+    _checkpoint_forward,
+    _checkpoint_vjp,
+    _checkpoint_jvp,
+    kind="custom",
+    doc="A checkpointed function: its intermediate values are recomputed in the backward pass.",
+)
+
+
+def checkpoint(f: Callable[..., Any]) -> Callable[..., Tensor]:
+    """``f`` whose intermediate values are not kept for the backward pass (JAX's checkpoint,
+    alias :func:`remat`): only its arguments and result are stored, and the backward pass
+    runs ``f`` again to recompute the rest. Gradients are the same; memory drops from
+    every intermediate of ``f`` to its inputs and output, for one more forward of ``f``.
+
+    ``f`` takes arrays or Tensors and returns one; every tensor that requires grad must be
+    an argument (a closed-over parameter is refused, since its gradient would be lost).
+    Higher-order derivatives and ``chainrule.compile`` work through it.
+
+    >>> import chainrule as cr, numpy as np
+    >>> layer = cr.checkpoint(lambda x, w: cr.tanh(x @ w))
+    >>> w = np.array([[1.0], [2.0]])
+    >>> cr.grad(lambda w: layer(np.array([0.5, 0.0]), w).sum())(w).round(4)
+    array([[0.3932],
+           [0.    ]])
+    """
+
+    @functools.wraps(f)
+    def wrapped(*args: Any) -> Tensor:
+        operands = tuple(
+            a
+            if isinstance(a, (Tensor, np.ndarray, np.generic)) or not _is_operand(a)
+            else _to_array(a)
+            for a in args
+        )
+        return apply(_CHECKPOINT, operands, {"fn": f})
+
+    return wrapped
+
+
+#: JAX's other name for :func:`checkpoint` (rematerialization).
+remat = checkpoint

@@ -55,3 +55,8 @@ class AnomalyError(ChainruleError, FloatingPointError):
 class MissingExtraError(ChainruleError, ImportError):
     """An optional package is not installed; the message names the extra that brings it
     (``pip install 'chainrule[cli]'``)."""
+
+
+class VmapError(ChainruleError, RuntimeError):
+    """Something ``chainrule.vmap`` cannot batch faithfully: a value that differs per example
+    leaving for Python (``if`` on it, ``float()``), an in-place write, ``backward()``."""

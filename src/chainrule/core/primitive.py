@@ -1,6 +1,6 @@
 """The primitive registry: one entry per operation, holding everything about it.
 
-Layer: core. Imports numpy and nothing else from chainrule.
+Layer: core. Imports numpy and the dispatcher's mode (core.mode), nothing else.
 
 A :class:`Primitive` is the single place an operation is described. It says
 
@@ -48,6 +48,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from .mode import current_mode
 
 Rule = Callable[..., Any]
 
@@ -102,8 +104,18 @@ class Traceable:
 
 
 def raw(x: Any) -> Any:
-    """The array behind a Traceable, or ``x`` itself (for masks that carry no gradient)."""
-    return x._data if isinstance(x, Traceable) else x
+    """The array behind a Traceable, or ``x`` itself (for masks that carry no gradient).
+
+    Under a trace that must see what is computed from values (``chainrule.vmap``'s, whose
+    ``detach_raw`` is true), a detached Traceable instead: a mask computed from it is then
+    recorded, not frozen at one example's value.
+    """
+    if isinstance(x, Traceable):
+        trace = current_mode().trace
+        if trace is not None and getattr(trace, "detach_raw", False):
+            return x.detach()
+        return x._data
+    return x
 
 
 _apply_hook: Callable[..., Any] | None = None
@@ -216,7 +228,8 @@ def select(weight: Any, g: Any) -> Any:
         return g * weight if weight else g.dtype.type(0)
     if type(g) is np.ndarray and np.isfinite(np.add.reduce(g, axis=None)):
         return g * weight
-    flows = weight if np.asarray(weight).dtype == np.bool_ else weight != 0
+    dtype = weight.dtype if hasattr(weight, "dtype") else np.asarray(weight).dtype
+    flows = weight if dtype == np.bool_ else weight != 0
     chosen = np.where(flows, g, 0)
     return chosen if flows is weight else chosen * np.where(flows, weight, 1)
 
@@ -300,7 +313,10 @@ class Primitive:
     ``args[i]`` carries a batch axis, always its axis 0, and the answer carries the batch
     on its axis 0. It is written with NumPy calls and :meth:`bind`, so it runs on arrays
     and on Tensors alike, and is one vectorized call, not a loop. Elementwise entries
-    get :func:`batch_elementwise`; an entry without a rule is run once per example.
+    get :func:`batch_elementwise`; an entry without a rule, or applied with a parameter that
+    differs per example (targets, an index computed from batched values), is run once per
+    example by ``chainrule.vmap``. A rule's ``raw()`` gives Tensors under vmap (see
+    :func:`raw`), so masks are recorded: compute them with chainrule's NumPy functions.
     """
 
     __slots__ = (

@@ -140,10 +140,11 @@ class Compiled:
     """
 
     def __init__(self, fn: Callable[..., Any]) -> None:
+        # First: update_wrapper copies fn's __dict__, which must not replace ours.
+        functools.update_wrapper(self, fn)
         self.fn = fn
         self._programs: dict[tuple, Program] = {}
         self._last: Program | None = None
-        functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if current_trace() is not None:

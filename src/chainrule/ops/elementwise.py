@@ -26,6 +26,12 @@ from ..errors import ShapeError
 from . import domains as d
 
 
+def _real(value):
+    """The real part of a mask's operand (the complex step's perturbation is not compared);
+    real values as they are, so Tensors (vmap's detached values, see ``raw``) pass too."""
+    return value.real if np.result_type(getattr(value, "dtype", type(value))).kind == "c" else value
+
+
 def _elementwise(name, forward, *, domains, numpy=(), methods=None, names=None, **entry):
     """Register an elementwise primitive: public function ``name``, Tensor method ``name``."""
     signature = entry.pop("signature", "unary" if len(domains) == 1 else "binary")
@@ -165,8 +171,10 @@ def _power_slope(x, y):
             return y * x
         return y * x ** (y - 1) if y != 0 else np.zeros_like(raw(x))
     base, exponent = raw(x), raw(y)
-    degenerate = (exponent == 0) & ~(np.isfinite(base) & (base != 0))
-    if not np.any(degenerate):
+    regular = np.logical_and(np.isfinite(base), base != 0)
+    degenerate = np.logical_and(exponent == 0, np.logical_not(regular))
+    # Branch on concrete values only: under vmap (raw gives Tensors) the safe form always.
+    if isinstance(degenerate, (np.ndarray, np.generic)) and not degenerate.any():
         return y * x ** (y - 1)
     safe = np.where(degenerate, 1.0, x)
     return np.where(degenerate, 0.0, y * safe ** (y - 1))
@@ -545,7 +553,7 @@ _SINC_SLOPE_SERIES = _sinc_slope_series(8)
 def _sinc_slope(ans, x):
     """d sinc/dx = (cos(pi x) - sinc(x)) / x, from its series near 0, so that it is accurate
     there and its own derivatives are too (sinc''(0) = -pi^2/3, not the 0 of a mask)."""
-    near = np.abs(raw(x).real) < _SINC_SERIES_RADIUS
+    near = np.abs(_real(raw(x))) < _SINC_SERIES_RADIUS
     closed = (np.cos(np.pi * x) - ans) / (np.where(near, 1.0, x) if np.any(near) else x)
     if not np.any(near):
         return closed
@@ -737,7 +745,7 @@ def _abs(x):
 abs = _elementwise(  # noqa: A001 - NumPy's name
     "abs",
     _abs,
-    partials=(lambda ans, x: np.sign(raw(x).real),),
+    partials=(lambda ans, x: np.sign(_real(raw(x))),),
     domains=(d.nonzero,),
     names=("abs", "absolute", "fabs"),
     methods=("abs", "absolute"),
@@ -765,7 +773,7 @@ def _relu(x):
 
 def _step(x):
     """Heaviside step with step(0) = 0, as a boolean mask: the derivative of relu."""
-    return raw(x).real > 0
+    return _real(raw(x)) > 0
 
 
 relu = _elementwise(
@@ -787,10 +795,10 @@ relu = _elementwise(
 
 def _pick_weight(x, y):
     """1 where x wins, 0.5 on ties, 0 where y wins (comparing real parts)."""
-    xv, yv = raw(x).real, raw(y).real
-    return np.where(xv > yv, 1.0, np.where(xv == yv, 0.5, 0.0)).astype(
-        np.result_type(xv, yv), copy=False
-    )
+    xv, yv = _real(raw(x)), _real(raw(y))
+    dtype = np.result_type(*(getattr(v, "dtype", v) for v in (xv, yv)))
+    weight = np.where(xv > yv, 1.0, np.where(xv == yv, 0.5, 0.0))
+    return weight if weight.dtype == dtype else weight.astype(dtype)
 
 
 def _maximum(x, y):
@@ -859,7 +867,7 @@ minimum = _elementwise(
 def _weight_ignoring_nan(x, y, beats):
     """fmax's or fmin's choice for x: 1 where x wins (``beats(x, y)``, or y is NaN and x is
     not), 0.5 on ties (both NaN included), 0 where y wins; comparing real parts."""
-    xv, yv = raw(x).real, raw(y).real
+    xv, yv = _real(raw(x)), _real(raw(y))
     x_nan, y_nan = np.isnan(xv), np.isnan(yv)
     x_wins = beats(xv, yv) | (y_nan & ~x_nan)
     tie = (xv == yv) | (x_nan & y_nan)
@@ -946,29 +954,29 @@ def _clip(x, lo, hi):
 
 def _inside(x, lo, hi):
     """True where lo <= x <= hi (x passes through clip); a missing bound is no limit."""
-    xv = raw(x).real
+    xv = _real(raw(x))
     inside = np.ones(np.shape(xv), dtype=bool)
     if lo is not None:
-        inside = inside & (xv >= raw(lo).real)
+        inside = np.logical_and(inside, xv >= _real(raw(lo)))
     if hi is not None:
-        inside = inside & (xv <= raw(hi).real)
+        inside = np.logical_and(inside, xv <= _real(raw(hi)))
     return inside
 
 
 def _below(x, lo, hi):
     """True where lo wins (x < lo, and lo <= hi): there clip's output is lo."""
-    xv, lv = raw(x).real, raw(lo).real
+    xv, lv = _real(raw(x)), _real(raw(lo))
     below = xv < lv
     if hi is not None:
-        below = below & (lv <= raw(hi).real)
+        below = np.logical_and(below, lv <= _real(raw(hi)))
     return below
 
 
 def _above(x, lo, hi):
     """True where hi wins (max(x, lo) > hi, NumPy's order): there clip's output is hi."""
-    xv = raw(x).real
-    floor = xv if lo is None else np.maximum(xv, raw(lo).real)
-    return floor > raw(hi).real
+    xv = _real(raw(x))
+    floor = xv if lo is None else np.maximum(xv, _real(raw(lo)))
+    return floor > _real(raw(hi))
 
 
 def _clip_samples(rng):
@@ -1071,7 +1079,7 @@ nan_to_num = register(
     Primitive(
         "nan_to_num",
         _nan_to_num,
-        partials=(mask(lambda ans, x, **replacements: np.isfinite(raw(x).real)),),
+        partials=(mask(lambda ans, x, **replacements: np.isfinite(_real(raw(x)))),),
         kind="elementwise",
         names=("nan_to_num",),
         methods=("nan_to_num",),
@@ -1154,7 +1162,7 @@ heaviside = register(
     Primitive(
         "heaviside",
         _heaviside,
-        partials=(_FLAT, mask(lambda ans, x, at_zero: raw(x).real == 0)),
+        partials=(_FLAT, mask(lambda ans, x, at_zero: _real(raw(x)) == 0)),
         kind="elementwise",
         names=("heaviside",),
         methods=("heaviside",),

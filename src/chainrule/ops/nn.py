@@ -14,6 +14,8 @@ from ..core.primitive import Primitive, raw, register
 from ..errors import TargetError
 from . import domains as d
 from .arguments import along_axis
+from .linalg import matmul
+from .shape import index_add
 
 
 def _shifted(x, axis):
@@ -38,6 +40,19 @@ def _samples(rng):
     ]
 
 
+def _batch_along_axis(prim):
+    """The batching rule of softmax and log-softmax: along the shifted axis, or over each
+    example's flattened entries when the axis is None (all of them)."""
+
+    def rule(batched, x, *, axis):
+        if axis is not None:
+            return prim.bind(x, axis=axis + 1)
+        shape = np.shape(x)
+        return prim.bind(x.reshape(shape[0], -1), axis=1).reshape(shape)
+
+    return rule
+
+
 softmax = register(
     Primitive(
         "softmax",
@@ -52,6 +67,7 @@ softmax = register(
         doc="exp(x) / sum(exp(x)) along ``axis`` (default -1; PyTorch's dim=), computed stably.",
     )
 )
+softmax.batch = _batch_along_axis(softmax)
 
 log_softmax = register(
     Primitive(
@@ -67,6 +83,7 @@ log_softmax = register(
         doc="x - logsumexp(x) along ``axis`` (default -1; PyTorch's dim=), computed stably.",
     )
 )
+log_softmax.batch = _batch_along_axis(log_softmax)
 
 
 # --- fused layers and losses --------------------------------------------------
@@ -94,6 +111,23 @@ def _linear_vjp_bias(g, ans, x, weight, bias=None):
     return np.add.reduce(g, axis=0 if g.ndim == 2 else tuple(range(g.ndim - 1)))
 
 
+def _batch_linear(batched, x, weight, bias=None):
+    """One call when only the input is batched (the layer's usual case, leading axes are
+    allowed); with batched weights, one batched matmul by matmul's rule plus the bias."""
+    x_batched, weight_batched = batched[0], batched[1]
+    bias_batched = len(batched) > 2 and batched[2]
+    if not weight_batched and not bias_batched:
+        return linear.bind(x, weight) if bias is None else linear.bind(x, weight, bias)
+    flags = (x_batched, weight_batched)
+    out = matmul.batch(flags, x, weight.swapaxes(-1, -2) if weight_batched else weight.T)
+    if bias is None:
+        return out
+    if bias_batched:
+        shape = np.shape(bias)
+        bias = bias.reshape(shape[:1] + (1,) * (np.ndim(out) - 2) + shape[1:])
+    return out + bias
+
+
 linear = register(
     Primitive(
         "linear",
@@ -116,16 +150,10 @@ linear = register(
             ((d.real(rng, (3, 4)), d.real(rng, (2, 4))), {}),
         ],
         label="linear",
+        batch=_batch_linear,
         doc="x @ weight.T + bias in one node (nn.functional.linear).",
     )
 )
-
-
-def _smoothed_one_hot(target, classes, label_smoothing, dtype):
-    """The target distribution: (1 - eps) on the true class plus eps spread over all classes."""
-    q = np.full((target.shape[0], classes), label_smoothing / classes, dtype=dtype)
-    q[np.arange(target.shape[0]), target] += 1.0 - label_smoothing
-    return q
 
 
 def _reduce_rows(losses, reduction):
@@ -179,34 +207,49 @@ def _cross_entropy(logits, *, target, label_smoothing, reduction):
     return _reduce_rows(losses, reduction), e
 
 
-def _cross_entropy_slope(logits, target, label_smoothing, res):
-    """d loss_row / d logits = softmax - q, with the softmax recomputed from the logits
-    (differentiably, when they are Tensors) where no residual was saved."""
-    p = res if res is not None else _softmax_of(logits)
-    return p - _smoothed_one_hot(target, logits.shape[1], label_smoothing, raw(logits).dtype)
-
-
 def _softmax_of(logits):
     return np.exp(log_softmax.bind(logits, axis=1))
 
 
+def _target_share(g, reduction, rows, classes, target):
+    """Each row's cotangent at its target class, zeros elsewhere: ``one_hot(target) * scale``.
+
+    A recorded scatter (index_add) reads the targets, not a one-hot built from them with
+    NumPy, so under vmap or compile targets that differ per call are followed, not frozen.
+    """
+    per_row = (
+        g if reduction == "none" else _per_row(g, reduction, rows) * np.ones(rows, raw(g).dtype)
+    )
+    return index_add.bind(per_row, index=(np.arange(rows), target), shape=(rows, classes))
+
+
 def _cross_entropy_vjp(g, ans, logits, *, target, label_smoothing, reduction, res):
-    scale = _per_row(g, reduction, logits.shape[0])
+    rows, classes = logits.shape
+    scale = _per_row(g, reduction, rows)
     if res is None:  # a recorded backward pass: everything on Tensors
-        return _cross_entropy_slope(logits, target, label_smoothing, res) * scale
+        slope = _softmax_of(logits) * scale
+        slope = slope - (1.0 - label_smoothing) * _target_share(g, reduction, rows, classes, target)
+        return slope - (label_smoothing / classes) * scale if label_smoothing else slope
     # (softmax - q) * scale without building q: scale the softmax, then take the target's
     # share from its class and the smoothing's from every class.
     slope = res * scale
-    rows = np.arange(slope.shape[0])
-    slope[rows, target] -= (1.0 - label_smoothing) * (scale if np.ndim(scale) == 0 else scale[:, 0])
+    index = np.arange(rows)
+    slope[index, target] -= (1.0 - label_smoothing) * (
+        scale if np.ndim(scale) == 0 else scale[:, 0]
+    )
     if label_smoothing:
-        slope -= (label_smoothing / slope.shape[1]) * scale
+        slope -= (label_smoothing / classes) * scale
     return slope
 
 
 def _cross_entropy_jvp(t, ans, logits, *, target, label_smoothing, reduction, res):
-    slope = _cross_entropy_slope(logits, target, label_smoothing, res)
-    return _reduce_rows((slope * t).sum(axis=1), reduction)
+    """(softmax - q) · t per row, the target's class read by indexing the tangent."""
+    p = res if res is not None else _softmax_of(logits)
+    rows, classes = logits.shape
+    losses = (p * t).sum(axis=1) - (1.0 - label_smoothing) * t[np.arange(rows), target]
+    if label_smoothing:
+        losses = losses - (label_smoothing / classes) * t.sum(axis=1)
+    return _reduce_rows(losses, reduction)
 
 
 def _cross_entropy_samples(rng):
@@ -215,6 +258,24 @@ def _cross_entropy_samples(rng):
         ((d.real(rng, (3, 4)),), {"target": target, "label_smoothing": 0.0, "reduction": r})
         for r in ("mean", "sum", "none")
     ] + [((d.real(rng, (3, 4)),), {"target": target, "label_smoothing": 0.1, "reduction": "mean"})]
+
+
+def _batch_rows(prim):
+    """The batching rule of a class-index loss whose targets are shared by the examples:
+    the batch's rows as one (B·N, C) call without reduction, then each example's reduction.
+    (Targets that differ per example are parameters with a batch axis: vmap runs those
+    once per example.)"""
+
+    def rule(batched, logits, *, target, reduction, **params):
+        shape = np.shape(logits)
+        rows = logits.reshape(shape[0] * shape[1], shape[2])
+        losses = prim.bind(rows, target=np.tile(target, shape[0]), reduction="none", **params)
+        losses = losses.reshape(shape[:2])
+        if reduction == "mean":
+            return losses.mean(axis=1)
+        return losses.sum(axis=1) if reduction == "sum" else losses
+
+    return rule
 
 
 cross_entropy = register(
@@ -229,6 +290,7 @@ cross_entropy = register(
         residuals=True,
     )
 )
+cross_entropy.batch = _batch_rows(cross_entropy)
 
 
 def _nll_loss(log_probs, *, target, reduction):
@@ -237,8 +299,8 @@ def _nll_loss(log_probs, *, target, reduction):
 
 
 def _nll_loss_vjp(g, ans, log_probs, *, target, reduction):
-    one_hot = _smoothed_one_hot(target, log_probs.shape[1], 0.0, raw(log_probs).dtype)
-    return -one_hot * _per_row(g, reduction, log_probs.shape[0])
+    rows, classes = log_probs.shape
+    return -_target_share(g, reduction, rows, classes, target)
 
 
 def _nll_loss_jvp(t, ans, log_probs, *, target, reduction):
@@ -259,6 +321,7 @@ nll_loss = register(
         label="NLL",
     )
 )
+nll_loss.batch = _batch_rows(nll_loss)
 
 #: PyTorch's floor on log(p) in binary cross-entropy, so p = 0 or 1 gives a finite loss.
 _LOG_FLOOR = -100.0
@@ -292,5 +355,6 @@ binary_cross_entropy = register(
             ((rng.uniform(0.05, 0.95, (5,)),), {"target": (rng.random(5) < 0.5) * 1.0}),
         ],
         label="BCE",
+        batch=lambda batched, p, *, target: binary_cross_entropy.bind(p, target=target),
     )
 )

@@ -240,20 +240,34 @@ def _arg_samples(rng):
     ]
 
 
+def _batch_position(prim):
+    """The batching rule of argmax/argmin: over all of an example is over its flattened
+    entries (one row per example), otherwise over the shifted axis."""
+
+    def rule(batched, x, *, axis, keepdims):
+        shape = np.shape(x)
+        if axis is not None:
+            return prim.bind(x, axis=axis + 1, keepdims=keepdims)
+        rows = prim.bind(x.reshape(shape[0], -1), axis=1, keepdims=False)
+        return rows.reshape((shape[0],) + (1,) * (len(shape) - 1)) if keepdims else rows
+
+    return rule
+
+
 def _position(name, reduce, doc):
-    return register(
-        Primitive(
-            name,
-            lambda x, *, axis, keepdims: reduce(x, axis=axis, keepdims=keepdims),
-            kind="reduction",
-            names=(name,),
-            methods=(name,),
-            numpy=(reduce,),
-            signature=_prepare_arg(name),
-            sample=_arg_samples,
-            doc=doc,
-        )
+    prim = Primitive(
+        name,
+        lambda x, *, axis, keepdims: reduce(x, axis=axis, keepdims=keepdims),
+        kind="reduction",
+        names=(name,),
+        methods=(name,),
+        numpy=(reduce,),
+        signature=_prepare_arg(name),
+        sample=_arg_samples,
+        doc=doc,
     )
+    prim.batch = _batch_position(prim)
+    return register(prim)
 
 
 argmax = _position("argmax", np.argmax, "Index of the largest entry (over ``axis``); no gradient.")

@@ -151,6 +151,79 @@ def _joining(op, extra_axis):
 
 prepare_stack = _joining("stack", 1)
 
+# --- batching rules (chainrule.vmap): the batch axis is axis 0 of batched operands ------
+
+
+def _size(args, batched):
+    """The batch size: the length of axis 0 of the first batched operand."""
+    return next(np.shape(a)[0] for a, b in zip(args, batched, strict=True) if b)
+
+
+def lift(x, size):
+    """An operand without a batch axis given one by broadcasting (a view, no copy)."""
+    return broadcast_to.bind(x, shape=(size,) + np.shape(x))
+
+
+def _lifted(args, batched):
+    size = _size(args, batched)
+    return [a if b else lift(a, size) for a, b in zip(args, batched, strict=True)]
+
+
+def _is_array_index(item):
+    return isinstance(item, np.ndarray) and item.ndim > 0 or isinstance(item, list)
+
+
+def _advanced_span(index):
+    """For an index with arrays, ``(first, ndim)``: when NumPy moves the advanced-index axes
+    to the front (arrays, or ints among arrays, separated by a slice, None or Ellipsis),
+    their count ``ndim``, else None; a batch slice put in front then lands after them."""
+    if not any(_is_array_index(item) for item in index):
+        return None
+    advanced = [
+        i
+        for i, item in enumerate(index)
+        if _is_array_index(item)
+        or isinstance(item, (int, np.integer))
+        and not isinstance(item, bool)
+    ]
+    if advanced[-1] - advanced[0] + 1 == len(advanced):
+        return None
+    shapes = [
+        (int(np.count_nonzero(item)),) if np.asarray(item).dtype == np.bool_ else np.shape(item)
+        for item in (index[i] for i in advanced)
+    ]
+    return len(np.broadcast_shapes(*shapes))
+
+
+def _batch_getitem(batched, x, *, index):
+    """``x[:, *index]``, with the batch axis moved back to the front when NumPy put the
+    advanced-index axes before it."""
+    index = index if isinstance(index, tuple) else (index,)
+    out = getitem.bind(x, index=(slice(None),) + index)
+    moved = _advanced_span(index)
+    if moved is None:
+        return out
+    order = (moved,) + tuple(range(moved)) + tuple(range(moved + 1, np.ndim(out)))
+    return transpose.bind(out, axes=order)
+
+
+def _batch_index_add(batched, x, *, index, shape):
+    """Scatter into ``(batch, *shape)`` at ``[:, *index]`` (the transpose of getitem's rule)."""
+    index = index if isinstance(index, tuple) else (index,)
+    size = np.shape(x)[0]
+    moved = _advanced_span(index)
+    if moved is not None:
+        order = tuple(range(1, moved + 1)) + (0,) + tuple(range(moved + 1, np.ndim(x)))
+        x = transpose.bind(x, axes=order)
+    return index_add.bind(x, index=(slice(None),) + index, shape=(size,) + shape)
+
+
+def _batch_broadcast_to(batched, x, *, shape):
+    """Unit axes after the batch axis up to the target's rank, then one broadcast."""
+    xshape = np.shape(x)
+    aligned = x.reshape(xshape[:1] + (1,) * (len(shape) - len(xshape) + 1) + xshape[1:])
+    return broadcast_to.bind(aligned, shape=xshape[:1] + tuple(shape))
+
 
 # --- NumPy's rearrangements as aliases of the entries below ---------------------------
 
@@ -447,64 +520,6 @@ def _prepare_take_along_axis(x, indices, axis=-1, **aliases):
     return (x,), {"index": index}
 
 
-# --- batching rules of the entries below (chainrule.vmap): the batch is axis 0 ------------
-
-
-def _advanced_first(index):
-    """Where NumPy puts the batch axis of ``x[:, *index]``: None when it stays first, else
-    the rank of the advanced items' broadcast shape, which comes first when those items
-    (arrays, and integers beside them) are not side by side in ``index``."""
-    if not any(isinstance(item, np.ndarray) for item in index):
-        return None
-    advanced = [
-        i
-        for i, item in enumerate(index)
-        if isinstance(item, (np.ndarray, int, np.integer)) and not isinstance(item, bool)
-    ]
-    if advanced[-1] - advanced[0] == len(advanced) - 1:
-        return None
-    shapes = [
-        (np.count_nonzero(item),) if np.asarray(item).dtype == np.bool_ else np.shape(item)
-        for item in (index[i] for i in advanced)
-    ]
-    return len(np.broadcast_shapes(*shapes))
-
-
-def _as_tuple(index):
-    return index if isinstance(index, tuple) else (index,)
-
-
-def _getitem_batch(batched, x, *, index):
-    index = _as_tuple(index)
-    out = getitem.bind(x, index=(slice(None), *index))
-    lands = _advanced_first(index)
-    return out if lands is None else np.moveaxis(out, lands, 0)
-
-
-def _index_add_batch(batched, x, *, index, shape):
-    size, index = x.shape[0], _as_tuple(index)
-    lands = _advanced_first(index)
-    if lands is not None:
-        x = np.moveaxis(x, 0, lands)
-    return index_add.bind(x, index=(slice(None), *index), shape=(size, *shape))
-
-
-def _broadcast_to_batch(batched, x, *, shape):
-    example = x.shape[1:]
-    lifted = x.reshape(x.shape[:1] + (1,) * (len(shape) - len(example)) + example)
-    return broadcast_to.bind(lifted, shape=(x.shape[0], *shape))
-
-
-def _joining_batch(batched, *xs, axis, entry):
-    """concatenate and stack: operands without the batch are spread over it, then one call."""
-    size = next(x.shape[0] for x, b in zip(xs, batched, strict=True) if b)
-    parts = [
-        x if b else np.broadcast_to(x, (size, *np.shape(x)))
-        for x, b in zip(xs, batched, strict=True)
-    ]
-    return entry.bind(*parts, axis=axis + 1)
-
-
 identity = _shape_op(
     "identity",
     lambda x: x,
@@ -554,7 +569,7 @@ reshape = _shape_op(
         (np.atleast_3d, composite(_at_least(3))),
     ),
     signature=_prepare_reshape,
-    batch=lambda batched, x, *, shape: reshape.bind(x, shape=(x.shape[0], *shape)),
+    batch=lambda batched, x, *, shape: reshape.bind(x, shape=np.shape(x)[:1] + shape),
     doc="The same values in a new shape (one entry may be -1).",
 )
 
@@ -602,7 +617,7 @@ broadcast_to = _shape_op(
     names=("broadcast_to", ("meshgrid", composite(_meshgrid))),
     numpy=(np.broadcast_to, (np.meshgrid, composite(_meshgrid))),
     signature=_prepare_broadcast_to,
-    batch=_broadcast_to_batch,
+    batch=_batch_broadcast_to,
     doc="Repeat ``x`` along broadcast axes to reach ``shape``.",
 )
 
@@ -658,7 +673,7 @@ index_add = _shape_op(
         ((d.real(rng, (3,)),), {"index": np.array([0, 2, 0]), "shape": (4,)}),
         ((d.real(rng, (2, 3)),), {"index": (slice(0, 2), slice(1, 4)), "shape": (3, 5)}),
     ],
-    batch=_index_add_batch,
+    batch=_batch_index_add,
     doc="Zeros of ``shape`` with ``x`` added at ``index`` (the transpose of indexing).",
 )
 
@@ -707,7 +722,7 @@ getitem = _shape_op(
         (np.split, composite(_splitting("split", equal=True))),
         (np.array_split, composite(_splitting("array_split", equal=False))),
     ),
-    batch=_getitem_batch,
+    batch=_batch_getitem,
     doc="x[index] (Tensor.__getitem__).",
 )
 
@@ -766,7 +781,7 @@ concatenate = _shape_op(
         (np.append, _prepare_append),
     ),
     signature=_joining("concatenate", 0),
-    batch=lambda batched, *xs, axis: _joining_batch(batched, *xs, axis=axis, entry=concatenate),
+    batch=lambda batched, *xs, axis: concatenate.bind(*_lifted(xs, batched), axis=axis + 1),
     doc="Join tensors along an existing axis.",
 )
 
@@ -798,7 +813,7 @@ stack = _shape_op(
     names=("stack",),
     numpy=(np.stack,),
     signature=prepare_stack,
-    batch=lambda batched, *xs, axis: _joining_batch(batched, *xs, axis=axis, entry=stack),
+    batch=lambda batched, *xs, axis: stack.bind(*_lifted(xs, batched), axis=axis + 1),
     doc="Join tensors of equal shape along a new axis.",
 )
 
