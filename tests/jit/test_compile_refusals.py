@@ -255,3 +255,18 @@ def test_same_operations_on_values_not_traced_are_fine(fn, transform):
         else:
             assert actual[0] == pytest.approx(expected[0], rel=1e-12, abs=1e-12)
             np.testing.assert_allclose(actual[1], expected[1], rtol=1e-12, atol=1e-12)
+
+
+def test_a_numpy_view_of_an_argument_made_inside_the_function_is_refused():
+    """cross_entropy of one sample reshapes a 0-d target with NumPy: compiled, that view
+    would be frozen at the first target, so every later call gave the first one's loss."""
+    from chainrule.nn import functional as F
+
+    step = cr.compile(cr.value_and_grad(lambda x, t: F.cross_entropy(x, t)))
+    with pytest.raises(CompileError, match="view of shape \\(1,\\) of an argument"):
+        step(np.array([0.2, 1.0, -0.5]), np.array(1))
+
+    # A view used as an operand is followed, not refused: it is recomputed at every call.
+    scaled = cr.compile(lambda a, w: (cr.tensor(a) * w.reshape(-1)[:2]).sum())
+    for w in (np.arange(3.0), np.arange(3.0) + 5):
+        assert scaled(np.ones(2), w).item() == w[:2].sum()

@@ -72,7 +72,7 @@ WRITE_CLOCK = _WriteClock()
 _LAST_WRITE: dict[int, tuple[weakref.ref, int]] = {}
 
 
-def _owner(array: np.ndarray) -> np.ndarray:
+def owner(array: np.ndarray) -> np.ndarray:
     """The array that owns ``array``'s memory (itself unless it is a view)."""
     while isinstance(array.base, np.ndarray):
         array = array.base
@@ -94,22 +94,22 @@ def note_write(node: Any) -> None:
     node._version = WRITE_CLOCK.now
     value = node._data
     if type(value) is np.ndarray:
-        owner = _owner(value)
-        key = id(owner)
+        root = owner(value)
+        key = id(root)
         entry = _LAST_WRITE.get(key)
-        if entry is not None and entry[0]() is owner:
+        if entry is not None and entry[0]() is root:
             _LAST_WRITE[key] = (entry[0], WRITE_CLOCK.now)
         else:
-            _LAST_WRITE[key] = (weakref.ref(owner, _forget_owner(key)), WRITE_CLOCK.now)
+            _LAST_WRITE[key] = (weakref.ref(root, _forget_owner(key)), WRITE_CLOCK.now)
 
 
 def _written_since(value: Any, stamp: int) -> bool:
     """Whether the memory of ``value`` (an array an operation saw) was written after ``stamp``."""
     if type(value) is not np.ndarray:
         return False
-    owner = _owner(value)
-    entry = _LAST_WRITE.get(id(owner))
-    return entry is not None and entry[1] > stamp and entry[0]() is owner
+    root = owner(value)
+    entry = _LAST_WRITE.get(id(root))
+    return entry is not None and entry[1] > stamp and entry[0]() is root
 
 
 def modified(node: Any) -> bool:

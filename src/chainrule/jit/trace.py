@@ -296,7 +296,18 @@ class Tracer:
         return valid
 
     def _untraced(self, value: Any) -> Value:
-        """A value no traced operation made: a constant, unless it is a copy of an input."""
+        """A value no traced operation made: a constant, unless it is a copy or a view of an
+        input (made by NumPy outside chainrule), which would be frozen at trace time."""
+        if isinstance(value, np.ndarray) and value.base is not None:
+            root = engine.owner(value)
+            for data in self._input_arrays:
+                if isinstance(data, np.ndarray) and engine.owner(data) is root:
+                    raise CompileError(
+                        f"compile: a view of shape {value.shape} of an argument of "
+                        f"{_describe(data)} was made outside chainrule operations (reshape, "
+                        f"slicing, .T) near {user_line()}; the view would be frozen at trace "
+                        "time. Pass the argument in the shape used, or work on it as a Tensor"
+                    )
         if isinstance(value, np.ndarray) and value.size > 1:
             spread = value.min() != value.max() if value.dtype.kind in "biuf" else True
             for data in self._input_arrays:

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from ..api import _DEPTH
+from ..core.engine import owner
 from ..core.mode import current_trace, is_grad_enabled, tracing
 from ..core.primitive import Primitive
 from ..errors import CompileError, ShapeError, VmapError
@@ -86,13 +87,6 @@ def _slice_param(value: Any, batched: Any, k: int) -> Any:
     return value[k] if batched else value
 
 
-def _owner(array: np.ndarray) -> np.ndarray:
-    """The array that owns ``array``'s memory (itself unless it is a view)."""
-    while isinstance(array.base, np.ndarray):
-        array = array.base
-    return array
-
-
 class BatchTracer(Tracer):
     """A :class:`Tracer` that writes batched calls: it follows which values carry the
     batch axis and records each primitive with its batching rule (see the module)."""
@@ -129,7 +123,7 @@ class BatchTracer(Tracer):
         self._remember(data, var)
         self._keep.append(example)
         self._input_arrays.append(data)
-        self._owners.add(id(_owner(data)))
+        self._owners.add(id(owner(data)))
         if batched:
             self._batched.add(id(var))
 
@@ -192,11 +186,11 @@ class BatchTracer(Tracer):
 
     def _untraced(self, value: Any) -> Value:
         if isinstance(value, np.ndarray) and value.base is not None:
-            owner = _owner(value)
-            known = self._arrays.get(id(owner))
-            if id(owner) in self._owners or (known is not None and known.kind != "const"):
+            root = owner(value)
+            known = self._arrays.get(id(root))
+            if id(root) in self._owners or (known is not None and known.kind != "const"):
                 self.refuse(
-                    f"a view of a traced value of shape {owner.shape} taken outside chainrule "
+                    f"a view of a traced value of shape {root.shape} taken outside chainrule "
                     "operations (NumPy on .data or on an index array)",
                     "use chainrule operations on the Tensor",
                 )
