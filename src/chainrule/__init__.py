@@ -31,6 +31,7 @@ from .core.primitive import PRIMITIVES, Notation
 from .custom import CustomOp, Function, FunctionCtx, custom_jvp, custom_op, custom_vjp
 from .explainer import explain
 from .fd import gradcheck
+from .functions import NAMESPACES as _NAMESPACES
 from .functions import PUBLIC as _GENERATED
 from .functions import array, as_tensor, tensor
 from .jit import compile
@@ -40,6 +41,8 @@ from .tensor import Tensor, get_default_dtype, set_default_dtype
 
 #: The operations generated from the registry: chainrule.exp, chainrule.sum, ...
 globals().update(_GENERATED)
+#: Their namespaces, generated from dotted names: chainrule.linalg.inv, ...
+globals().update(_NAMESPACES)
 
 __version__ = "0.1.0"
 
@@ -89,3 +92,4 @@ __all__ = [
     "vmap",
 ]
 __all__ += sorted(_GENERATED)
+__all__ += sorted(_NAMESPACES)

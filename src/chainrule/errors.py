@@ -14,6 +14,11 @@ class ShapeError(ChainruleError, ValueError):
     """Operands whose shapes do not fit the operation (broadcasting, matmul, reshape)."""
 
 
+class LinAlgError(ChainruleError, ValueError):
+    """A matrix a linear-algebra operation cannot handle: singular, not positive definite,
+    or a decomposition that did not converge (NumPy's LinAlgError, named with the op)."""
+
+
 class DtypeError(ChainruleError, TypeError):
     """A dtype that cannot take part, such as gradients of integer tensors."""
 

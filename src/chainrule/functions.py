@@ -16,6 +16,8 @@ Tensors is stacked on the graph, so ``sum([x, x + 2])`` has a gradient.
 
 from __future__ import annotations
 
+import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -155,14 +157,43 @@ def _surface(prim: Primitive, items: tuple) -> dict[Any, Function]:
     return made
 
 
-#: Every generated public function, by name (``chainrule`` re-exports them all).
+#: Every generated top-level public function, by name (``chainrule`` re-exports them all).
 PUBLIC: dict[str, Function] = {}
+
+#: The generated sub-namespaces by name (``linalg``: the module ``chainrule.linalg``),
+#: made from dotted public names (``"linalg.inv"``); ``chainrule`` re-exports them.
+NAMESPACES: dict[str, types.ModuleType] = {}
+
+
+def _publish(name: str, op: Function) -> None:
+    """Put a generated function under its public name: ``chainrule.<name>``, or for a dotted
+    name ``space.short`` into the generated module ``chainrule.<space>`` (importable too)."""
+    space, _, short = name.rpartition(".")
+    if not space:
+        PUBLIC[name] = op
+        return
+    if "." in space or not space.isidentifier() or not short.isidentifier():
+        raise ValueError(f"public name {name!r}: use 'name' or 'namespace.name'")
+    module = NAMESPACES.get(space)
+    if module is None:
+        module = types.ModuleType(
+            f"chainrule.{space}",
+            f"chainrule.{space}: operations generated from the registry's names {space}.*",
+        )
+        module.__all__ = []  # type: ignore[attr-defined]
+        NAMESPACES[space] = module
+        sys.modules[module.__name__] = module
+    op.__name__ = op.__qualname__ = short
+    op.__module__ = module.__name__
+    setattr(module, short, op)
+    module.__all__.append(short)  # type: ignore[attr-defined]
 
 
 def _generate_all() -> None:
-    """Fill PUBLIC, the Tensor methods and the NumPy tables from the registry, once."""
+    """Fill PUBLIC, NAMESPACES, the Tensor methods and the NumPy tables from the registry."""
     for prim in PRIMITIVES.values():
-        PUBLIC.update(_surface(prim, prim.names))
+        for name, op in _surface(prim, prim.names).items():
+            _publish(name, op)
         for name, op in _surface(prim, prim.methods).items():
             if name in Tensor.__dict__:
                 raise ValueError(

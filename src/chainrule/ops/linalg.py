@@ -1,15 +1,31 @@
-"""Matrix product with NumPy's matmul semantics (1-D operands, batch broadcasting).
+"""Matrix product, inverses, linear solves and determinants (chainrule.linalg).
 
-Layer: ops.
+Layer: ops. Matrices are the last two axes of an operand and leading axes are a batch, as
+in NumPy; each entry's batching rule is therefore one call. Rules solve linear systems
+(``solve``) rather than forming inverses where a solve does, and run on Tensors for
+higher-order derivatives. Decompositions live in ops.decompositions, norms in ops.norms.
 """
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
-from ..core.primitive import Primitive, register
-from ..errors import ShapeError
+from ..core.primitive import Primitive, composite, raw, register
+from ..errors import LinAlgError, ShapeError
 from . import domains as d
+from .matrices import (
+    check_matrix,
+    diagonal,
+    eye_like,
+    lapack,
+    per_matrix,
+    refuse_complex,
+    solve_vectors,
+    transposed,
+    well_conditioned,
+)
 
 
 def _matmul(x, y):
@@ -112,5 +128,430 @@ matmul = register(
         signature="binary",
         batch=_batch_matmul,
         doc="Matrix product with np.matmul's rules (1-D operands, batches).",
+    )
+)
+
+
+# --- inv --------------------------------------------------------------------------------
+
+
+def _inv(a):
+    """Inverse of each square matrix (np.linalg.inv)."""
+    check_matrix("inv", a)
+    return lapack("inv", np.linalg.inv, a)
+
+
+inv = register(
+    Primitive(
+        "inv",
+        _inv,
+        (lambda g, ans, a: -(transposed(ans) @ g @ transposed(ans)),),
+        (lambda t, ans, a: -(ans @ t @ ans),),
+        kind="linalg",
+        sample=lambda rng: [
+            ((well_conditioned(rng, (3, 3)),), {}),
+            ((well_conditioned(rng, (2, 2, 2)),), {}),
+        ],
+        names=("linalg.inv",),
+        methods=("inverse",),
+        numpy=(np.linalg.inv,),
+        signature="unary",
+        batch=per_matrix("inv"),
+        doc="Inverse of a square matrix (or of each in a stack), as np.linalg.inv.",
+    )
+)
+
+
+# --- pinv -------------------------------------------------------------------------------
+
+
+def _prepare_pinv(a, rcond=None, hermitian=False, *, rtol=None):
+    check_matrix("pinv", a, square=False)
+    return (a,), {"rcond": rcond, "hermitian": bool(hermitian), "rtol": rtol}
+
+
+def _pinv(a, *, rcond, hermitian, rtol):
+    """Moore-Penrose pseudo-inverse (np.linalg.pinv)."""
+    check_matrix("pinv", a, square=False)
+    refuse_complex("pinv", a)
+    cutoff = {} if rtol is None else {"rtol": rtol}
+    return lapack("pinv", np.linalg.pinv, a, rcond, hermitian, **cutoff)
+
+
+def pinv_cotangent(g, p, a):
+    """The pseudo-inverse's VJP, ``g`` the cotangent of ``p = pinv(a)`` (valid where the
+    rank is locally constant, as for full-rank matrices)."""
+    pt = transposed(p)
+    gt = transposed(g)
+    left = gt @ p @ pt
+    right = pt @ p @ gt
+    return -(pt @ g @ pt) + (left - a @ (p @ left)) + (right - (right @ p) @ a)
+
+
+def pinv_tangent(t, p, a):
+    """The pseudo-inverse's JVP (Golub and Pereyra), ``t`` the tangent of ``a``."""
+    tt = transposed(t)
+    left = p @ (transposed(p) @ tt)
+    right = tt @ transposed(p) @ p
+    return -(p @ t @ p) + (left - (left @ a) @ p) + (right - p @ (a @ right))
+
+
+pinv = register(
+    Primitive(
+        "pinv",
+        _pinv,
+        (lambda g, ans, a, **params: pinv_cotangent(g, ans, a),),
+        (lambda t, ans, a, **params: pinv_tangent(t, ans, a),),
+        kind="linalg",
+        sample=lambda rng: [
+            ((d.real(rng, (4, 3)),), {"rcond": None, "hermitian": False, "rtol": None}),
+            ((d.real(rng, (2, 4)),), {"rcond": None, "hermitian": False, "rtol": None}),
+            (
+                (well_conditioned(rng, (2, 3, 3)),),
+                {"rcond": None, "hermitian": False, "rtol": None},
+            ),
+        ],
+        names=("linalg.pinv",),
+        methods=("pinverse",),
+        numpy=(np.linalg.pinv,),
+        signature=_prepare_pinv,
+        batch=per_matrix("pinv"),
+        doc="Moore-Penrose pseudo-inverse, as np.linalg.pinv. Its gradient assumes the rank "
+        "does not change near the input (true for full-rank matrices).",
+    )
+)
+
+
+# --- solve ------------------------------------------------------------------------------
+
+
+def _solve(a, b):
+    """x with a @ x = b: b of shape (M,) is one vector, otherwise (..., M, K) matrices
+    (NumPy 2's rule)."""
+    check_matrix("solve", a)
+    n = a.shape[-1]
+    if np.ndim(b) == 0 or (b.shape[0] if b.ndim == 1 else b.shape[-2]) != n:
+        raise ShapeError(
+            f"solve: a of shape {a.shape} and b of shape {np.shape(b)} do not fit: b must be "
+            f"({n},) or (..., {n}, K)"
+        )
+    return lapack("solve", np.linalg.solve, a, b)
+
+
+def _solve_vjp_b(g, ans, a, b):
+    return solve_vectors(transposed(a), g, b.ndim == 1)
+
+
+def _solve_vjp_a(g, ans, a, b):
+    gb = solve_vectors(transposed(a), g, b.ndim == 1)
+    if b.ndim == 1:
+        return -(gb[..., :, None] * ans[..., None, :])
+    return -(gb @ transposed(ans))
+
+
+def _solve_jvp_a(t, ans, a, b):
+    if b.ndim == 1:
+        return -solve_vectors(a, (t @ ans[..., None])[..., 0], True)
+    return -solve_vectors(a, t @ ans, False)
+
+
+def _solve_batch(batched, a, b):
+    vector = b.ndim - batched[1] == 1
+    if vector and batched[1]:
+        return solve.bind(a, b[..., None])[..., 0]
+    return solve.bind(a, b)
+
+
+solve = register(
+    Primitive(
+        "solve",
+        _solve,
+        (_solve_vjp_a, _solve_vjp_b),
+        (_solve_jvp_a, lambda t, ans, a, b: solve_vectors(a, t, b.ndim == 1)),
+        kind="linalg",
+        sample=lambda rng: [
+            ((well_conditioned(rng, (3, 3)), d.real(rng, (3,))), {}),
+            ((well_conditioned(rng, (3, 3)), d.real(rng, (3, 2))), {}),
+            ((well_conditioned(rng, (2, 3, 3)), d.real(rng, (3,))), {}),
+            ((well_conditioned(rng, (3, 3)), d.real(rng, (2, 3, 2))), {}),
+        ],
+        names=("linalg.solve",),
+        numpy=(np.linalg.solve,),
+        signature="binary",
+        batch=_solve_batch,
+        doc="Solve a @ x = b, as np.linalg.solve (NumPy 2: b of shape (M,) is a vector, "
+        "otherwise a stack of (M, K) matrices).",
+    )
+)
+
+
+# --- solve_triangular -------------------------------------------------------------------
+
+
+_TRANS = {0: False, "N": False, 1: True, "T": True, 2: True, "C": True}
+
+
+def _prepare_solve_triangular(a, b, lower=False, trans=0, unit_diagonal=False):
+    if trans not in _TRANS:
+        raise ValueError(f"solve_triangular: trans must be 0, 1, 2, 'N', 'T' or 'C', got {trans!r}")
+    return (a, b), {
+        "lower": bool(lower),
+        "trans": _TRANS[trans],
+        "unit_diagonal": bool(unit_diagonal),
+    }
+
+
+def _read(a, lower, unit_diagonal):
+    """Which entries of ``a`` the triangular solve reads."""
+    n = np.shape(a)[-1]
+    read = np.tri(n, dtype=bool) if lower else np.tri(n, dtype=bool).T
+    return read & ~np.eye(n, dtype=bool) if unit_diagonal else read
+
+
+def _triangular(a, *, lower, trans, unit_diagonal):
+    """The triangular matrices solved with (transposed if ``trans``)."""
+    m = np.where(_read(a, lower, unit_diagonal), a, 0)
+    if unit_diagonal:
+        m = m + eye_like(a)
+    return transposed(m) if trans else m
+
+
+def _solve_triangular(a, b, **params):
+    """x with op(T) @ x = b, T the lower or upper triangle of a (scipy.linalg.solve_triangular
+    semantics; b as in solve)."""
+    check_matrix("solve_triangular", a)
+    return solve.forward(_triangular(a, **params), b)
+
+
+def _solve_triangular_vjp_a(g, ans, a, b, **params):
+    m = _triangular(a, **params)
+    gm = _solve_vjp_a(g, ans, m, b)
+    return np.where(
+        _read(a, params["lower"], params["unit_diagonal"]),
+        transposed(gm) if params["trans"] else gm,
+        0,
+    )
+
+
+def _solve_triangular_jvp_a(t, ans, a, b, *, lower, trans, unit_diagonal):
+    tm = np.where(_read(a, lower, unit_diagonal), t, 0)
+    return _solve_jvp_a(
+        transposed(tm) if trans else tm,
+        ans,
+        _triangular(a, lower=lower, trans=trans, unit_diagonal=unit_diagonal),
+        b,
+    )
+
+
+def _solve_triangular_batch(batched, a, b, **params):
+    if b.ndim - batched[1] == 1 and batched[1]:
+        return solve_triangular.bind(a, b[..., None], **params)[..., 0]
+    return solve_triangular.bind(a, b, **params)
+
+
+solve_triangular = register(
+    Primitive(
+        "solve_triangular",
+        _solve_triangular,
+        (
+            _solve_triangular_vjp_a,
+            lambda g, ans, a, b, **params: _solve_vjp_b(g, ans, _triangular(a, **params), b),
+        ),
+        (
+            _solve_triangular_jvp_a,
+            lambda t, ans, a, b, **params: solve_vectors(_triangular(a, **params), t, b.ndim == 1),
+        ),
+        kind="linalg",
+        sample=lambda rng: [
+            (
+                (well_conditioned(rng, (3, 3)), d.real(rng, (3,))),
+                {"lower": False, "trans": False, "unit_diagonal": False},
+            ),
+            (
+                (well_conditioned(rng, (3, 3)), d.real(rng, (3, 2))),
+                {"lower": True, "trans": True, "unit_diagonal": False},
+            ),
+            (
+                (well_conditioned(rng, (2, 3, 3)), d.real(rng, (3,))),
+                {"lower": True, "trans": False, "unit_diagonal": True},
+            ),
+        ],
+        names=("linalg.solve_triangular",),
+        signature=_prepare_solve_triangular,
+        batch=_solve_triangular_batch,
+        doc="Solve a triangular system as scipy.linalg.solve_triangular(a, b, lower=False, "
+        "trans=0, unit_diagonal=False): only the chosen triangle of a is read (its diagonal "
+        "taken as ones with unit_diagonal), and so only it gets a gradient; stacks allowed.",
+    )
+)
+
+
+# --- det and slogdet --------------------------------------------------------------------
+
+
+def _scaled_inverse_transpose(op, a, scale):
+    """``scale · a⁻ᵀ`` per matrix, by a solve: the gradient of log|det a| (times ``scale``)."""
+    try:
+        return solve.bind(transposed(a), scale[..., None, None] * eye_like(a))
+    except LinAlgError:
+        raise LinAlgError(
+            f"{op}: the gradient at a singular matrix (shape {np.shape(a)}) is not computed; "
+            "it solves with the matrix"
+        ) from None
+
+
+def _trace_of_solve(a, t):
+    """trace(a⁻¹ t) per matrix: the tangent of log|det a|."""
+    return diagonal(solve.bind(a, t)).sum(axis=-1)
+
+
+def _det(a):
+    """Determinant of each square matrix (np.linalg.det, by an LU factorization)."""
+    check_matrix("det", a)
+    return np.linalg.det(a)
+
+
+def _square_samples(rng):
+    """Well-conditioned matrices, one stack holding a negative determinant."""
+    stack = well_conditioned(rng, (2, 2, 2))
+    stack[1, 0] *= -1
+    return [((well_conditioned(rng, (3, 3)),), {}), ((stack,), {})]
+
+
+det = register(
+    Primitive(
+        "det",
+        _det,
+        (lambda g, ans, a: _scaled_inverse_transpose("det", a, g * ans),),
+        (lambda t, ans, a: ans * _trace_of_solve(a, t),),
+        kind="linalg",
+        sample=_square_samples,
+        names=("linalg.det",),
+        methods=("det",),
+        numpy=(np.linalg.det,),
+        signature="unary",
+        batch=per_matrix("det"),
+        doc="Determinant, as np.linalg.det. Its gradient det(a)·a⁻ᵀ is computed by a solve; "
+        "at an exactly singular matrix it raises LinAlgError.",
+    )
+)
+
+
+def _slogdet_sign(a):
+    """The sign of each determinant (np.linalg.slogdet's first result)."""
+    check_matrix("slogdet", a)
+    refuse_complex("slogdet", a)
+    return np.linalg.slogdet(a)[0]
+
+
+def _slogdet_logabsdet(a):
+    """log|det a| of each square matrix (np.linalg.slogdet's second result)."""
+    check_matrix("slogdet", a)
+    refuse_complex("slogdet", a)
+    return np.linalg.slogdet(a)[1]
+
+
+def _slogdet(a):
+    """(sign, logabsdet) as np.linalg.slogdet; the gradient flows through logabsdet."""
+    return slogdet_sign.bind(a), slogdet_logabsdet.bind(a)
+
+
+slogdet_sign = register(
+    Primitive(
+        "slogdet_sign",
+        _slogdet_sign,
+        kind="linalg",
+        sample=_square_samples,
+        batch=per_matrix("slogdet_sign"),
+        doc="The sign of det(a), as the first result of np.linalg.slogdet (no gradient).",
+    )
+)
+
+slogdet_logabsdet = register(
+    Primitive(
+        "slogdet_logabsdet",
+        _slogdet_logabsdet,
+        (lambda g, ans, a: _scaled_inverse_transpose("slogdet", a, g),),
+        (lambda t, ans, a: _trace_of_solve(a, t),),
+        kind="linalg",
+        sample=_square_samples,
+        label="log|det|",
+        names=(("linalg.slogdet", composite(_slogdet)),),
+        methods=(("slogdet", composite(_slogdet)),),
+        numpy=((np.linalg.slogdet, composite(_slogdet)),),
+        batch=per_matrix("slogdet_logabsdet"),
+        doc="(sign, logabsdet) of the determinant, as np.linalg.slogdet; the gradient flows "
+        "through logabsdet (a⁻ᵀ, by a solve). Each result factorizes the matrix once.",
+    )
+)
+
+
+# --- matrix_power -----------------------------------------------------------------------
+
+
+def _prepare_matrix_power(a, n):
+    check_matrix("matrix_power", a)
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise TypeError(f"matrix_power: the exponent must be an integer, got {n!r}") from None
+    return (a,), {"n": n}
+
+
+def _matrix_power(a, *, n):
+    """a @ a @ ... (n factors); n < 0 uses the inverse, n = 0 gives the identity."""
+    check_matrix("matrix_power", a)
+    return lapack("matrix_power", np.linalg.matrix_power, a, n)
+
+
+def _power_sum(base, middle, count):
+    """Σ_j base^j · middle · base^(count-1-j), the derivative of base^count along middle."""
+    powers = [None, base]
+    for _ in range(2, count):
+        powers.append(powers[-1] @ base)
+    total = 0
+    for j in range(count):
+        left = middle if j == 0 else powers[j] @ middle
+        total = total + (left if j == count - 1 else left @ powers[count - 1 - j])
+    return total
+
+
+def _matrix_power_vjp(g, ans, a, *, n):
+    if n == 0:
+        return np.zeros(np.shape(a), dtype=raw(a).dtype)
+    if n > 0:
+        return _power_sum(transposed(a), g, n)
+    base_t = transposed(inv.bind(a))
+    return -(base_t @ _power_sum(base_t, g, -n) @ base_t)
+
+
+def _matrix_power_jvp(t, ans, a, *, n):
+    if n == 0:
+        return np.zeros(np.shape(a), dtype=raw(a).dtype)
+    if n > 0:
+        return _power_sum(a, t, n)
+    base = inv.bind(a)
+    return _power_sum(base, -(base @ t @ base), -n)
+
+
+matrix_power = register(
+    Primitive(
+        "matrix_power",
+        _matrix_power,
+        (_matrix_power_vjp,),
+        (_matrix_power_jvp,),
+        kind="linalg",
+        sample=lambda rng: [
+            ((d.real(rng, (3, 3)),), {"n": 3}),
+            ((well_conditioned(rng, (2, 2, 2)),), {"n": -2}),
+            ((d.real(rng, (2, 2)),), {"n": 1}),
+            ((d.real(rng, (2, 2)),), {"n": 0}),
+        ],
+        names=("linalg.matrix_power",),
+        methods=("matrix_power",),
+        numpy=(np.linalg.matrix_power,),
+        signature=_prepare_matrix_power,
+        batch=per_matrix("matrix_power"),
+        doc="Integer power of a square matrix, as np.linalg.matrix_power (n < 0 inverts first).",
     )
 )

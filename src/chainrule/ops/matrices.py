@@ -1,0 +1,125 @@
+"""Shared pieces of the linear-algebra entries: shape checks, LAPACK error translation,
+test matrices, and the masks that map symmetric gradients onto the triangle read.
+
+Layer: ops (imports numpy, chainrule.core and chainrule.errors). Matrices are the last two
+axes; leading axes are a batch, as in NumPy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..core.primitive import PRIMITIVES, raw
+from ..errors import LinAlgError, ShapeError
+
+
+def transposed(x: Any) -> Any:
+    """Each matrix of a stack transposed (arrays and Tensors)."""
+    return x.swapaxes(-1, -2)
+
+
+def check_matrix(op: str, a: Any, square: bool = True) -> None:
+    """A ShapeError naming ``op`` unless ``a`` is a (stack of) matrices, square if asked."""
+    shape = np.shape(a)
+    if len(shape) < 2:
+        raise ShapeError(f"{op}: expected a matrix or a stack of matrices, got shape {shape}")
+    if square and shape[-1] != shape[-2]:
+        raise ShapeError(f"{op}: expected square matrices, got shape {shape}")
+
+
+def refuse_complex(op: str, *arrays: Any) -> None:
+    """A TypeError for complex input to an operation whose forward is not complex-analytic
+    (it conjugates), so a complex step through it would give a wrong derivative."""
+    if any(np.iscomplexobj(a) for a in arrays):
+        raise TypeError(f"{op}: complex input is not supported")
+
+
+def lapack(op: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``function(*args, **kwargs)`` with NumPy's LinAlgError reported as ours, naming ``op``."""
+    try:
+        return function(*args, **kwargs)
+    except np.linalg.LinAlgError as error:
+        shapes = " and ".join(str(np.shape(a)) for a in args if hasattr(a, "shape"))
+        raise LinAlgError(f"{op}: {error} (shapes {shapes})") from None
+
+
+def eye_like(x: Any) -> np.ndarray:
+    """The identity of ``x``'s matrix size and dtype."""
+    return np.eye(np.shape(x)[-1], dtype=raw(x).dtype)
+
+
+def diagonal(m: Any) -> Any:
+    """The diagonals of a stack of square matrices (written with products and a sum, so it
+    records on Tensors)."""
+    return (m * eye_like(m)).sum(axis=-1)
+
+
+def strictly_lower(n: int, dtype: Any) -> np.ndarray:
+    """Ones below the diagonal."""
+    return np.tri(n, k=-1, dtype=dtype)
+
+
+def from_triangle(t: Any, upper: bool) -> Any:
+    """The symmetric matrices an operation reading one triangle of ``t`` sees."""
+    below = strictly_lower(np.shape(t)[-1], raw(t).dtype)
+    part = t * (transposed(below) if upper else below)
+    return part + transposed(part) + t * eye_like(t)
+
+
+def onto_triangle(m: Any, upper: bool) -> Any:
+    """The gradient with respect to the triangle read, from ``m`` with ``<m, dA>`` the
+    differential for symmetric ``dA``: ``m_ij + m_ji`` off the diagonal, 0 in the other half.
+    """
+    below = strictly_lower(np.shape(m)[-1], raw(m).dtype)
+    return (m + transposed(m)) * (transposed(below) if upper else below) + m * eye_like(m)
+
+
+def solve_vectors(a: Any, rhs: Any, vector: bool) -> Any:
+    """``a⁻¹ rhs`` where ``rhs`` holds vectors (its last axis) when ``vector``, else matrices."""
+    solve = PRIMITIVES["solve"]
+    if vector:
+        return solve.bind(a, rhs[..., None])[..., 0]
+    return solve.bind(a, rhs)
+
+
+def well_conditioned(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Square matrices with a dominant diagonal: far from singular."""
+    n = shape[-1]
+    return rng.uniform(-1.0, 1.0, size=shape) + (n + 1) * np.eye(n)
+
+
+def positive_definite(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Symmetric positive-definite matrices with eigenvalues at least 1."""
+    b = rng.uniform(-1.0, 1.0, size=shape)
+    return b @ transposed(b) + np.eye(shape[-1])
+
+
+def symmetric_distinct(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Symmetric matrices whose eigenvalues are at least 0.5 apart (eigenvectors smooth)."""
+    n = shape[-1]
+    q, _ = np.linalg.qr(rng.standard_normal(shape))
+    values = np.arange(n) * 1.0 + rng.uniform(0.0, 0.5, size=(*shape[:-2], n)) - n / 2
+    return (q * values[..., None, :]) @ transposed(q)
+
+
+def distinct_singular(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Matrices whose singular values are at least 0.5 apart and at least 1."""
+    m, n = shape[-2:]
+    k = min(m, n)
+    u, _ = np.linalg.qr(rng.standard_normal((*shape[:-2], m, k)))
+    v, _ = np.linalg.qr(rng.standard_normal((*shape[:-2], n, k)))
+    values = 1.0 + np.arange(k)[::-1] + rng.uniform(0.0, 0.5, size=(*shape[:-2], k))
+    return (u * values[..., None, :]) @ transposed(v)
+
+
+def per_matrix(name: str) -> Callable[..., Any]:
+    """The batching rule of an operation on (stacks of) matrices: it already maps over
+    leading axes, so the batch axis is one more and the rule is one call."""
+
+    def rule(batched: Any, *args: Any, **params: Any) -> Any:
+        return PRIMITIVES[name].bind(*args, **params)
+
+    return rule
