@@ -53,6 +53,8 @@ ORACLES = {
     "det": np.linalg.det,
     "slogdet": np.linalg.slogdet,
     "matrix_power": np.linalg.matrix_power,
+    "cholesky": np.linalg.cholesky,
+    "qr": np.linalg.qr,
     "linalg.solve_triangular": lambda a, b: np.linalg.solve(np.triu(a), b),
 }
 
