@@ -55,6 +55,7 @@ ORACLES = {
     "matrix_power": np.linalg.matrix_power,
     "cholesky": np.linalg.cholesky,
     "qr": np.linalg.qr,
+    "norm": np.linalg.norm,
     "linalg.solve_triangular": lambda a, b: np.linalg.solve(np.triu(a), b),
 }
 

@@ -4,6 +4,6 @@ Layer: ops (imports numpy and chainrule.core). Importing this package registers
 every primitive in chainrule.core.primitive.PRIMITIVES.
 """
 
-from . import creation, decompositions, elementwise, linalg, nn, reductions, shape, sorting
+from . import creation, decompositions, elementwise, linalg, nn, norms, reductions, shape, sorting
 
-__all__ = ["creation", "decompositions", "elementwise", "linalg", "nn", "reductions", "shape", "sorting"]
+__all__ = ["creation", "decompositions", "elementwise", "linalg", "nn", "norms", "reductions", "shape", "sorting"]

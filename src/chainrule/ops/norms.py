@@ -1,0 +1,195 @@
+"""Vector and matrix norms with every order np.linalg.norm has (chainrule.linalg.norm).
+
+Layer: ops. One entry: its forward is np.linalg.norm, and both rules come from one
+function, the derivative of each norm value with respect to each input entry
+(``_direction``): the VJP multiplies it by the cotangent, the JVP sums it against the tangent.
+
+Conventions where the norm is not differentiable, all finite:
+
+- at a zero norm (all entries zero, or a zero entry for an order below 1) the gradient is
+  0, a subgradient for orders of at least 1 (JAX's "safe norm" choice for the 2-norm);
+- ties for the largest (smallest) entry, column or row sum (orders ±inf, ±1) share the
+  gradient equally, as max and min do; zero entries contribute sign 0;
+- order 0 counts nonzero entries: its gradient is 0;
+- nuclear norm: U Vᵀ of the reduced SVD (a subgradient when some singular value is 0);
+  orders 2 and -2: u vᵀ of the largest (smallest) singular value, which must be simple.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.primitive import Primitive, raw, register
+from ..errors import ShapeError
+from . import arguments
+from . import domains as d
+from .decompositions import svd_u, svd_vh
+from .matrices import refuse_complex
+
+_MATRIX_ORDERS = (None, "fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf)
+
+
+def _prepare_norm(x, ord=None, axis=None, keepdims=False, **aliases):  # noqa: A002 - NumPy's name
+    """np.linalg.norm's arguments (or PyTorch's dim=/keepdim=): params ord, axis, keepdims."""
+    if aliases:
+        axis, keepdims = arguments.torch_names("norm", axis, keepdims, aliases)
+    if axis is None:
+        if ord is not None and x.ndim not in (1, 2):
+            raise ShapeError(
+                f"norm: ord={ord!r} needs a vector or a matrix, got shape {x.shape}; give axis"
+            )
+        axes = None if ord is None else tuple(range(x.ndim))
+    else:
+        axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+        if len(axes) not in (1, 2):
+            raise ShapeError(f"norm: axis must name one or two axes, got {axis!r}")
+        arguments.normalize_axis(axes, x.ndim, "norm")  # range, type and repeat checks
+        axes = tuple(int(a) % x.ndim for a in axes)
+    if axes is not None and len(axes) == 1 and isinstance(ord, str):
+        raise ValueError(f"norm: order {ord!r} is for matrices, not vectors")
+    if axes is not None and len(axes) == 2 and ord not in _MATRIX_ORDERS:
+        raise ValueError(f"norm: invalid order {ord!r} for matrices; use one of {_MATRIX_ORDERS}")
+    if axes is not None and len(axes) == 1 and not isinstance(ord, (int, float, np.number)):
+        if ord is not None:
+            raise TypeError(f"norm: a vector order must be a number, got {ord!r}")
+    return (x,), {"ord": ord, "axis": axes, "keepdims": bool(keepdims)}
+
+
+def _norm(x, *, ord, axis, keepdims):  # noqa: A002
+    """np.linalg.norm(x, ord, axis, keepdims)."""
+    refuse_complex("norm", x)
+    return np.linalg.norm(x, ord, axis, keepdims)
+
+
+def _reduced_axes(x, axis):
+    return tuple(range(np.ndim(x))) if axis is None else axis
+
+
+def _kept(value, x, axis, keepdims):
+    """A reduced value reshaped so it broadcasts against ``x`` (ones on the reduced axes)."""
+    if keepdims or axis is None:
+        return value
+    shape = list(np.shape(value))
+    for a in sorted(axis):
+        shape.insert(a, 1)
+    return value.reshape(tuple(shape))
+
+
+def _safe(norms):
+    """``norms`` with zeros replaced by ones, for dividing (the numerator is 0 there)."""
+    return np.where(raw(norms) == 0, 1, norms)
+
+
+def _shared(values, extreme, axis):
+    """Weights splitting 1 equally among the entries of ``values`` equal to their extreme."""
+    hits = values == extreme(values, axis=axis, keepdims=True)
+    return hits / hits.sum(axis=axis, keepdims=True)
+
+
+def _vector_direction(norms, x, p):
+    dtype = raw(x).dtype
+    values = raw(x)
+    if p == 0:
+        return np.zeros(values.shape, dtype)
+    if p == 1:
+        return np.sign(values).astype(dtype)
+    if p in (np.inf, -np.inf):
+        return None  # handled with the axes by _direction
+    if p in (None, 2):
+        return x / _safe(norms)
+    zero = values == 0
+    magnitude = np.where(zero, 1, np.abs(x))
+    direction = np.sign(values).astype(dtype) * (magnitude / _safe(norms)) ** (p - 1)
+    return np.where(zero | (raw(norms) == 0), 0, direction)
+
+
+def _matrix_direction(x, ord):  # noqa: A002
+    """The derivative of a matrix norm of the last two axes, for orders that need them."""
+    values = raw(x)
+    dtype = values.dtype
+    signs = np.sign(values).astype(dtype)
+    if ord in (1, -1):
+        sums = np.abs(values).sum(axis=-2, keepdims=True)
+        return signs * _shared(sums, np.max if ord == 1 else np.min, -1).astype(dtype)
+    if ord in (np.inf, -np.inf):
+        sums = np.abs(values).sum(axis=-1, keepdims=True)
+        return signs * _shared(sums, np.max if ord == np.inf else np.min, -2).astype(dtype)
+    u = svd_u.bind(x, full_matrices=False)
+    vh = svd_vh.bind(x, full_matrices=False)
+    if ord == "nuc":
+        return u @ vh
+    k = -1 if ord == -2 else 0
+    return u[..., :, k, None] * vh[..., k, None, :]
+
+
+def _direction(ans, x, ord, axis, keepdims):  # noqa: A002
+    """∂ norm / ∂ x entry by entry, shaped like ``x``."""
+    axes = _reduced_axes(x, axis)
+    norms = _kept(ans, x, axis, keepdims)
+    if len(axes) == 1 or axis is None or ord in (None, "fro"):
+        if ord in (np.inf, -np.inf):
+            magnitudes = np.abs(raw(x))
+            extreme = np.max if ord == np.inf else np.min
+            weights = _shared(magnitudes, extreme, axes).astype(raw(x).dtype)
+            return np.sign(raw(x)).astype(raw(x).dtype) * weights
+        return _vector_direction(norms, x, 2 if ord == "fro" else ord)
+    rest = [i for i in range(np.ndim(x)) if i not in axes]
+    order = (*rest, *axes)
+    back = tuple(int(i) for i in np.argsort(order))
+    return _matrix_direction(x.transpose(order), ord).transpose(back)
+
+
+def _norm_vjp(g, ans, x, *, ord, axis, keepdims):  # noqa: A002
+    return _kept(g, x, axis, keepdims) * _direction(ans, x, ord, axis, keepdims)
+
+
+def _norm_jvp(t, ans, x, *, ord, axis, keepdims):  # noqa: A002
+    along = _direction(ans, x, ord, axis, keepdims) * t
+    return along.sum(axis=_reduced_axes(x, axis), keepdims=keepdims)
+
+
+def _norm_batch(batched, x, *, ord, axis, keepdims):  # noqa: A002
+    if axis is None:  # the 2-norm of all entries, per example
+        flat = norm.bind(x.reshape(x.shape[0], -1), ord=None, axis=(1,), keepdims=False)
+        return flat.reshape((x.shape[0],) + (1,) * (x.ndim - 1)) if keepdims else flat
+    shifted = tuple(a + 1 for a in axis)
+    return norm.bind(x, ord=ord, axis=shifted, keepdims=keepdims)
+
+
+def _norm_samples(rng):
+    vector = d.nonzero(rng, (5,))
+    matrix = d.nonzero(rng, (3, 4))
+    stack = d.nonzero(rng, (2, 3, 3))
+    cases = [((vector,), {"ord": None, "axis": None, "keepdims": False})]
+    cases += [((vector,), {"ord": p, "axis": (0,), "keepdims": False}) for p in (1, 2, 3, 0.5, -1)]
+    cases += [((vector,), {"ord": p, "axis": (0,), "keepdims": True}) for p in (np.inf, -np.inf)]
+    cases += [((matrix,), {"ord": None, "axis": None, "keepdims": True})]
+    cases += [((matrix,), {"ord": -2, "axis": (1,), "keepdims": False})]
+    cases += [
+        ((matrix,), {"ord": p, "axis": (0, 1), "keepdims": False})
+        for p in ("fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf)
+    ]
+    cases += [((stack,), {"ord": "nuc", "axis": (2, 0), "keepdims": True})]
+    cases += [((stack,), {"ord": 1, "axis": (1, 2), "keepdims": False})]
+    cases += [((stack,), {"ord": 0, "axis": (1,), "keepdims": False})]
+    return cases
+
+
+norm = register(
+    Primitive(
+        "norm",
+        _norm,
+        (_norm_vjp,),
+        (_norm_jvp,),
+        kind="linalg",
+        sample=_norm_samples,
+        names=("linalg.norm",),
+        methods=("norm",),
+        numpy=(np.linalg.norm,),
+        signature=_prepare_norm,
+        batch=_norm_batch,
+        doc="Vector or matrix norm, as np.linalg.norm(x, ord=None, axis=None, keepdims=False) "
+        "with every order NumPy has (the method takes NumPy's arguments too). The gradient "
+        "at a zero norm is 0; ties share it (see chainrule.ops.norms).",
+    )
+)
