@@ -16,13 +16,13 @@ from ..core.primitive import Primitive, composite, raw, register
 from ..errors import LinAlgError, ShapeError
 from . import domains as d
 from .matrices import (
+    batch_solve,
     check_matrix,
     diagonal,
     eye_like,
     lapack,
     per_matrix,
     refuse_complex,
-    solve_vectors,
     transposed,
     well_conditioned,
 )
@@ -238,6 +238,13 @@ def _solve(a, b):
     return lapack("solve", np.linalg.solve, a, b)
 
 
+def solve_vectors(a, rhs, vector):
+    """``a⁻¹ rhs`` where ``rhs`` holds vectors (its last axis) when ``vector``, else matrices."""
+    if vector:
+        return solve.bind(a, rhs[..., None])[..., 0]
+    return solve.bind(a, rhs)
+
+
 def _solve_vjp_b(g, ans, a, b):
     return solve_vectors(transposed(a), g, b.ndim == 1)
 
@@ -256,10 +263,7 @@ def _solve_jvp_a(t, ans, a, b):
 
 
 def _solve_batch(batched, a, b):
-    vector = b.ndim - batched[1] == 1
-    if vector and batched[1]:
-        return solve.bind(a, b[..., None])[..., 0]
-    return solve.bind(a, b)
+    return batch_solve(solve, batched, a, b)
 
 
 solve = register(
@@ -344,9 +348,7 @@ def _solve_triangular_jvp_a(t, ans, a, b, *, lower, trans, unit_diagonal):
 
 
 def _solve_triangular_batch(batched, a, b, **params):
-    if b.ndim - batched[1] == 1 and batched[1]:
-        return solve_triangular.bind(a, b[..., None], **params)[..., 0]
-    return solve_triangular.bind(a, b, **params)
+    return batch_solve(solve_triangular, batched, a, b, **params)
 
 
 solve_triangular = register(

@@ -77,14 +77,6 @@ def onto_triangle(m: Any, upper: bool) -> Any:
     return (m + transposed(m)) * (transposed(below) if upper else below) + m * eye_like(m)
 
 
-def solve_vectors(a: Any, rhs: Any, vector: bool) -> Any:
-    """``a⁻¹ rhs`` where ``rhs`` holds vectors (its last axis) when ``vector``, else matrices."""
-    solve = PRIMITIVES["solve"]
-    if vector:
-        return solve.bind(a, rhs[..., None])[..., 0]
-    return solve.bind(a, rhs)
-
-
 def well_conditioned(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     """Square matrices with a dominant diagonal: far from singular."""
     n = shape[-1]
@@ -113,6 +105,21 @@ def distinct_singular(rng: np.random.Generator, shape: tuple[int, ...]) -> np.nd
     v, _ = np.linalg.qr(rng.standard_normal((*shape[:-2], n, k)))
     values = 1.0 + np.arange(k)[::-1] + rng.uniform(0.0, 0.5, size=(*shape[:-2], k))
     return (u * values[..., None, :]) @ transposed(v)
+
+
+def batch_solve(prim: Any, batched: Any, a: Any, b: Any, **params: Any) -> Any:
+    """The batching rule of a solve (a: matrices, b: one vector or matrices): the batch
+    axis goes in front of both operands' own leading axes, then one call on matrices."""
+    vector = b.ndim - batched[1] == 1
+    own = (a.ndim - batched[0] - 2, b.ndim - batched[1] - (1 if vector else 2))
+    rank = max(own)
+    a, b = (
+        x.reshape(x.shape[:1] + (1,) * (rank - r) + x.shape[1:]) if flag and r < rank else x
+        for x, flag, r in zip((a, b), batched, own, strict=True)
+    )
+    if vector and batched[1]:
+        return prim.bind(a, b[..., None], **params)[..., 0]
+    return prim.bind(a, b, **params)
 
 
 def per_matrix(name: str) -> Callable[..., Any]:
