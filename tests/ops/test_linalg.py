@@ -51,6 +51,7 @@ def test_linalg_is_a_generated_importable_namespace():
     assert inv is cr.linalg.inv and inv.__module__ == "chainrule.linalg"
     expected = {"inv", "pinv", "solve", "solve_triangular", "det", "slogdet", "matrix_power"}
     expected |= {"cholesky", "qr", "eigh", "eigvalsh", "svd", "svdvals", "lstsq", "norm"}
+    expected |= {"matrix_norm"}
     assert expected <= set(module.__all__)
     assert "linalg" in cr.__all__ and not hasattr(cr, "linalg.inv")
 
@@ -80,6 +81,7 @@ CALLS = [
     ("norm", lambda: (RNG.standard_normal((2, 3, 4)),), {"ord": -np.inf, "axis": 1}),
     ("norm", lambda: (RNG.standard_normal((2, 3, 4)),), {"ord": 2, "axis": (2, 0)}),
     ("norm", lambda: (RNG.standard_normal((2, 3, 4)),), {"keepdims": True}),
+    ("matrix_norm", lambda: (RNG.standard_normal((2, 3, 4)),), {"ord": -1, "keepdims": True}),
 ]
 
 

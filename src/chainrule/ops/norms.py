@@ -55,6 +55,13 @@ def _prepare_norm(x, ord=None, axis=None, keepdims=False, **aliases):  # noqa: A
     return (x,), {"ord": ord, "axis": axes, "keepdims": bool(keepdims)}
 
 
+def _prepare_matrix_norm(x, *, keepdims=False, ord="fro"):  # noqa: A002 - NumPy's name
+    """np.linalg.matrix_norm: a matrix norm of the last two axes."""
+    if x.ndim < 2:
+        raise ShapeError(f"matrix_norm: expected a matrix or a stack of matrices, got {x.shape}")
+    return _prepare_norm(x, ord, (-2, -1), keepdims)
+
+
 def _norm(x, *, ord, axis, keepdims):  # noqa: A002
     """np.linalg.norm(x, ord, axis, keepdims)."""
     refuse_complex("norm", x)
@@ -160,7 +167,8 @@ def _norm_samples(rng):
     vector = d.nonzero(rng, (5,))
     matrix = d.nonzero(rng, (3, 4))
     stack = d.nonzero(rng, (2, 3, 3))
-    cases = [((vector,), {"ord": None, "axis": None, "keepdims": False})]
+    cases = [((matrix,), {"ord": None, "axis": None, "keepdims": False})]
+    cases += [((vector,), {"ord": None, "axis": None, "keepdims": False})]
     cases += [((vector,), {"ord": p, "axis": (0,), "keepdims": False}) for p in (1, 2, 3, 0.5, -1)]
     cases += [((vector,), {"ord": p, "axis": (0,), "keepdims": True}) for p in (np.inf, -np.inf)]
     cases += [((matrix,), {"ord": None, "axis": None, "keepdims": True})]
@@ -183,13 +191,14 @@ norm = register(
         (_norm_jvp,),
         kind="linalg",
         sample=_norm_samples,
-        names=("linalg.norm",),
+        names=("linalg.norm", ("linalg.matrix_norm", _prepare_matrix_norm)),
         methods=("norm",),
-        numpy=(np.linalg.norm,),
+        numpy=(np.linalg.norm, (np.linalg.matrix_norm, _prepare_matrix_norm)),
         signature=_prepare_norm,
         batch=_norm_batch,
         doc="Vector or matrix norm, as np.linalg.norm(x, ord=None, axis=None, keepdims=False) "
-        "with every order NumPy has (the method takes NumPy's arguments too). The gradient "
+        "with every order NumPy has (the method takes NumPy's arguments too); matrix_norm "
+        "as np.linalg.matrix_norm. The gradient "
         "at a zero norm is 0; ties share it (see chainrule.ops.norms).",
     )
 )
