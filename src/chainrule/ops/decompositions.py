@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.primitive import Primitive, composite, raw, register
+from ..core.primitive import Primitive, Traceable, composite, raw, register
 from ..errors import MissingRuleError, ShapeError
 from . import domains as d
 from .linalg import pinv, pinv_cotangent, pinv_tangent, solve
@@ -599,14 +599,11 @@ def _lstsq_batch(batched, a, b, *, rcond):
     return p @ b
 
 
-def _prepare_lstsq(a, b, rcond=None):
-    return rcond
-
-
 def _lstsq(a, b, rcond=None):
     """(x, residuals, rank, s) as np.linalg.lstsq; gradients flow through x (and the
     residuals, computed from it), for a rank that is constant near a."""
-    x = lstsq_x.bind(a, b, rcond=_prepare_lstsq(a, b, rcond))
+    b = b if isinstance(b, Traceable) else np.asarray(b)
+    x = lstsq_x.bind(a, b, rcond=rcond)
     s = svd_s.bind(a)
     values = raw(s)
     rank = (s > _cutoff(a, rcond) * values.max()).sum().astype(np.int32)  # NumPy's dtype
