@@ -131,6 +131,7 @@ def _qr_r(a):
 
 
 def _qr_factors(a, res):
+    """(Q, R): the saved residuals, or (on Tensors) recomputed through the entries."""
     if res is not None:
         return res
     return qr_q.bind(a), qr_r.bind(a)
@@ -166,7 +167,8 @@ def _qr_cotangent(gq, gr, a, res):
         return _tall_cotangent(gq, gr, q, r)
     square_r = r[..., :, :m]
     if gr is None:
-        return np.concatenate([_tall_cotangent(gq, None, q, square_r), 0 * a[..., :, m:]], -1)
+        untouched = np.zeros(np.shape(a)[:-1] + (n - m,), dtype=raw(a).dtype)
+        return np.concatenate([_tall_cotangent(gq, None, q, square_r), untouched], axis=-1)
     g_square, g_rest = gr[..., :, :m], gr[..., :, m:]
     gq_total = a[..., :, m:] @ transposed(g_rest)
     if gq is not None:
@@ -176,14 +178,16 @@ def _qr_cotangent(gq, gr, a, res):
 
 def _tall_tangents(t, q, r):
     """(dQ, dR) for QR with at least as many rows as columns."""
-    c = transposed(q) @ _solve_right(t, r)
+    moved = _solve_right(t, r)
+    c = transposed(q) @ moved
     n = np.shape(c)[-1]
     below = strictly_lower(n, raw(c).dtype)
     kept = c * _upper(n, raw(c).dtype) + transposed(c * below)
-    return _solve_right(t, r) - q @ kept, kept @ r
+    return moved - q @ kept, kept @ r
 
 
 def _qr_tangents(t, a, res):
+    """(dQ, dR); a wide matrix [X | Y] is X = Q R_X and Y = Q R_Y."""
     q, r = _qr_factors(a, res)
     m, n = np.shape(a)[-2:]
     if m >= n:
