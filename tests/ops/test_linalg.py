@@ -283,6 +283,41 @@ def test_norm_ties_share_the_gradient():
 # --- second order -------------------------------------------------------------------------
 
 
+SECOND_ORDER = {
+    "inv": (lambda x: (cr.linalg.inv(x) ** 2).sum(), _general()),
+    "cholesky": (
+        lambda x: (cr.linalg.cholesky(x @ x.T + np.eye(3)) ** 2).sum(),
+        RNG.standard_normal((3, 3)),
+    ),
+    "qr": (
+        lambda x: sum((f**3).sum() for f in cr.linalg.qr(x)),
+        RNG.standard_normal((4, 3)),
+    ),
+    "eigh": (
+        lambda x: (cr.linalg.eigh(x + x.T)[1] ** 4).sum(),
+        matrices.symmetric_distinct(RNG, (3, 3)),
+    ),
+    "svd": (
+        lambda x: (cr.linalg.svd(x, full_matrices=False)[0] ** 4).sum(),
+        matrices.distinct_singular(RNG, (4, 3)),
+    ),
+    "pinv": (lambda x: (cr.linalg.pinv(x) ** 2).sum(), RNG.standard_normal((2, 4))),
+    "lstsq": (
+        lambda x: (cr.linalg.lstsq(x, np.ones(5))[0] ** 2).sum(),
+        RNG.standard_normal((5, 3)),
+    ),
+    "matrix_power": (lambda x: (cr.linalg.matrix_power(x, -2) ** 2).sum(), _general()),
+    "norm_2": (lambda x: cr.linalg.norm(x, 2), RNG.standard_normal((3, 4))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECOND_ORDER))
+def test_gradients_gradcheck_again_second_order(name):
+    """check_grads(order=2): the gradient function itself, in reverse and forward mode."""
+    f, x = SECOND_ORDER[name]
+    assert cr.gradcheck(cr.grad(f), x, rtol=1e-5, atol=1e-6)
+
+
 def test_hessian_of_logdet_is_minus_inverse_kronecker():
     a = _spd()
 
