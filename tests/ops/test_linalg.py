@@ -267,6 +267,18 @@ def test_identity_matrix_eigenvector_gradient_is_finite_zero():
     np.testing.assert_array_equal(x.grad.numpy(), np.zeros((3, 3)))
 
 
+@pytest.mark.parametrize("diagonal", [(2.0, 2.0, 2.0), (1.0, 1.0, 3.0), (1.0, 1.0, 0.0)])
+def test_repeated_singular_values_keep_exact_polar_and_determinant_derivatives(diagonal):
+    """U Vᵀ (the nuclear norm's gradient) and det's cofactors are smooth where singular values
+    repeat; their derivatives must come out exact there, to second order."""
+    q, _ = np.linalg.qr(RNG.standard_normal((3, 3)))
+    a = (q * np.array(diagonal)) @ q.T
+    assert cr.gradcheck(cr.grad(cr.linalg.det), a, rtol=1e-5, atol=1e-6)
+    if min(diagonal) > 0:
+        nuclear = cr.grad(lambda x: cr.linalg.norm(x, "nuc"))
+        assert cr.gradcheck(nuclear, a, rtol=1e-5, atol=1e-6)
+
+
 def test_norm_at_zero_has_gradient_zero_by_convention():
     for ord_, shape in [(None, (3,)), (2, (3,)), (3, (3,)), ("fro", (2, 2)), (np.inf, (3,))]:
         x = _leaf(np.zeros(shape))
@@ -451,9 +463,29 @@ def test_singular_and_non_positive_definite_matrices_raise_our_error():
         cr.linalg.inv(singular)
     with pytest.raises(LinAlgError, match="cholesky"):
         cr.linalg.cholesky(-np.eye(2))
-    d = cr.linalg.det(singular)
-    with pytest.raises(LinAlgError, match="det: the gradient at a singular matrix"):
-        d.backward()
+    _, logabsdet = cr.linalg.slogdet(singular)
+    with pytest.raises(LinAlgError, match="slogdet: log|det| of a singular matrix"):
+        logabsdet.backward()
+
+
+def test_det_gradient_at_singular_matrices_is_the_cofactor_matrix():
+    rank_two = RNG.standard_normal((3, 2)) @ RNG.standard_normal((2, 3))
+    stack = np.stack([rank_two, _general()])
+    assert cr.gradcheck(cr.linalg.det, stack, rtol=1e-6, atol=1e-8)
+    x = _leaf(rank_two)
+    cr.linalg.det(x).backward()
+    cofactors = np.array(
+        [
+            [
+                (-1) ** (i + j) * np.linalg.det(np.delete(np.delete(rank_two, i, 0), j, 1))
+                for j in range(3)
+            ]
+            for i in range(3)
+        ]
+    )
+    np.testing.assert_allclose(x.grad.numpy(), cofactors, rtol=1e-10, atol=1e-12)
+    assert np.abs(cofactors).max() > 0.1
+    assert cr.gradcheck(cr.grad(cr.linalg.det), rank_two, rtol=1e-5, atol=1e-6)
 
 
 def test_shapes_and_arguments_are_checked_with_the_op_name():

@@ -14,9 +14,12 @@ Conventions where a derivative is not unique, all finite:
 - eigh: eigenvalues closer than ``n·eps·max|w|`` count as equal, and the eigenvector
   rules ignore rotations within their eigenspace (the 1/(w_j - w_i) factor is 0 there),
   as for any loss that does not depend on the basis chosen in that eigenspace.
-- svd: the same for singular values closer than ``k·eps·max(s)²`` (in s²); the terms of
-  rectangular matrices that divide by a singular value take 0 for a zero one. Gradients
-  need ``full_matrices=False`` (or square matrices).
+- svd: the rotations of U and V split into a part over s_j - s_i and one over s_j + s_i;
+  for singular values closer than ``k·eps·max(s)`` the first is 0 (the basis chosen in
+  their subspace) and the second, the relative rotation of U and V, is kept, so functions
+  of the singular subspaces and of U Vᵀ (the polar factor) get exact derivatives. Terms
+  of rectangular matrices that divide by a singular value take 0 for a zero one, and
+  gradients need ``full_matrices=False`` (or square matrices).
 """
 
 from __future__ import annotations
@@ -423,9 +426,30 @@ def _svd_factors(op, a, res):
 
 
 def _singular_gaps(s):
+    """(D₋, D₊): 1/(s_j - s_i) and 1/(s_j + s_i), each 0 on the diagonal and where its
+    denominator is within k·eps·max(s) of 0 (equal, resp. both zero, singular values)."""
     values = raw(s)
-    scale = values.max(axis=-1, keepdims=True)[..., None] ** 2
-    return _inverse_gaps(s * s, values.shape[-1] * np.finfo(values.dtype).eps * scale)
+    tolerance = values.shape[-1] * np.finfo(values.dtype).eps * values.max(axis=-1)
+    tolerance = tolerance[..., None, None]
+    sums = s[..., None, :] + s[..., :, None]
+    apart = (raw(sums) > tolerance) & ~np.eye(values.shape[-1], dtype=bool)
+    return _inverse_gaps(s, tolerance), np.where(apart, 1 / np.where(apart, sums, 1), 0)
+
+
+def _rotations(s, x, sign):
+    """The U (sign +1) or V (sign -1) rotation from x = Uᵀ dA V:
+    ½ D₋∘(x + xᵀ) ± ½ D₊∘(x - xᵀ), which is (x S + S xᵀ)/(s_j² - s_i²) for U, split so the
+    part that stays finite at equal singular values (the relative rotation of U and V) is kept.
+    """
+    minus, plus = _singular_gaps(s)
+    return 0.5 * (minus * (x + transposed(x)) + sign * (plus * (x - transposed(x))))
+
+
+def _rotations_adjoint(s, y, sign):
+    """The adjoint of :func:`_rotations`: its cotangent with respect to x."""
+    minus, plus = _singular_gaps(s)
+    m, p = minus * y, plus * y
+    return 0.5 * (m + transposed(m) + sign * (p - transposed(p)))
 
 
 def _reciprocal(s):
@@ -436,8 +460,7 @@ def _reciprocal(s):
 
 def _svd_u_vjp(g, ans, a, *, full_matrices, res):
     u, s, vh = _svd_factors("svd", a, res)
-    j = _singular_gaps(s) * (transposed(u) @ g)
-    grad = u @ ((j + transposed(j)) * s[..., None, :]) @ vh
+    grad = u @ _rotations_adjoint(s, transposed(u) @ g, 1) @ vh
     if np.shape(a)[-2] > np.shape(s)[-1]:
         grad = grad + ((g - u @ (transposed(u) @ g)) * _reciprocal(s)[..., None, :]) @ vh
     return grad
@@ -446,8 +469,7 @@ def _svd_u_vjp(g, ans, a, *, full_matrices, res):
 def _svd_vh_vjp(g, ans, a, *, full_matrices, res):
     u, s, vh = _svd_factors("svd", a, res)
     v, gv = transposed(vh), transposed(g)
-    k = _singular_gaps(s) * (vh @ gv)
-    grad = u @ (s[..., :, None] * (k + transposed(k))) @ vh
+    grad = u @ _rotations_adjoint(s, vh @ gv, -1) @ vh
     if np.shape(a)[-1] > np.shape(s)[-1]:
         grad = grad + u @ (_reciprocal(s)[..., :, None] * (g - (g @ v) @ vh))
     return grad
@@ -465,7 +487,7 @@ def _svd_projected(t, u, vh):
 def _svd_u_jvp(t, ans, a, *, full_matrices, res):
     u, s, vh = _svd_factors("svd", a, res)
     p = _svd_projected(t, u, vh)
-    tangent = u @ (_singular_gaps(s) * (p * s[..., None, :] + s[..., :, None] * transposed(p)))
+    tangent = u @ _rotations(s, p, 1)
     if np.shape(a)[-2] > np.shape(s)[-1]:
         tangent = tangent + (t @ transposed(vh) - u @ p) * _reciprocal(s)[..., None, :]
     return tangent
@@ -475,7 +497,7 @@ def _svd_vh_jvp(t, ans, a, *, full_matrices, res):
     u, s, vh = _svd_factors("svd", a, res)
     p = _svd_projected(t, u, vh)
     v = transposed(vh)
-    dv = v @ (_singular_gaps(s) * (s[..., :, None] * p + transposed(p) * s[..., None, :]))
+    dv = v @ _rotations(s, p, -1)
     if np.shape(a)[-1] > np.shape(s)[-1]:
         dv = dv + (transposed(t) @ u - v @ transposed(p)) * _reciprocal(s)[..., None, :]
     return transposed(dv)
@@ -523,9 +545,9 @@ svd_u = register(
         names=(("linalg.svd", composite(_svd)),),
         numpy=((np.linalg.svd, composite(_svd)),),
         doc="(U, S, Vh) as np.linalg.svd (S alone with compute_uv=False); gradients need "
-        "full_matrices=False for non-square matrices. Numerically equal singular values "
-        "are treated as one subspace (their 1/(s_j² - s_i²) is 0). Each result decomposes "
-        "once.",
+        "full_matrices=False for non-square matrices. For numerically equal singular values "
+        "the rotation within their subspace is taken as 0 (see chainrule.ops.decompositions)."
+        " Each result decomposes once.",
     )
 )
 

@@ -392,15 +392,63 @@ solve_triangular = register(
 # --- det and slogdet --------------------------------------------------------------------
 
 
-def _scaled_inverse_transpose(op, a, scale):
+def _scaled_inverse_transpose(a, scale):
     """``scale · a⁻ᵀ`` per matrix, by a solve: the gradient of log|det a| (times ``scale``)."""
+    return solve.bind(transposed(a), scale[..., None, None] * eye_like(a))
+
+
+def _log_abs_det_vjp(g, ans, a):
     try:
-        return solve.bind(transposed(a), scale[..., None, None] * eye_like(a))
+        return _scaled_inverse_transpose(a, g)
     except LinAlgError:
         raise LinAlgError(
-            f"{op}: the gradient at a singular matrix (shape {np.shape(a)}) is not computed; "
-            "it solves with the matrix"
+            f"slogdet: log|det| of a singular matrix (shape {np.shape(a)}) is -inf and has "
+            "no gradient"
         ) from None
+
+
+def _others_product(s):
+    """Π_{j≠i} s_j for each i (last axis), with products only: finite when some s_j is 0."""
+    n = np.shape(s)[-1]
+    columns = []
+    for i in range(n):
+        product = None
+        for j in range(n):
+            if j != i:
+                product = s[..., j] if product is None else product * s[..., j]
+        columns.append(np.ones(np.shape(s)[:-1], raw(s).dtype) if product is None else product)
+    return np.stack(columns, axis=-1)
+
+
+def _cofactors(a):
+    """det(a)·a⁻ᵀ per matrix from the SVD a = U S Vh: det(U) det(Vh) U diag(Π_{j≠i} s_j) Vh,
+    accurate at (nearly) singular matrices; its own derivative assumes distinct singular
+    values."""
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    sign = np.linalg.det(u) * np.linalg.det(vh)
+    return sign[..., None, None] * ((u * _others_product(s)[..., None, :]) @ vh)
+
+
+#: Beyond this condition number det's gradient comes from the SVD instead of a solve.
+_ILL_CONDITIONED = 1e4
+
+
+def _det_gradient(a, ans):
+    """The cofactor matrices det(a)·a⁻ᵀ: by a solve for well-conditioned matrices (exact to
+    every order, also at repeated singular values such as the identity's), else from the SVD
+    (a tiny det times a huge inverse would lose all accuracy; singular matrices included)."""
+    s = np.linalg.svd(raw(a), compute_uv=False)
+    if np.all(s[..., -1] * _ILL_CONDITIONED > s[..., 0]):
+        return _scaled_inverse_transpose(a, ans)
+    return _cofactors(a)
+
+
+def _det_vjp(g, ans, a):
+    return g[..., None, None] * _det_gradient(a, ans)
+
+
+def _det_jvp(t, ans, a):
+    return (_det_gradient(a, ans) * t).sum(axis=(-2, -1))
 
 
 def _trace_of_solve(a, t):
@@ -425,8 +473,8 @@ det = register(
     Primitive(
         "det",
         _det,
-        (lambda g, ans, a: _scaled_inverse_transpose("det", a, g * ans),),
-        (lambda t, ans, a: ans * _trace_of_solve(a, t),),
+        (_det_vjp,),
+        (_det_jvp,),
         kind="linalg",
         sample=_square_samples,
         names=("linalg.det",),
@@ -434,8 +482,10 @@ det = register(
         numpy=(np.linalg.det,),
         signature="unary",
         batch=per_matrix("det"),
-        doc="Determinant, as np.linalg.det. Its gradient det(a)·a⁻ᵀ is computed by a solve; "
-        "at an exactly singular matrix it raises LinAlgError.",
+        doc="Determinant, as np.linalg.det. Its gradient, the cofactor matrix det(a)·a⁻ᵀ, is "
+        "computed by a solve, or from the SVD for matrices with a condition number over 1e4 "
+        "(accurate at singular matrices too; second order there needs distinct singular "
+        "values).",
     )
 )
 
@@ -474,7 +524,7 @@ slogdet_logabsdet = register(
     Primitive(
         "slogdet_logabsdet",
         _slogdet_logabsdet,
-        (lambda g, ans, a: _scaled_inverse_transpose("slogdet", a, g),),
+        (_log_abs_det_vjp,),
         (lambda t, ans, a: _trace_of_solve(a, t),),
         kind="linalg",
         sample=_square_samples,
