@@ -2,7 +2,8 @@
 
 Layer: tensor (imports core, ops and chainrule.tensor). For every primitive in
 :data:`~chainrule.core.primitive.PRIMITIVES`, its entry's ``names`` become functions
-of this module (re-exported by ``chainrule``), its ``methods`` Tensor methods and
+of this module (re-exported by ``chainrule``; a dotted name ``space.name`` becomes a
+function of the generated module ``chainrule.<space>``), its ``methods`` Tensor methods and
 its ``numpy`` callables rows of the NumPy dispatch tables, each applying the
 primitive with the arguments its ``signature`` prepares. This is done once, at
 import, as autograd's ArrayBox registers its methods by looping over ``anp``: a new

@@ -290,7 +290,8 @@ class Primitive:
     is not differentiable (comparisons, ``argmax``, ``sign``): it still records and
     traces like any other, and gradients stop at it.
 
-    ``names`` are the public functions (``chainrule.<name>``), ``methods`` the Tensor
+    ``names`` are the public functions (``chainrule.<name>``; a dotted name such as
+    ``"linalg.inv"`` goes into the generated namespace ``chainrule.linalg``), ``methods`` the Tensor
     methods, ``numpy`` the NumPy ufuncs and functions that dispatch to it.
     ``signature`` says how a public call becomes operands and parameters: "unary",
     "binary", "where", "clip", or a function ``prepare(*args, **kwargs) -> (operands,
