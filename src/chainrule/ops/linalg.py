@@ -394,7 +394,7 @@ solve_triangular = register(
 
 def _scaled_inverse_transpose(a, scale):
     """``scale · a⁻ᵀ`` per matrix, by a solve: the gradient of log|det a| (times ``scale``)."""
-    return solve.bind(transposed(a), scale[..., None, None] * eye_like(a))
+    return scale[..., None, None] * solve.bind(transposed(a), eye_like(a))
 
 
 def _log_abs_det_vjp(g, ans, a):
