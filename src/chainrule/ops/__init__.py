@@ -6,6 +6,14 @@ every primitive in chainrule.core.primitive.PRIMITIVES.
 
 from . import creation, decompositions, elementwise, linalg, nn, norms, reductions, shape, sorting
 
-from . import creation, decompositions, elementwise, linalg, nn, norms, reductions, shape, sorting
-
-__all__ = ["creation", "decompositions", "elementwise", "linalg", "nn", "norms", "reductions", "shape", "sorting"]
+__all__ = [
+    "creation",
+    "decompositions",
+    "elementwise",
+    "linalg",
+    "nn",
+    "norms",
+    "reductions",
+    "shape",
+    "sorting",
+]
