@@ -131,13 +131,37 @@ def _gradients(
     return [np.zeros_like(x._data) if g is None else g for g, x in zip(grads, inputs, strict=True)]
 
 
+def _check_holomorphic(out: Tensor, inputs: list[Tensor], holomorphic: bool) -> None:
+    """JAX's rule: a gradient needs a real output, unless ``holomorphic`` says f is
+    holomorphic (then its inputs must be complex and the gradient is f′(z))."""
+    if holomorphic:
+        for i, x in enumerate(inputs):
+            if x.dtype.kind != "c":
+                raise DtypeError(
+                    f"grad(holomorphic=True): input {i} has dtype {x.dtype}; a holomorphic "
+                    "function's inputs must be complex (e.g. x.astype(np.complex128))"
+                )
+    elif out.dtype.kind == "c":
+        raise DtypeError(
+            f"grad: f returned a complex value (dtype {out.dtype}); a gradient needs a real "
+            "output. Differentiate a real function of it (cr.abs, cr.real, ...), pass "
+            "holomorphic=True if f is holomorphic, or use vjp with a cotangent"
+        )
+
+
 def value_and_grad(
-    f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False
+    f: Callable[..., Any],
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    holomorphic: bool = False,
 ) -> Callable[..., Any]:
     """A function returning ``(f(*args), gradient)`` of a scalar-valued ``f``.
 
     With a tuple ``argnums`` the gradient is a tuple; with ``has_aux`` ``f``
     returns ``(value, aux)`` and the result is ``((value, aux), gradient)``.
+    As in JAX, a real-valued ``f`` of complex z = x + iy has gradient ∂f/∂x − i·∂f/∂y;
+    a complex-valued ``f`` needs ``holomorphic=True`` (and complex inputs), and then
+    its gradient is the complex derivative f′(z).
 
     >>> import chainrule as cr
     >>> cr.value_and_grad(lambda x: x ** 3)(2.0)
@@ -159,6 +183,7 @@ def value_and_grad(
                 f"grad: f must return a scalar (one element) to have a gradient, but it "
                 f"returned shape {out.shape}; use jacobian or vjp for vector outputs"
             )
+        _check_holomorphic(out, inputs, holomorphic)
         grads = _gradients(out, _ones_like(out._data), inputs, nested, retain=False)
         grads = [_export(g, nested) for g in grads]
         gradient = grads[0] if isinstance(argnums, (int, np.integer)) else tuple(grads)
@@ -169,17 +194,26 @@ def value_and_grad(
 
 
 def grad(
-    f: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False
+    f: Callable[..., Any],
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    holomorphic: bool = False,
 ) -> Callable[..., Any]:
     """The gradient of a scalar-valued ``f`` with respect to argument(s) ``argnums``.
+
+    Complex inputs follow JAX's convention (see :func:`value_and_grad`).
 
     >>> import chainrule as cr
     >>> cr.grad(lambda x: cr.sin(x) * x)(0.0)
     0.0
     >>> cr.grad(cr.grad(lambda x: x ** 3))(2.0)
     12.0
+    >>> cr.grad(cr.abs)(3 + 4j)
+    (0.6000000000000001-0.8j)
+    >>> cr.grad(lambda z: z * z, holomorphic=True)(1 + 2j)
+    (2+4j)
     """
-    value_and_gradient = value_and_grad(f, argnums, has_aux)
+    value_and_gradient = value_and_grad(f, argnums, has_aux, holomorphic)
 
     @functools.wraps(f)
     def wrapped(*args: Any, **kwargs: Any) -> Any:

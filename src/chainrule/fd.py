@@ -11,7 +11,9 @@ Step sizes. With machine epsilon u of the input's dtype and a relative step h
 * central ``(f(x+h) - f(x-h)) / 2h``: truncation ~ h² f'''/6, round-off ~ u f / h;
   balanced at h = cbrt(u) (6.1e-6 in float64), giving ~ u^(2/3) accuracy.
 * complex step ``Im f(x + ih) / h``: no subtraction, hence no cancellation; any
-  tiny h works for a real-analytic f. We use h = 1e-20, giving ~ u accuracy.
+  tiny h works for a real-analytic f. We use h = 1e-20, giving ~ u accuracy. It runs
+  under :func:`chainrule.core.mode.complex_step`, so operations that are not analytic on
+  complex numbers (abs, conj, real) act as their real functions' analytic extensions.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .core.mode import no_grad
+from .core.mode import complex_step, no_grad
 from .errors import ShapeError
 from .tensor import Tensor, _to_array
 
@@ -76,6 +78,13 @@ def jacobian(
     if scheme not in SCHEMES:
         raise ValueError(f"unknown finite-difference scheme {scheme!r}; choose one of {SCHEMES}")
     arrays = _float_inputs(inputs)
+    if scheme == "complex-step":
+        for i, x in enumerate(arrays):
+            if x.dtype.kind == "c":
+                raise TypeError(
+                    f"finite differences: the complex step needs real inputs, input {i} is "
+                    f"{x.dtype} (use scheme='central', which steps the real part)"
+                )
     base = _evaluate(f, arrays) if scheme == "forward" else None
     blocks = []
     for j, x in enumerate(arrays):
@@ -112,7 +121,8 @@ def _difference(
         return (at(h) - at(-h)) / (2 * h)
     if scheme == "forward":
         return (at(h) - base) / h
-    return np.imag(at(1j * h)) / h
+    with complex_step():
+        return np.imag(at(1j * h)) / h
 
 
 def gradient(

@@ -263,6 +263,16 @@ class Tensor(Traceable):
         return None if self._prim is None else self._prim.name
 
     @property
+    def real(self) -> Tensor:
+        """The real part, on the graph (an attribute, as in NumPy and PyTorch): ``np.real(t)``."""
+        return np.real(self)
+
+    @property
+    def imag(self) -> Tensor:
+        """The imaginary part, on the graph (an attribute, as in NumPy and PyTorch)."""
+        return np.imag(self)
+
+    @property
     def T(self) -> Tensor:  # noqa: N802 - NumPy's name
         """The axes reversed."""
         return apply(shape_ops.transpose, (self,), {"axes": tuple(range(self.ndim))[::-1]})
@@ -399,6 +409,11 @@ class Tensor(Traceable):
                     f"backward(): the output has shape {self.shape}; without gradient= the "
                     "output must be a scalar (one element). Reduce it (e.g. .sum()) or pass "
                     f"gradient= with shape {self.shape}"
+                )
+            if self._data.dtype.kind == "c":
+                raise DtypeError(
+                    "backward(): the output is complex; without gradient= it must be real "
+                    "(as in PyTorch). Take a real function of it (abs, .real) or pass gradient="
                 )
             seed = _ones_like(self._data)
         else:

@@ -199,14 +199,27 @@ def fit(contribution: Any, data: Any) -> Any:
 
 
 def fit_to(contribution: Any, shape: tuple[int, ...], dtype: np.dtype) -> Any:
-    """A VJP contribution summed down to ``shape`` and cast to ``dtype``."""
+    """A VJP contribution summed down to ``shape`` and cast to ``dtype``.
+
+    A complex contribution to a real value keeps its real part, as in JAX: a real input
+    moved by dx changes a real-valued result by Re(ḡ·dx).
+    """
     if not isinstance(contribution, (np.ndarray, np.generic, Traceable)):
         contribution = np.asarray(contribution)
     if contribution.shape != shape:
         contribution = unbroadcast(contribution, shape)
     if contribution.dtype != dtype:
-        contribution = contribution.astype(dtype)
+        contribution = _cast(contribution, dtype)
     return contribution
+
+
+def _cast(value: Any, dtype: np.dtype) -> Any:
+    """``value`` in ``dtype``; from complex to real through the real part, explicitly."""
+    if value.dtype.kind == "c" and dtype.kind != "c":
+        value = np.real(value)
+        if value.dtype == dtype:
+            return value
+    return value.astype(dtype)
 
 
 def _modified_error(node: Any) -> RuntimeError:
@@ -427,10 +440,11 @@ def push_tangents(
 
 
 def _broadcast_to_node(t: Any, node: Any) -> Any:
-    """A tangent contribution may have an operand's smaller shape; bring it to the output's."""
+    """A tangent contribution may have an operand's smaller shape; bring it to the output's
+    (and its dtype: the real part of a complex tangent of a real-valued output)."""
     data = node._data
     if t.shape != data.shape:
         t = np.broadcast_to(t, data.shape)
     if t.dtype != data.dtype:
-        t = t.astype(data.dtype)
+        t = _cast(t, data.dtype)
     return t

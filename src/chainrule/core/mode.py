@@ -132,3 +132,30 @@ class enable_grad(_SetGradMode):  # noqa: N801 - PyTorch's name
 
     def __init__(self) -> None:
         super().__init__(True)
+
+
+#: Whether the complex step (chainrule.fd) is running in this context: see :func:`complex_step`.
+_COMPLEX_STEP: ContextVar[bool] = ContextVar("chainrule_complex_step", default=False)
+
+
+def in_complex_step() -> bool:
+    """True inside :func:`complex_step`: a complex value is a real one plus an infinitesimal
+    imaginary step, and forwards that are not analytic must act on it as on the real number."""
+    return _COMPLEX_STEP.get()
+
+
+@contextmanager
+def complex_step() -> Iterator[None]:
+    """Evaluate forwards as the real-analytic extensions of their real functions.
+
+    A complex number means two different things: a value of its own (``abs(3+4j)`` is 5,
+    ``conj`` flips the imaginary part) or, for the complex-step method, a real input
+    ``x + ih`` whose imaginary part carries the derivative (there ``abs`` must give
+    ``±(x + ih)`` and ``conj`` must leave it alone). Inside this block forwards take the
+    second meaning; outside, the first.
+    """
+    token = _COMPLEX_STEP.set(True)
+    try:
+        yield
+    finally:
+        _COMPLEX_STEP.reset(token)

@@ -4,9 +4,21 @@ Layer: ops (imports numpy and chainrule.core). Importing this package registers
 every primitive in chainrule.core.primitive.PRIMITIVES.
 """
 
-from . import creation, decompositions, elementwise, linalg, nn, norms, reductions, shape, sorting
+from . import (
+    complex,
+    creation,
+    decompositions,
+    elementwise,
+    linalg,
+    nn,
+    norms,
+    reductions,
+    shape,
+    sorting,
+)
 
 __all__ = [
+    "complex",
     "creation",
     "decompositions",
     "elementwise",

@@ -21,6 +21,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..core.mode import in_complex_step
 from ..core.primitive import Notation, Primitive, composite, mask, raw, reciprocal, register
 from ..errors import ShapeError
 from . import domains as d
@@ -739,13 +740,25 @@ logaddexp2 = _elementwise(
 
 
 def _abs(x):
-    return np.where(x.real < 0, -x, x) if _is_complex(x) else np.abs(x)
+    """|x|: a complex number's modulus, except under the complex step (chainrule.fd), where
+    a complex value is a real one plus a step and abs is its analytic extension ±x."""
+    if _is_complex(x):
+        return np.where(x.real < 0, -x, x) if in_complex_step() else np.abs(x)
+    return np.abs(x)
+
+
+def _abs_slope(ans, x):
+    """sign(x) for real x; conj(x)/|x| for complex x (taken as 0 at 0, as JAX does), so
+    the VJP is g·conj(x)/|x| and the JVP Re(t·conj(x)/|x|), JAX's convention."""
+    if not _is_complex(raw(x)):
+        return np.sign(raw(x))
+    return np.conj(x) / np.where(raw(ans) == 0, 1, ans)
 
 
 abs = _elementwise(  # noqa: A001 - NumPy's name
     "abs",
     _abs,
-    partials=(lambda ans, x: np.sign(_real(raw(x))),),
+    partials=(_abs_slope,),
     domains=(d.nonzero,),
     names=("abs", "absolute", "fabs"),
     methods=("abs", "absolute"),
@@ -759,7 +772,8 @@ abs = _elementwise(  # noqa: A001 - NumPy's name
         idempotent=True,
         partials=(lambda ans, x: np.sign(x),),
     ),
-    doc="Elementwise absolute value; its derivative at 0 is taken as 0.",
+    doc="Elementwise absolute value (a complex number's modulus); its derivative at 0 is "
+    "taken as 0.",
 )
 
 
