@@ -1129,9 +1129,11 @@ def _on_real_part(ufunc):
 
 
 def _sign(x):
-    """-1, 0 or 1 by the real part: the real-analytic extension the complex step needs
-    (NumPy 2's complex sign is z/|z|, which would make the complex step of sign(x)*x wrong)."""
-    return np.sign(x.real).astype(x.dtype) if _is_complex(x) else np.sign(x)
+    """-1, 0 or 1; a complex number's z/|z| as in NumPy 2, except under the complex step,
+    where it is the sign of the real part (the real-analytic extension the step needs)."""
+    if _is_complex(x) and in_complex_step():
+        return np.sign(x.real).astype(x.dtype)
+    return np.sign(x)
 
 
 sign = register(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.mode import in_complex_step
 from ..core.primitive import Primitive, Traceable, composite, raw, register
 from ..errors import ShapeError
 from . import arguments
@@ -623,18 +624,24 @@ broadcast_to = _shape_op(
 
 
 def _cast(x, *, dtype):
-    """``x`` in ``dtype``; a complex value cast to a real float dtype keeps its imaginary
-    part (in the complex dtype of that precision), so the complex step passes through."""
+    """``x`` in ``dtype``. A complex value cast to a real float dtype loses its imaginary
+    part, as in NumPy and JAX, except under the complex step (chainrule.fd), where it keeps
+    it (in the complex dtype of that precision) so that the step passes through."""
     if dtype.kind == "f" and np.iscomplexobj(x):
-        dtype = np.result_type(dtype, np.complex64)
+        if in_complex_step():
+            dtype = np.result_type(dtype, np.complex64)
+        else:
+            x = np.real(x)
     return x.astype(dtype, copy=False)
 
 
 cast = _shape_op(
     "cast",
     _cast,
-    (lambda g, ans, x, *, dtype: g.astype(x.dtype),),
-    (lambda t, ans, x, *, dtype: t.astype(dtype),),
+    # The engine brings each contribution to its operand's dtype (the real part of a
+    # complex one, for a real operand), so both rules pass the value on.
+    (lambda g, ans, x, *, dtype: g,),
+    (lambda t, ans, x, *, dtype: t,),
     lambda rng: [((d.real(rng, (3,)).astype(np.float32),), {"dtype": np.dtype(np.float64)})],
     label="astype",
     names=("astype",),
