@@ -8,6 +8,9 @@ Layer: optim. For gradient g of parameter p at step t (starting at 1)::
     v = beta2 * v + (1 - beta2) * g^2
     v_max = max(v_max, v)              (amsgrad; v_max replaces v below)
     p = p - (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+
+A complex parameter's real and imaginary parts are two real parameters here (PyTorch's
+``view_as_real``): m, v and the update are taken part by part.
 """
 
 from __future__ import annotations
@@ -59,37 +62,49 @@ class Adam(Optimizer):
         weight_decay = group["weight_decay"]
         if not state:
             state["step"] = 0
-            state["exp_avg"] = np.zeros_like(param.data)
-            state["exp_avg_sq"] = np.zeros_like(param.data)
+            state["exp_avg"] = np.zeros(param.shape, param.dtype)
+            state["exp_avg_sq"] = np.zeros(param.shape, param.dtype)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(param.data)
+                state["max_exp_avg_sq"] = np.zeros(param.shape, param.dtype)
         if weight_decay and self._decoupled_weight_decay:
             param *= 1.0 - lr * weight_decay
         elif weight_decay:
             grad = grad + weight_decay * param.data
         state["step"] += 1
         step = state["step"]
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        grad = _parts(grad)
+        exp_avg, exp_avg_sq = _parts(state["exp_avg"]), _parts(state["exp_avg_sq"])
         exp_avg *= beta1
         exp_avg += (1.0 - beta1) * grad
         exp_avg_sq *= beta2
         exp_avg_sq += (1.0 - beta2) * (grad * grad)
         if group["amsgrad"]:
-            np.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
-            second_moment = state["max_exp_avg_sq"]
+            largest = _parts(state["max_exp_avg_sq"])
+            np.maximum(largest, exp_avg_sq, out=largest)
+            second_moment = largest
         else:
             second_moment = exp_avg_sq
         step_size = lr / (1.0 - beta1**step)
         bias_correction2_sqrt = math.sqrt(1.0 - beta2**step)
         update = self._scratch.get(param)
         if update is None or update.shape != param.shape:
-            update = self._scratch[param] = np.empty_like(param.data)
-        np.sqrt(second_moment, out=update)
-        update /= bias_correction2_sqrt
-        update += eps
-        np.divide(exp_avg, update, out=update)
-        update *= step_size
+            update = self._scratch[param] = np.empty(param.shape, param.dtype)
+        parts = _parts(update)
+        np.sqrt(second_moment, out=parts)
+        parts /= bias_correction2_sqrt
+        parts += eps
+        np.divide(exp_avg, parts, out=parts)
+        parts *= step_size
         param._subtract_(update)
+
+
+def _parts(array: np.ndarray) -> np.ndarray:
+    """A complex array's real and imaginary parts as one real array: over the same memory
+    when ``array`` is C-contiguous (the state and scratch arrays are), else a copy (fine
+    for the gradient, which is only read); a real array itself."""
+    if array.dtype.kind != "c":
+        return array
+    return array.reshape(-1).view(array.real.dtype)
 
 
 class AdamW(Adam):

@@ -3,7 +3,9 @@
 Layer: optim (imports numpy, chainrule.tensor and chainrule.core.mode). Updates
 work on the parameters' arrays in their own dtype (float32 stays float32) and
 are applied in place under ``no_grad``, so the parameters' version counters see
-them.
+them. A complex parameter z = x + iy is stepped along conj(grad) = ∂f/∂x + i·∂f/∂y (its
+gradient follows JAX's convention, ∂f/∂x − i·∂f/∂y): descent in both x and y, as in
+PyTorch, whose ``z.grad`` is that conjugate.
 """
 
 from __future__ import annotations
@@ -88,6 +90,8 @@ class Optimizer:
                     if grad is None:
                         continue
                     grad = -grad.data if maximize else grad.data
+                    if grad.dtype.kind == "c":
+                        grad = np.conj(grad)
                     state = states.get(param)
                     if state is None:
                         state = states[param] = {}
