@@ -20,7 +20,7 @@ STEP = 1e-6
 #: Elementwise entries that accept complex input but are not holomorphic: each has its own
 #: tests below. Any other differentiable elementwise entry that accepts complex input must
 #: be holomorphic (the generated test fails until it is, or is listed here with tests).
-NOT_HOLOMORPHIC = {"abs", "real", "imag", "conj", "angle"}
+NOT_HOLOMORPHIC = {"abs", "real", "imag", "conj", "angle", "sign"}
 
 
 def _complex_cases(prim):
@@ -160,6 +160,11 @@ REAL_VALUED = [
         "norm of a matmul",
         lambda z: cr.sqrt(cr.sum(cr.abs(z @ W) ** 2)),
         lambda t, z: t.sqrt(((z @ t.tensor(W)).abs() ** 2).sum()),
+    ),
+    (
+        "var and std",
+        lambda z: cr.var(z) + cr.std(z, axis=1, ddof=1).sum(),
+        lambda t, z: z.var(unbiased=False) + z.std(dim=1).sum(),
     ),
     (
         "mean, reshape, transpose, index",
@@ -406,9 +411,22 @@ def test_complex_step_refuses_complex_input():
         cr.fd.gradient(cr.abs, 1 + 1j, scheme="complex-step")
 
 
-def test_operations_that_cannot_take_complex_refuse_clearly():
-    with pytest.raises(TypeError, match="complex"):
-        cr.erf(cr.tensor(np.array([1 + 1j])))
+@pytest.mark.parametrize("name", ["erf", "floor", "ceil", "trunc", "sort"])
+def test_operations_that_cannot_take_complex_refuse_clearly(name):
+    with pytest.raises(TypeError, match=f"{name}.*complex"):
+        getattr(cr, name)(cr.tensor(np.array([1.5 + 1j])))
+
+
+def test_sign_has_zero_gradient_on_complex_input_as_in_jax():
+    """JAX's sign has a zero derivative everywhere (defjvp_zero), z/|z| included."""
+    assert cr.grad(lambda z: cr.real(cr.sign(z) * 2))(3 + 4j) == 0
+
+
+def test_var_and_std_of_complex_values_are_numpys():
+    t = cr.tensor(Z0, requires_grad=True)
+    for ours, theirs in [(cr.var(t, axis=0), np.var(Z0, axis=0)), (cr.std(t), np.std(Z0))]:
+        assert ours.dtype == np.float64
+        np.testing.assert_array_equal(ours.detach().numpy(), theirs)
 
 
 def test_angle_refuses_a_non_boolean_deg():

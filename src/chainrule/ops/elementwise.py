@@ -1117,14 +1117,19 @@ _FLAT = mask(lambda ans, *args, **params: False)
 
 
 def _on_real_part(ufunc):
-    """``ufunc``, extended to complex input by applying it to the real part: constant in the
-    imaginary direction, the real-analytic extension the complex step needs (as sign's)."""
+    """``ufunc``, extended under the complex step by applying it to the real part: constant
+    in the imaginary direction, the real-analytic extension the step needs (as sign's).
+    Other complex input is refused, as NumPy does."""
 
     def forward(x):
-        return ufunc(x.real).astype(x.dtype) if _is_complex(x) else ufunc(x)
+        if not _is_complex(x):
+            return ufunc(x)
+        if not in_complex_step():  # a complex value of its own: NumPy refuses it too
+            raise TypeError(f"{ufunc.__name__}: complex inputs are not supported")
+        return ufunc(x.real).astype(x.dtype)
 
     forward.__name__ = forward.__qualname__ = ufunc.__name__
-    forward.__doc__ = f"NumPy's {ufunc.__name__}; on complex input, of the real part."
+    forward.__doc__ = f"NumPy's {ufunc.__name__}; under the complex step, of the real part."
     return forward
 
 

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from ..core.mode import in_complex_step
 from ..core.primitive import PRIMITIVES, Primitive, Traceable, raw, register
 from ..errors import ShapeError
 from . import arguments
@@ -498,16 +499,26 @@ def _per_degree_of_freedom(x, axis, ddof):
     return 1 / freedom if freedom > 0 else math.nan
 
 
-def _real_only(op):
-    """NumPy's var or std, refusing complex input: NumPy's |x - mean|² is not analytic, so
-    no complex-step derivative could be trusted."""
+def _spread_forward(op):
+    """NumPy's var or std: of complex input the real mean of |x - mean|², except under the
+    complex step, where a complex value is a real one plus a step and the spread is the
+    real function's analytic extension, built on (x - mean)²."""
 
     def forward(x, *, axis, keepdims, ddof):
-        if np.iscomplexobj(x):
-            raise TypeError(f"{op}: complex inputs are not supported (|x - mean|² is not analytic)")
+        if np.iscomplexobj(x) and in_complex_step():
+            squares = np.sum(_centered(x, axis) ** 2, axis=axis, keepdims=keepdims)
+            variance = squares * _per_degree_of_freedom(x, axis, ddof)
+            return variance if op == "var" else np.sqrt(variance)
         return getattr(np, op)(x, axis=axis, keepdims=keepdims, ddof=ddof)
 
     return forward
+
+
+def _centered_conjugate(x, axis):
+    """conj(x - mean): the slope of |x - mean|² is 2·conj(x - mean) (JAX's convention); for
+    real x simply x - mean."""
+    centered = _centered(x, axis)
+    return np.conj(centered) if np.iscomplexobj(raw(x)) else centered
 
 
 def _spread_samples(rng):
@@ -522,17 +533,17 @@ def _spread_samples(rng):
 var = register(
     Primitive(
         "var",
-        _real_only("var"),
+        _spread_forward("var"),
         (
             lambda g, ans, x, *, axis, keepdims, ddof: (
                 _keep(g, x.ndim, axis, keepdims)
-                * _centered(x, axis)
+                * _centered_conjugate(x, axis)
                 * (2 * _per_degree_of_freedom(x, axis, ddof))
             ),
         ),
         (
             lambda t, ans, x, *, axis, keepdims, ddof: (
-                np.sum(t * _centered(x, axis), axis=axis, keepdims=keepdims)
+                np.sum(t * _centered_conjugate(x, axis), axis=axis, keepdims=keepdims)
                 * (2 * _per_degree_of_freedom(x, axis, ddof))
             ),
         ),
@@ -552,17 +563,17 @@ var = register(
 std = register(
     Primitive(
         "std",
-        _real_only("std"),
+        _spread_forward("std"),
         (
             lambda g, ans, x, *, axis, keepdims, ddof: (
                 _keep(g / ans, x.ndim, axis, keepdims)
-                * _centered(x, axis)
+                * _centered_conjugate(x, axis)
                 * _per_degree_of_freedom(x, axis, ddof)
             ),
         ),
         (
             lambda t, ans, x, *, axis, keepdims, ddof: (
-                np.sum(t * _centered(x, axis), axis=axis, keepdims=keepdims)
+                np.sum(t * _centered_conjugate(x, axis), axis=axis, keepdims=keepdims)
                 / ans
                 * _per_degree_of_freedom(x, axis, ddof)
             ),
