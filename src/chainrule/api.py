@@ -131,22 +131,28 @@ def _gradients(
     return [np.zeros_like(x._data) if g is None else g for g, x in zip(grads, inputs, strict=True)]
 
 
-def _check_holomorphic(out: Tensor, inputs: list[Tensor], holomorphic: bool) -> None:
-    """JAX's rule: a gradient needs a real output, unless ``holomorphic`` says f is
-    holomorphic (then its inputs must be complex and the gradient is f′(z))."""
+def _check_complex(
+    name: str, out: Tensor, inputs: list[Tensor], holomorphic: bool, real: str = "output"
+) -> None:
+    """JAX's rules: ``grad`` and a reverse-mode Jacobian need a real output, a forward-mode
+    Jacobian real inputs (``real``), unless ``holomorphic`` says f is holomorphic; then its
+    inputs must be complex and the derivative is f′(z)."""
     if holomorphic:
         for i, x in enumerate(inputs):
             if x.dtype.kind != "c":
                 raise DtypeError(
-                    f"grad(holomorphic=True): input {i} has dtype {x.dtype}; a holomorphic "
+                    f"{name}(holomorphic=True): input {i} has dtype {x.dtype}; a holomorphic "
                     "function's inputs must be complex (e.g. x.astype(np.complex128))"
                 )
-    elif out.dtype.kind == "c":
-        raise DtypeError(
-            f"grad: f returned a complex value (dtype {out.dtype}); a gradient needs a real "
-            "output. Differentiate a real function of it (cr.abs, cr.real, ...), pass "
-            "holomorphic=True if f is holomorphic, or use vjp with a cotangent"
-        )
+        return
+    values = [out] if real == "output" else inputs
+    for value in values:
+        if value.dtype.kind == "c":
+            raise DtypeError(
+                f"{name}: f has a complex {real} (dtype {value.dtype}), where this derivative "
+                f"needs a real one. Pass holomorphic=True if f is holomorphic; otherwise "
+                "differentiate a real function of it (cr.abs, cr.real, ...), or use vjp/jvp"
+            )
 
 
 def value_and_grad(
@@ -183,7 +189,7 @@ def value_and_grad(
                 f"grad: f must return a scalar (one element) to have a gradient, but it "
                 f"returned shape {out.shape}; use jacobian or vjp for vector outputs"
             )
-        _check_holomorphic(out, inputs, holomorphic)
+        _check_complex("grad", out, inputs, holomorphic)
         grads = _gradients(out, _ones_like(out._data), inputs, nested, retain=False)
         grads = [_export(g, nested) for g in grads]
         gradient = grads[0] if isinstance(argnums, (int, np.integer)) else tuple(grads)
@@ -304,12 +310,17 @@ def _unit(shape: tuple[int, ...], dtype: np.dtype, k: int) -> np.ndarray:
 
 
 def jacobian(
-    f: Callable[..., Any], argnums: int | Sequence[int] = 0, mode: str = "rev"
+    f: Callable[..., Any],
+    argnums: int | Sequence[int] = 0,
+    mode: str = "rev",
+    holomorphic: bool = False,
 ) -> Callable[..., Any]:
     """The Jacobian of ``f``: an array of shape ``out.shape + input.shape``.
 
     ``mode="rev"`` runs one reverse sweep per output element; ``mode="fwd"`` one
     forward sweep per input element (better when inputs are fewer than outputs).
+    As JAX's jacrev and jacfwd, complex outputs ("rev") or inputs ("fwd") need
+    ``holomorphic=True`` (and complex inputs); the result is then f′(z).
 
     >>> import chainrule as cr, numpy as np
     >>> cr.jacobian(lambda x: x * x, mode="fwd")(np.array([1.0, 3.0]))
@@ -325,6 +336,7 @@ def jacobian(
         nested = _is_nested(args)
         inputs, result = _prepare(f, args, kwargs, nums, "jacobian")
         out = _as_output(result)
+        _check_complex("jacobian", out, inputs, holomorphic, "output" if mode == "rev" else "input")
         if mode == "rev":
             blocks = _jacobian_rev(out, inputs, nested)
         else:

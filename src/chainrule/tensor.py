@@ -328,8 +328,11 @@ class Tensor(Traceable):
     def __repr__(self) -> str:
         body = np.array2string(self._data, separator=", ", prefix="tensor(")
         extras = []
-        if self._data.dtype != _default_dtype and self._data.dtype.kind == "f":
-            extras.append(f"dtype={self._data.dtype}")
+        dtype = self._data.dtype
+        # Shown unless it is the default: the default float, or the complex type of its precision.
+        usual = _default_dtype if dtype.kind == "f" else np.result_type(_default_dtype, np.complex64)
+        if dtype.kind in "fc" and dtype != usual:
+            extras.append(f"dtype={dtype}")
         if self._prim is not None:
             extras.append(f"grad_fn=<{self._prim.name}>")
         elif self.requires_grad:

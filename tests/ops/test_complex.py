@@ -432,3 +432,23 @@ def test_var_and_std_of_complex_values_are_numpys():
 def test_angle_refuses_a_non_boolean_deg():
     with pytest.raises(TypeError, match="deg"):
         cr.angle(cr.tensor(ZS), deg="yes")
+
+
+def test_jacobian_follows_jax_on_complex_values():
+    z = np.array([1 + 2j, 0.5 - 1j])
+    for mode in ("rev", "fwd"):
+        jacobian = cr.jacobian(lambda w: w * w, mode=mode, holomorphic=True)(z)
+        np.testing.assert_allclose(jacobian, np.diag(2 * z))
+    rows = cr.jacobian(lambda w: cr.abs(w) ** 2)(z)  # real output: each row is a gradient
+    np.testing.assert_allclose(rows, np.diag(2 * np.conj(z)))
+    with pytest.raises(DtypeError, match="complex output"):
+        cr.jacobian(lambda w: w * w)(z)
+    with pytest.raises(DtypeError, match="complex input"):
+        cr.jacobian(cr.abs, mode="fwd")(z)
+
+
+def test_repr_names_a_complex_dtype_that_is_not_the_default():
+    assert repr(cr.tensor(np.array([1 + 2j], dtype=np.complex64))) == (
+        "tensor([1.+2.j], dtype=complex64)"
+    )
+    assert repr(cr.tensor(1 + 2j)) == "tensor(1.+2.j)"
