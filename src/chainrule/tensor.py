@@ -330,7 +330,9 @@ class Tensor(Traceable):
         extras = []
         dtype = self._data.dtype
         # Shown unless it is the default: the default float, or the complex type of its precision.
-        usual = _default_dtype if dtype.kind == "f" else np.result_type(_default_dtype, np.complex64)
+        usual = _default_dtype
+        if dtype.kind == "c":
+            usual = np.result_type(_default_dtype, np.complex64)
         if dtype.kind in "fc" and dtype != usual:
             extras.append(f"dtype={dtype}")
         if self._prim is not None:
