@@ -7,6 +7,8 @@ real-valued f of z = x + iy is ∂f/∂x − i·∂f/∂y (the conjugate of PyTo
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -452,3 +454,18 @@ def test_repr_names_a_complex_dtype_that_is_not_the_default():
         "tensor([1.+2.j], dtype=complex64)"
     )
     assert repr(cr.tensor(1 + 2j)) == "tensor(1.+2.j)"
+
+
+def test_the_readme_example_prints_what_the_readme_shows():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    printed = [
+        str(cr.grad(cr.abs)(3 + 4j)),
+        f"{cr.grad(cr.real)(3 + 4j)} {cr.grad(cr.imag)(3 + 4j)}",
+        str(cr.grad(cr.angle)(3 + 4j)),
+        str(cr.grad(lambda z: cr.abs(z * z + 1j) ** 2)(1 + 2j)),
+        f"{cr.grad(lambda x: cr.abs(x * (1 + 2j)))(2.0)}, real",
+        str(cr.grad(lambda z: cr.sin(z) * z, holomorphic=True)(1 + 2j)),
+        str(cr.jvp(cr.abs, (3 + 4j,), (1j,))),
+    ]
+    for text in printed:
+        assert f"# {text}" in readme, text
