@@ -397,7 +397,9 @@ def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
     return jacobian(grad(f, argnums), argnums, mode="fwd")
 
 
-def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
+def jacrev(
+    f: Callable[..., Any], argnums: int | Sequence[int] = 0, holomorphic: bool = False
+) -> Callable[..., Any]:
     """The Jacobian of ``f`` by reverse mode (JAX's name): one reverse sweep per output
     element, so it suits functions with fewer outputs than inputs.
 
@@ -406,10 +408,12 @@ def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[
     array([[4., 1.],
            [2., 5.]])
     """
-    return jacobian(f, argnums, mode="rev")
+    return jacobian(f, argnums, mode="rev", holomorphic=holomorphic)
 
 
-def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
+def jacfwd(
+    f: Callable[..., Any], argnums: int | Sequence[int] = 0, holomorphic: bool = False
+) -> Callable[..., Any]:
     """The Jacobian of ``f`` by forward mode (JAX's name): one forward sweep per input
     element, so it suits functions with fewer inputs than outputs.
 
@@ -418,7 +422,7 @@ def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[
     array([[4., 1.],
            [2., 5.]])
     """
-    return jacobian(f, argnums, mode="fwd")
+    return jacobian(f, argnums, mode="fwd", holomorphic=holomorphic)
 
 
 def hvp(f: Callable[..., Any], *point: Any) -> Any:

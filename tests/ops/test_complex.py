@@ -469,3 +469,20 @@ def test_the_readme_example_prints_what_the_readme_shows():
     ]
     for text in printed:
         assert f"# {text}" in readme, text
+
+
+@pytest.mark.parametrize("name", sorted(NOT_HOLOMORPHIC - {"sign"}))
+def test_vmap_of_the_complex_entries_is_one_call_per_row(name):
+    f = getattr(cr, name)
+    batched = cr.vmap(f)(Z0)
+    np.testing.assert_array_equal(np.asarray(batched), np.stack([f(row).numpy() for row in Z0]))
+    loss = cr.grad(lambda w: cr.sum(cr.real(f(w) * (1 + 2j))))
+    np.testing.assert_allclose(cr.vmap(loss)(Z0), np.stack([loss(row) for row in Z0]))
+
+
+def test_jacrev_and_jacfwd_take_holomorphic():
+    z = np.array([1 + 2j, 0.5 - 1j])
+    for transform in (cr.jacrev, cr.jacfwd):
+        np.testing.assert_allclose(
+            transform(lambda w: cr.exp(w), holomorphic=True)(z), np.diag(np.exp(z))
+        )
