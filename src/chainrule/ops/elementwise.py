@@ -6,9 +6,11 @@ the engine sums them back to each operand's shape. Where NumPy has the function,
 forward is NumPy's ufunc, so results on real arrays are NumPy's to the bit.
 
 Forward functions accept complex inputs and stay analytic there (the kinks of
-abs, relu, maximum and minimum, and the jumps of floor and sign, are decided by the
-real part), so the complex-step method of chainrule.fd works through them; the few
-with no such extension (erf, cbrt, arctan2, remainder, ...) refuse complex input.
+relu, maximum and minimum are decided by the real part), so the complex-step method of
+chainrule.fd works through them; abs (the modulus), sign (z/|z|) and floor, ceil and
+trunc (refused, as in NumPy) are their real functions' extensions only under the complex
+step (chainrule.core.mode.complex_step); the few with no such extension (erf, cbrt,
+arctan2, remainder, ...) refuse complex input.
 Piecewise-constant functions (sign, floor, round, ...) have gradient 0, as in JAX.
 """
 
