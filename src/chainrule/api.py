@@ -155,6 +155,14 @@ def _check_complex(
             )
 
 
+def _refuse_complex_for_real(value: Any, dtype: np.dtype, what: str) -> None:
+    """A complex cotangent (tangent) for a real output (input) would lose its imaginary
+    part in the cast: refused, as JAX refuses a mismatched dtype."""
+    given = value if isinstance(value, (Tensor, np.ndarray, np.generic)) else np.asarray(value)
+    if dtype.kind != "c" and given.dtype.kind == "c":
+        raise DtypeError(f"{what} is complex but has to match the real dtype {dtype}")
+
+
 def value_and_grad(
     f: Callable[..., Any],
     argnums: int | Sequence[int] = 0,
@@ -253,6 +261,7 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tupl
 
     def vjp_fn(cotangent: Any) -> tuple:
         recorded = nested or _is_nested((cotangent,))
+        _refuse_complex_for_real(cotangent, out.dtype, "vjp: the cotangent of f's output")
         if isinstance(cotangent, Tensor) and recorded:
             seed = cotangent if cotangent.dtype == out.dtype else cotangent.astype(out.dtype)
         else:
@@ -288,6 +297,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     out = _as_output(result)
     seeds = []
     for i, (x, t) in enumerate(zip(inputs, tangents, strict=True)):
+        _refuse_complex_for_real(t, x.dtype, f"jvp: tangent {i}")
         if isinstance(t, Tensor) and nested:
             tangent = t if t.dtype == x.dtype else t.astype(x.dtype)
         else:
@@ -468,6 +478,7 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., 
         recorded = nested or _is_nested(tangents)
         seeds = []
         for i, (x, t) in enumerate(zip(inputs, tangents, strict=True)):
+            _refuse_complex_for_real(t, x.dtype, f"linearize: tangent {i}")
             if isinstance(t, Tensor) and recorded:
                 tangent = t if t.dtype == x.dtype else t.astype(x.dtype)
             else:

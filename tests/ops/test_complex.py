@@ -486,3 +486,13 @@ def test_jacrev_and_jacfwd_take_holomorphic():
         np.testing.assert_allclose(
             transform(lambda w: cr.exp(w), holomorphic=True)(z), np.diag(np.exp(z))
         )
+
+
+def test_a_complex_tangent_or_cotangent_for_a_real_value_is_refused():
+    with pytest.raises(DtypeError, match="tangent 0 is complex"):
+        cr.jvp(cr.sin, (1.0,), (1j,))
+    with pytest.raises(DtypeError, match="tangent 0 is complex"):
+        cr.linearize(cr.sin, 1.0)[1](1j)
+    _, pullback = cr.vjp(cr.abs, 3 + 4j)
+    with pytest.raises(DtypeError, match="cotangent of f's output is complex"):
+        pullback(1j)
