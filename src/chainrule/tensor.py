@@ -422,7 +422,12 @@ class Tensor(Traceable):
                 )
             seed = _ones_like(self._data)
         else:
-            seed = _to_array(gradient, self._data.dtype)
+            given = _to_array(gradient)
+            if given.dtype.kind == "c" and self._data.dtype.kind != "c":
+                raise DtypeError(
+                    f"backward(): gradient is complex but the output is real ({self.dtype})"
+                )
+            seed = _to_array(given, self._data.dtype)
             if seed.shape != self.shape:
                 raise ShapeError(
                     f"backward(): gradient has shape {seed.shape} but the output has shape "

@@ -496,3 +496,6 @@ def test_a_complex_tangent_or_cotangent_for_a_real_value_is_refused():
     _, pullback = cr.vjp(cr.abs, 3 + 4j)
     with pytest.raises(DtypeError, match="cotangent of f's output is complex"):
         pullback(1j)
+    x = cr.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    with pytest.raises(DtypeError, match="gradient is complex"):
+        (x * 2).backward(gradient=np.array([1j, 1.0]))
