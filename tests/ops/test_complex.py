@@ -499,3 +499,62 @@ def test_a_complex_tangent_or_cotangent_for_a_real_value_is_refused():
     x = cr.tensor(np.array([1.0, 2.0]), requires_grad=True)
     with pytest.raises(DtypeError, match="gradient is complex"):
         (x * 2).backward(gradient=np.array([1j, 1.0]))
+
+
+NORMS = [
+    ({"ord": None}, lambda t, z: t.linalg.norm(z)),
+    ({"ord": 1, "axis": 1}, lambda t, z: t.linalg.vector_norm(z, 1, dim=1)),
+    ({"ord": 3, "axis": 0}, lambda t, z: t.linalg.vector_norm(z, 3, dim=0)),
+    ({"ord": 0.5, "axis": 1}, lambda t, z: t.linalg.vector_norm(z, 0.5, dim=1)),
+    ({"ord": np.inf, "axis": 1}, lambda t, z: t.linalg.vector_norm(z, np.inf, dim=1)),
+    ({"ord": -np.inf, "axis": 0}, lambda t, z: t.linalg.vector_norm(z, -np.inf, dim=0)),
+    ({"ord": "fro", "axis": (0, 1)}, lambda t, z: t.linalg.matrix_norm(z, "fro")),
+    ({"ord": 1, "axis": (0, 1)}, lambda t, z: t.linalg.matrix_norm(z, 1)),
+    ({"ord": -np.inf, "axis": (0, 1)}, lambda t, z: t.linalg.matrix_norm(z, -np.inf)),
+]
+
+
+#: Moduli, row sums and column sums all distinct: no ties at the kinks of the ±1, ±inf norms.
+ZN = Z0 + np.array([[0.1, 0.0, 0.0], [0.0, 0.0, 0.3j]])
+
+
+@pytest.mark.parametrize(("arguments", "torch_norm"), NORMS, ids=[str(a) for a, _ in NORMS])
+def test_norms_of_complex_values(arguments, torch_norm):
+    """NumPy's values; gradients ∂/∂x − i·∂/∂y by differences and conj of PyTorch's."""
+    t = cr.tensor(ZN, requires_grad=True)
+    out = cr.linalg.norm(t, **arguments)
+    np.testing.assert_array_equal(out.detach().numpy(), np.linalg.norm(ZN, **arguments))
+    weights = np.linspace(1.0, 2.0, out.size).reshape(out.shape)
+
+    def f(z):
+        return cr.sum(cr.linalg.norm(z, **arguments) * weights)
+
+    gradient = cr.grad(f)(ZN)
+    np.testing.assert_allclose(gradient, _gradient_by_differences(f, ZN), rtol=1e-6, atol=1e-8)
+    torch = pytest.importorskip("torch")
+    z = torch.tensor(ZN, requires_grad=True)
+    (torch_norm(torch, z) * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(gradient, np.conj(z.grad.numpy()), rtol=1e-10, atol=1e-12)
+
+
+def test_norms_from_the_svd_refuse_complex_input():
+    with pytest.raises(TypeError, match="norm: complex"):
+        cr.linalg.norm(cr.tensor(Z0[:, :2]), "nuc")
+
+
+def test_second_order_through_a_complex_norm():
+    """grad of |z|_2 is conj(z)/|z|; the gradient of its real part sum, by differences."""
+
+    def f(z):
+        return cr.sum(cr.real(cr.grad(lambda w: cr.linalg.norm(w) ** 3)(z)))
+
+    np.testing.assert_allclose(cr.grad(f)(Z0), _gradient_by_differences(f, Z0), rtol=1e-5)
+
+
+@pytest.mark.parametrize("arguments", [{"ord": 3, "axis": 0}, {"ord": np.inf, "axis": 1}])
+def test_second_order_through_complex_p_norms(arguments):
+    def f(z):
+        inner = cr.grad(lambda w: cr.sum(cr.linalg.norm(w, **arguments) ** 2))
+        return cr.sum(cr.real(inner(z) * (1 + 2j)))
+
+    np.testing.assert_allclose(cr.grad(f)(ZN), _gradient_by_differences(f, ZN), rtol=1e-5)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.mode import in_complex_step
 from ..core.primitive import Primitive, raw, register
 from ..errors import ShapeError
 from . import arguments
@@ -63,9 +64,26 @@ def _prepare_matrix_norm(x, *, keepdims=False, ord="fro"):  # noqa: A002 - NumPy
 
 
 def _norm(x, *, ord, axis, keepdims):  # noqa: A002
-    """np.linalg.norm(x, ord, axis, keepdims)."""
-    refuse_complex("norm", x)
+    """np.linalg.norm(x, ord, axis, keepdims). Complex input is refused under the complex
+    step (a norm has no analytic extension) and for the orders its SVD gives (nuc, ±2 of a
+    matrix); otherwise it is NumPy's norm of the moduli."""
+    if in_complex_step() or (ord in ("nuc", 2, -2) and axis is not None and len(axis) == 2):
+        refuse_complex("norm", x)
     return np.linalg.norm(x, ord, axis, keepdims)
+
+
+def _conj(x):
+    """conj(x) for complex x, x itself for real: a real norm's slope in z is conj(∂), JAX's."""
+    return np.conj(x) if raw(x).dtype.kind == "c" else x
+
+
+def _signs(x):
+    """sign(x) entrywise; for complex x the conjugate phase conj(x)/|x| (0 at 0), which is
+    the slope of |x|, written on ``x`` so that it is differentiable again."""
+    values = raw(x)
+    if values.dtype.kind != "c":
+        return np.sign(values).astype(values.dtype)
+    return np.conj(x) / np.where(values == 0, 1, np.abs(x))
 
 
 def _reduced_axes(x, axis):
@@ -99,28 +117,27 @@ def _vector_direction(norms, x, p):
     if p == 0:
         return np.zeros(values.shape, dtype)
     if p == 1:
-        return np.sign(values).astype(dtype)
+        return _signs(x)
     if p in (np.inf, -np.inf):
         return None  # handled with the axes by _direction
     if p in (None, 2):
-        return x / _safe(norms)
+        return _conj(x) / _safe(norms)
     zero = values == 0
     magnitude = np.where(zero, 1, np.abs(x))
-    direction = np.sign(values).astype(dtype) * (magnitude / _safe(norms)) ** (p - 1)
+    direction = _signs(x) * (magnitude / _safe(norms)) ** (p - 1)
     return np.where(zero | (raw(norms) == 0), 0, direction)
 
 
 def _matrix_direction(x, ord):  # noqa: A002
     """The derivative of a matrix norm of the last two axes, for orders that need them."""
     values = raw(x)
-    dtype = values.dtype
-    signs = np.sign(values).astype(dtype)
+    dtype = np.abs(values).dtype
     if ord in (1, -1):
         sums = np.abs(values).sum(axis=-2, keepdims=True)
-        return signs * _shared(sums, np.max if ord == 1 else np.min, -1).astype(dtype)
+        return _signs(x) * _shared(sums, np.max if ord == 1 else np.min, -1).astype(dtype)
     if ord in (np.inf, -np.inf):
         sums = np.abs(values).sum(axis=-1, keepdims=True)
-        return signs * _shared(sums, np.max if ord == np.inf else np.min, -2).astype(dtype)
+        return _signs(x) * _shared(sums, np.max if ord == np.inf else np.min, -2).astype(dtype)
     u = svd_u.bind(x, full_matrices=False)
     vh = svd_vh.bind(x, full_matrices=False)
     if ord == "nuc":
@@ -137,8 +154,8 @@ def _direction(ans, x, ord, axis, keepdims):  # noqa: A002
         if ord in (np.inf, -np.inf):
             magnitudes = np.abs(raw(x))
             extreme = np.max if ord == np.inf else np.min
-            weights = _shared(magnitudes, extreme, axes).astype(raw(x).dtype)
-            return np.sign(raw(x)).astype(raw(x).dtype) * weights
+            weights = _shared(magnitudes, extreme, axes).astype(magnitudes.dtype)
+            return _signs(x) * weights
         return _vector_direction(norms, x, 2 if ord == "fro" else ord)
     rest = [i for i in range(np.ndim(x)) if i not in axes]
     order = (*rest, *axes)
