@@ -13,6 +13,10 @@ Conventions where the norm is not differentiable, all finite:
 - order 0 counts nonzero entries: its gradient is 0;
 - nuclear norm: U Vᵀ of the reduced SVD (a subgradient when some singular value is 0);
   orders 2 and -2: u vᵀ of the largest (smallest) singular value, which must be simple.
+
+Complex input (outside the complex step) gets NumPy's norms of the moduli, except the
+matrix orders that need the SVD (nuc, ±2); each slope is conjugated, JAX's convention, so
+the 2-norm's gradient is conj(x)/‖x‖ and a sign becomes the conjugate phase conj(x)/|x|.
 """
 
 from __future__ import annotations
