@@ -202,7 +202,7 @@ def fit_to(contribution: Any, shape: tuple[int, ...], dtype: np.dtype) -> Any:
     """A VJP contribution summed down to ``shape`` and cast to ``dtype``.
 
     A complex contribution to a real value keeps its real part, as in JAX: a real input
-    moved by dx changes a real-valued result by Re(ḡ·dx).
+    moved by dx changes a real-valued result by Re(g·dx) (no conjugate: JAX's pairing).
     """
     if not isinstance(contribution, (np.ndarray, np.generic, Traceable)):
         contribution = np.asarray(contribution)
