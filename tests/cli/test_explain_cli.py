@@ -81,9 +81,9 @@ def test_dot_output_has_one_box_per_variable(tmp_path):
     code, out = run("explain", "--graph", str(target))
     assert code == 0
     dot = target.read_text()
-    boxes = re.findall(r"^\s*(\w+) \[label=", dot, flags=re.MULTILINE)
+    boxes = re.findall(r'^\s*"(\w+)" \[label=<', dot, flags=re.MULTILINE)
     assert sorted(boxes) == sorted(["x", "z"] + [f"v{i}" for i in range(1, 9)])
-    assert "shape=box" in dot
+    assert 'TD BORDER="1"' in dot
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")

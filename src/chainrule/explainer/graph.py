@@ -1,23 +1,29 @@
-"""Computation graphs drawn in the recitation's convention, with Graphviz.
+"""Computation graphs drawn in the recitation's convention, as DOT text.
 
-Layer: explain. One rectangle per variable with its operation inside and its name
-outside (Graphviz's ``xlabel``), directed unlabeled edges from operands to the
-operations that use them. Each box also shows the forward value and, when
-known, the adjoint.
+Layer: explain (imports the trace; no Python Graphviz package). One box per
+variable with its operation and value inside and its name in a caption cell
+beside the box (part of the node's own HTML-like label, so it never drifts onto
+an edge), directed edges from operands to the operations that use them, numbered
+by operand position where the operation is not commutative (``x - z``: x is 1,
+z is 2). Constants are small plain nodes in their own namespace. Graphviz's
+``dot`` program renders the text; without it the DOT source is still written.
 """
 
 from __future__ import annotations
 
+import html
 import os
 import shutil
-from collections.abc import Mapping
+import subprocess
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..io.files import write_bytes
-from .trace import Trace
+from ..tensor import Tensor
+from .trace import Trace, Variable, read_trace
 
 FORMATS = ("svg", "png", "pdf", "dot")
 INSTALL_HINT = (
@@ -26,44 +32,105 @@ INSTALL_HINT = (
     "`brew install graphviz`; conda: `conda install graphviz`) and run "
     "`dot -T{fmt} {path} -o {target}`."
 )
+#: Arrays with at most this many elements are drawn with their values; larger ones summarised.
+SHOWN_ELEMENTS = 6
 
 
-def _number(value: Any) -> str:
+def value_text(value: Any) -> str:
+    """A value for a box: 6 significant digits; small arrays in full, large ones summarised.
+
+    >>> value_text(2.0), value_text([0.5, -1.25]), value_text(np.zeros((20, 3)))
+    ('2', '[0.5, -1.25]', '(20, 3) min 0 max 0')
+    """
     array = np.asarray(value)
     if array.ndim == 0:
         return f"{array.item():.6g}"
-    return f"array{array.shape}"
+    if array.size <= SHOWN_ELEMENTS:
+        return np.array2string(
+            array, separator=", ", formatter={"all": lambda v: f"{v:.4g}"}, max_line_width=60
+        )
+    if array.size == 0 or not np.issubdtype(array.dtype, np.number):
+        return f"{array.shape}"
+    return f"{array.shape} min {array.min():.4g} max {array.max():.4g}"
 
 
-def to_dot(trace: Trace, adjoints: Mapping[str, Any] | None = None, title: str = "") -> str:
-    """DOT source for ``trace``; ``adjoints`` (name -> value) adds the reverse pass to each box."""
-    import graphviz
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
-    graph = graphviz.Digraph("computation_graph")
-    graph.attr(rankdir="LR", forcelabels="true", label=title, labelloc="t")
-    graph.attr("node", shape="box", fontname="Helvetica")
-    graph.attr("edge", arrowsize="0.7")
 
-    def box(name: str, operation: str, value: Any) -> None:
-        lines = [operation, f"= {_number(value)}"]
-        if adjoints is not None and name in adjoints:
-            lines.append(f"adjoint {_number(adjoints[name])}")
-        graph.node(name, "\n".join(lines), xlabel=name)
+def _html_label(name: str | None, lines: list[str]) -> str:
+    """A box of ``lines`` with ``name`` in a caption cell on its left (one node, one label)."""
+    box = "<BR/>".join(html.escape(line) for line in lines)
+    caption = f'<TD BORDER="0" ALIGN="RIGHT">{html.escape(name)}</TD>' if name else ""
+    return (
+        '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2"><TR>'
+        f'{caption}<TD BORDER="1" CELLPADDING="5">{box}</TD></TR></TABLE>>'
+    )
+
+
+def _ordered(var: Variable) -> bool:
+    """Whether operand order matters for ``var``'s operation (so the edges are numbered)."""
+    if len(var.operands) < 2 or var.node is None:
+        return False
+    notation = var.node._prim.notation
+    return not (notation is not None and notation.commutative)
+
+
+def to_dot(
+    trace: Trace,
+    adjoints: Mapping[str, Any] | None = None,
+    title: str = "",
+    *,
+    values: bool = True,
+    details: bool = False,
+) -> str:
+    """DOT source for ``trace``.
+
+    ``adjoints`` (name -> value) adds the reverse pass to each box, ``values`` the
+    forward values, ``details`` each value's shape and dtype.
+    """
+    lines = [
+        "digraph computation_graph {",
+        f"  graph [rankdir=LR, labelloc=t, label={_quote(title)}];",
+        "  node [shape=plain, fontname=Helvetica];",
+        "  edge [arrowsize=0.7, fontname=Helvetica, fontsize=10];",
+    ]
+
+    def box(var: Variable, operation: str) -> None:
+        text = [operation]
+        if details:
+            array = np.asarray(var.value)
+            text.append(f"{array.shape} {array.dtype}")
+        if values:
+            text.append(f"= {value_text(var.value)}")
+        if adjoints is not None and var.name in adjoints:
+            text.append(f"adjoint {value_text(adjoints[var.name])}")
+        lines.append(f"  {_quote(var.name)} [label={_html_label(var.name, text)}];")
 
     for var in trace.inputs:
-        box(var.name, var.name, var.value)
+        box(var, "input")
     constants = 0
     for var in trace.variables:
-        box(var.name, var.label, var.value)
-        for operand in var.operands:
-            if operand not in trace.by_name:
+        box(var, var.label)
+        numbered = _ordered(var)
+        for position, operand in enumerate(var.operands):
+            edge = " [label=" + _quote(str(position + 1)) + "]" if numbered else ""
+            if operand in trace.by_name:
+                source = _quote(operand)
+            else:  # a constant: its own node, in a namespace no variable name can enter
                 constants += 1
-                constant_id = f"const{constants}"
-                graph.node(constant_id, operand, shape="plaintext")
-                graph.edge(constant_id, var.name)
-            else:
-                graph.edge(operand, var.name)
-    return graph.source
+                source = _quote(f"#constant{constants}")
+                lines.append(f"  {source} [label={_quote(operand)}, shape=plaintext];")
+            lines.append(f"  {source} -> {_quote(var.name)}{edge};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render(dot_source: str, fmt: str) -> bytes:
+    """The drawing rendered by Graphviz's ``dot`` program (which must be installed)."""
+    return subprocess.run(
+        ["dot", f"-T{fmt}"], input=dot_source.encode(), capture_output=True, check=True
+    ).stdout
 
 
 def write_graph(dot_source: str, path: str | os.PathLike[str]) -> tuple[Path, str | None]:
@@ -88,10 +155,7 @@ def write_graph(dot_source: str, path: str | os.PathLike[str]) -> tuple[Path, st
         fallback = target.with_suffix(".dot")
         write_bytes(fallback, dot_source.encode())
         return fallback, INSTALL_HINT.format(path=fallback, fmt=fmt, target=target)
-    import graphviz
-
-    rendered = graphviz.Source(dot_source).pipe(format=fmt)
-    write_bytes(target, rendered)
+    write_bytes(target, render(dot_source, fmt))
     return target, None
 
 
@@ -104,9 +168,7 @@ class Drawing:
     def _repr_svg_(self) -> str | None:
         if shutil.which("dot") is None:
             return None  # Jupyter then falls back to the text representation
-        import graphviz
-
-        return graphviz.Source(self.source).pipe(format="svg").decode()
+        return render(self.source, "svg").decode()
 
     def save(self, path: str | os.PathLike[str]) -> tuple[Path, str | None]:
         """Write to ``path`` (svg, png, pdf or dot); see :func:`write_graph`."""
@@ -114,3 +176,75 @@ class Drawing:
 
     def __repr__(self) -> str:
         return self.source
+
+
+def _named_leaves(params: Any) -> dict[str, Tensor]:
+    """``params`` as {name: tensor}: a mapping, (name, tensor) pairs, or a Module."""
+    if params is None:
+        return {}
+    if hasattr(params, "named_parameters"):
+        params = params.named_parameters()
+    pairs: Iterable[tuple[str, Any]] = params.items() if isinstance(params, Mapping) else params
+    named = dict(pairs)
+    for name, value in named.items():
+        if not isinstance(value, Tensor):
+            raise TypeError(f"draw: params[{name!r}] is a {type(value).__name__}, not a Tensor")
+    return named
+
+
+def draw(
+    output: Tensor,
+    params: Any = None,
+    *,
+    values: bool = False,
+    grads: bool = False,
+    title: str = "",
+) -> Drawing:
+    """The recorded backward graph of ``output``, like torchviz's ``make_dot``.
+
+    One box per operation with its shape and dtype; ``params`` (a mapping of names
+    to tensors, or a Module, whose ``named_parameters`` give ``fc1.weight``) names
+    the leaves, other leaves that require grad are called ``input1``, ... and
+    everything else is a constant. ``values`` adds each value, ``grads`` the
+    gradient of ``output`` (summed, if not a scalar) at every box.
+
+    >>> import chainrule as cr
+    >>> w = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> print(draw((w * w).sum(), {"w": w}).source.count("->"))
+    3
+    """
+    if not isinstance(output, Tensor) or not output.requires_grad:
+        raise ValueError(
+            "draw: the output has no recorded graph; compute it from tensors with "
+            "requires_grad=True (and outside no_grad)"
+        )
+    named = _named_leaves(params)
+    leaves = {id(t) for t in named.values()}
+    unnamed = [t for t in _graph_leaves(output) if id(t) not in leaves]
+    for t in unnamed:
+        named[_fresh_name("input", named)] = t
+    recorded = read_trace(output, named)
+    adjoints = {row.name: row.value for row in recorded.reverse()} if grads else None
+    return Drawing(to_dot(recorded, adjoints, title, values=values, details=True))
+
+
+def _graph_leaves(output: Tensor) -> list[Tensor]:
+    """The leaves that require grad, reached from ``output`` (iteratively, each once)."""
+    leaves, seen, stack = [], {id(output)}, [output]
+    while stack:
+        node = stack.pop()
+        if node._prim is None:
+            leaves.append(node)
+            continue
+        for inp in node._inputs:
+            if isinstance(inp, Tensor) and inp.requires_grad and id(inp) not in seen:
+                seen.add(id(inp))
+                stack.append(inp)
+    return leaves
+
+
+def _fresh_name(stem: str, taken: Mapping[str, Any]) -> str:
+    number = 1
+    while f"{stem}{number}" in taken:
+        number += 1
+    return f"{stem}{number}"

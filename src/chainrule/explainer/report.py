@@ -2,13 +2,17 @@
 
 Layer: explain. :class:`Explanation` holds the trace, the sweeps, the cross-check
 and the symbolic derivatives; it renders as rich tables in a terminal, plain
-text, Markdown, JSON, DOT and, in Jupyter, HTML with the SVG graph.
+text, Markdown, JSON, DOT and, in Jupyter, HTML with the SVG graph. The JSON
+follows the published schema ``report.schema.json`` and is strict (RFC 8259): a
+non-finite number is written as null and listed, with its path, under
+``non_finite``.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import math
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -17,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .crosscheck import MethodResult
-from .graph import Drawing, to_dot
+from .graph import SHOWN_ELEMENTS, Drawing, to_dot
 from .trace import SweepRow, Trace
 
 BAR = "\u0304"  # combining macron: v̄ is the adjoint of v
@@ -33,11 +37,26 @@ def tangent_name(name: str) -> str:
 
 
 def number(value: Any) -> str:
-    """A value with 15 significant digits (enough to check to 1e-12), arrays by shape."""
+    """A value with 15 significant digits (enough to check to 1e-12).
+
+    Small arrays are shown in full (6 digits), large ones summarised by their
+    shape, smallest, mean and largest element.
+    """
     array = np.asarray(value)
     if array.ndim == 0:
         return f"{array.item():.15g}"
+    if array.size > SHOWN_ELEMENTS:
+        return (
+            f"array of shape {array.shape}: min {array.min():.6g}, "
+            f"mean {array.mean():.6g}, max {array.max():.6g}"
+        )
     return np.array2string(array, precision=6, separator=", ")
+
+
+def shape_text(value: Any) -> str:
+    """The shape column: ``scalar`` or ``(2, 3)``."""
+    shape = np.shape(value)
+    return str(shape) if shape else "scalar"
 
 
 @dataclass
@@ -45,7 +64,7 @@ class Explanation:
     """Everything ``chainrule explain`` prints about one function at one point."""
 
     title: str
-    point: dict[str, float]
+    point: dict[str, Any]  # a float per scalar input, an array per array input
     trace: Trace
     reverse: list[SweepRow]
     forward: dict[str, list[SweepRow]]
@@ -59,18 +78,36 @@ class Explanation:
     function: Callable[..., Any] | None = field(default=None, repr=False)
 
     @property
-    def gradient(self) -> dict[str, float]:
-        adjoints = {row.name: row.value for row in self.reverse}
-        return {v.name: float(adjoints[v.name]) for v in self.trace.inputs}
+    def output_name(self) -> str:
+        """What the tables call the output (``y``), never the name of an input."""
+        return self.trace.output_name
 
     @property
-    def value(self) -> float:
-        return float(self.trace.output.value)
+    def gradient(self) -> dict[str, Any]:
+        """d(output)/d(input) by reverse mode: a float, or an array shaped like the input."""
+        adjoints = {row.name: row.value for row in self.reverse}
+        return {v.name: _scalar_or_array(adjoints[v.name]) for v in self.trace.inputs}
+
+    @property
+    def value(self) -> Any:
+        return _scalar_or_array(self.trace.output.value)
+
+    @property
+    def has_arrays(self) -> bool:
+        return any(np.ndim(v.value) for v in self.trace.inputs + self.trace.variables)
 
     # --- the rows of each table, shared by every renderer ------------------------
-    def trace_rows(self) -> list[tuple[str, str, str]]:
-        rows = [(v.name, "input", number(v.value)) for v in self.trace.inputs]
-        rows += [(v.name, v.formula, number(v.value)) for v in self.trace.variables]
+    def trace_header(self) -> tuple[str, ...]:
+        shape = ("shape",) if self.has_arrays else ()
+        return ("variable", "formula", *shape, "value")
+
+    def trace_rows(self) -> list[tuple[str, ...]]:
+        def row(name: str, formula: str, value: Any) -> tuple[str, ...]:
+            shape = (shape_text(value),) if self.has_arrays else ()
+            return (name, formula, *shape, number(value))
+
+        rows = [row(v.name, "input", v.value) for v in self.trace.inputs]
+        rows += [row(v.name, v.formula, v.value) for v in self.trace.variables]
         return rows
 
     def _term_text(self, row: SweepRow, reverse: bool) -> tuple[str, str]:
@@ -78,7 +115,8 @@ class Explanation:
         mark = adjoint_name if reverse else tangent_name
         if not row.terms:
             if reverse:
-                return "1 (seed: dy/dy = 1)", ""
+                y = self.output_name
+                return f"1 (seed: d{y}/d{y} = 1)", ""
             chosen = bool(np.all(np.asarray(row.value) == 1))
             return ("1 (the chosen direction)" if chosen else "0 (held fixed)"), ""
         symbols, numbers = [], []
@@ -119,11 +157,15 @@ class Explanation:
         ]
 
     def check_header(self) -> tuple[str, ...]:
-        return ("method", *(f"dy/d{n}" for n in self.point), "rel. error vs reverse", "cost")
+        y = self.output_name
+        return ("method", *(f"d{y}/d{n}" for n in self.point), "rel. error vs reverse", "cost")
 
     # --- renderers ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary with every number at full precision."""
+        """A dictionary with every number at full precision (arrays as nested lists).
+
+        It may hold NaN or infinity; :meth:`to_json` writes those as null.
+        """
 
         def sweep(rows: list[SweepRow]) -> list[dict[str, Any]]:
             return [
@@ -152,15 +194,17 @@ class Explanation:
 
         return {
             "function": self.title,
-            "point": self.point,
-            "value": self.value,
-            "gradient": self.gradient,
+            "output": self.output_name,
+            "point": {k: _json_number(v) for k, v in self.point.items()},
+            "value": _json_number(self.value),
+            "gradient": {k: _json_number(v) for k, v in self.gradient.items()},
             "trace": [
                 {
                     "variable": v.name,
                     "op": v.op,
                     "formula": v.formula,
                     "operands": list(v.operands),
+                    "shape": list(np.shape(v.value)),
                     "value": _json_number(v.value),
                 }
                 for v in self.trace.inputs + self.trace.variables
@@ -170,7 +214,7 @@ class Explanation:
             "cross_check": [
                 {
                     "method": r.method,
-                    "gradient": r.gradient,
+                    "gradient": {k: _json_number(v) for k, v in r.gradient.items()},
                     "max_rel_error": r.max_rel_error,
                     "evaluations": r.evaluations,
                     "note": r.note,
@@ -181,7 +225,12 @@ class Explanation:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+        """Strict JSON (RFC 8259) following ``report.schema.json``.
+
+        NaN and infinities are not JSON: each becomes null, and ``non_finite``
+        lists where (a JSON Pointer) and what it was ("NaN", "Infinity", "-Infinity").
+        """
+        return json.dumps(strict_json(self.to_dict()), indent=2, ensure_ascii=False)
 
     def to_dot(self) -> str:
         adjoints = {row.name: row.value for row in self.reverse}
@@ -193,9 +242,7 @@ class Explanation:
         return Drawing(self.to_dot())
 
     def _tables(self) -> list[tuple[str, tuple[str, ...], list[tuple[str, ...]]]]:
-        tables = [
-            ("Evaluation trace (forward pass)", ("variable", "formula", "value"), self.trace_rows())
-        ]
+        tables = [("Evaluation trace (forward pass)", self.trace_header(), self.trace_rows())]
         if self.show_reverse:
             tables.append(
                 (
@@ -217,10 +264,11 @@ class Explanation:
         return tables
 
     def _summary_lines(self) -> list[str]:
+        y = self.output_name
         at = ", ".join(f"{k} = {number(v)}" for k, v in self.point.items())
-        lines = [f"y = {self.title}   at {at}", f"y = {self.value!r}"]
-        lines += [f"dy/d{k} = {v!r}" for k, v in self.gradient.items()]
-        lines += [f"symbolic dy/d{k} = {text}" for k, text in self.derivatives.items()]
+        lines = [f"{y} = {self.title}   at {at}", f"{y} = {_shown(self.value)}"]
+        lines += [f"d{y}/d{k} = {_shown(v)}" for k, v in self.gradient.items()]
+        lines += [f"symbolic d{y}/d{k} = {text}" for k, text in self.derivatives.items()]
         return lines
 
     def to_markdown(self) -> str:
@@ -267,7 +315,7 @@ class Explanation:
             )
             parts.append(f"<h4>{html.escape(title)}</h4><table><tr>{head}</tr>{body}</table>")
         svg = self.graph._repr_svg_()
-        parts.append(svg or "<p>(install Graphviz's dot program to see the graph)</p>")
+        parts.append(svg or f"<p>{html.escape(NO_DOT_NOTE)}</p>")
         return "".join(parts)
 
 
@@ -305,10 +353,61 @@ def _json_number(value: Any) -> Any:
     return array.item() if array.ndim == 0 else array.tolist()
 
 
+def _scalar_or_array(value: Any) -> Any:
+    array = np.asarray(value, dtype=np.float64)
+    return float(array) if array.ndim == 0 else array
+
+
+def _shown(value: Any) -> str:
+    """A scalar as Python writes it (every digit), an array by :func:`number`."""
+    return repr(value) if isinstance(value, float) else number(value)
+
+
+def strict_json(data: Any) -> Any:
+    """``data`` with every NaN or infinity replaced by null, and a list of where they were.
+
+    The list is added to a top-level dictionary as ``non_finite`` (only when there is
+    something to list): ``[{"path": "/value", "was": "Infinity"}]``, with JSON Pointer paths.
+
+    >>> strict_json({"value": float("inf"), "ok": [1.0, float("nan")]})
+    {'value': None, 'ok': [1.0, None], 'non_finite': [{'path': '/value', 'was': 'Infinity'}, {'path': '/ok/1', 'was': 'NaN'}]}
+    """
+    found: list[dict[str, str]] = []
+
+    def clean(item: Any, path: str) -> Any:
+        if isinstance(item, float) and not math.isfinite(item):
+            was = "NaN" if math.isnan(item) else ("Infinity" if item > 0 else "-Infinity")
+            found.append({"path": path or "/", "was": was})
+            return None
+        if isinstance(item, dict):
+            return {k: clean(v, f"{path}/{_pointer(str(k))}") for k, v in item.items()}
+        if isinstance(item, list | tuple):
+            return [clean(v, f"{path}/{i}") for i, v in enumerate(item)]
+        return item
+
+    cleaned = clean(data, "")
+    if found and isinstance(cleaned, dict):
+        cleaned["non_finite"] = found
+    return cleaned
+
+
+def _pointer(key: str) -> str:
+    """A key escaped for a JSON Pointer (RFC 6901)."""
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+NO_DOT_NOTE = (
+    "The graph needs Graphviz's dot program, which is not installed: install Graphviz "
+    "(Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz; conda: conda "
+    "install graphviz) and run this cell again, or save the DOT text with "
+    "report.graph.save('graph.dot')."
+)
+
+
 def build(
     title: str,
     trace: Trace,
-    point: Mapping[str, float],
+    point: Mapping[str, Any],
     cross_check: list[MethodResult],
     forward_directions: list[str],
     derivatives: Mapping[str, str] | None = None,
@@ -319,7 +418,7 @@ def build(
     """Assemble an Explanation from a trace: runs the sweeps the tables show."""
     return Explanation(
         title=title,
-        point={k: float(v) for k, v in point.items()},
+        point={k: _scalar_or_array(v) for k, v in point.items()},
         trace=trace,
         reverse=trace.reverse(),
         forward={d: trace.forward(d) for d in forward_directions},

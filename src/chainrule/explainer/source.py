@@ -101,8 +101,14 @@ class _TensorBuilder(Builder):
         return self._apply(name, *args)
 
 
+def _point_value(value: Any) -> Any:
+    """A float for a scalar, a float64 array for an array (tensor code is explained too)."""
+    array = np.asarray(value, dtype=np.float64)
+    return float(array) if array.ndim == 0 else array
+
+
 class Source:
-    """A function of named scalars, its point, and its canonical expression when known."""
+    """A function of named scalars or arrays, its point, and its canonical expression when known."""
 
     def __init__(
         self,
@@ -129,7 +135,7 @@ class Source:
         self.title = title
         self.function = function
         self.variables = variables
-        self.point = {name: float(point[name]) for name in variables}
+        self.point = {name: _point_value(point[name]) for name in variables}
         self.expression = expression
 
     def derivatives(self) -> dict[str, symbolic.Expr]:
@@ -166,7 +172,8 @@ def from_callable(f: Callable[..., Any], point: Mapping[str, float]) -> Source:
     ]
     title = getattr(f, "__name__", "f")
     expression = None
-    if variables and all(name in point for name in variables):
+    scalar = all(np.ndim(point[name]) == 0 for name in variables if name in point)
+    if variables and scalar and all(name in point for name in variables):
         try:
             expression = to_expression(
                 lambda *xs: f(**dict(zip(variables, xs, strict=True))),
@@ -197,7 +204,11 @@ def partial_formulas(trace: Trace) -> Callable[[str, str], str | None]:
 
 
 def _operand_expr(trace: Trace, text: str) -> symbolic.Expr:
-    return E.symbol(text) if text in trace.by_name else E.const(float(text))
+    """A variable by name, or a constant as the symbolic printer writes it (2, not 2.0)."""
+    if text in trace.by_name:
+        return E.symbol(text)
+    number = float(text)
+    return E.const(int(number) if number.is_integer() and abs(number) < 1e15 else number)
 
 
 def _partial_text(trace: Trace, child: str, operand: str) -> str | None:

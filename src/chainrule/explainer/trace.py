@@ -1,9 +1,14 @@
 """Evaluation traces (Wengert lists) and the forward and reverse sweeps, worked step by step.
 
 Layer: explain (imports core, tensor, ops' registry). A function is evaluated once on
-scalar Tensors; the recorded graph is read back in evaluation order and every
-primitive becomes one named intermediate variable ``v1, v2, ...``. A value used
-twice is one variable, so ``x*z`` in the seed's function is computed once.
+Tensors; the recorded graph is read back in evaluation order and every primitive
+becomes one named intermediate variable ``v1, v2, ...``. A value used twice is one
+variable, so ``x*z`` in the seed's function is computed once.
+
+Names never collide: the user's inputs keep their names, and the trace picks a
+prefix for its own variables (``v``, else ``w``, ``u``, ``vv``, ...) and a name for
+the output (``y``, else ``f``, ``out``, ...) that no input uses. Constants are
+operands written as numbers, never names.
 
 The sweeps are then worked the way the recitation does them, with the registry's
 rules: each adjoint is the sum over the variable's children of
@@ -15,7 +20,9 @@ JVP rules the engine uses.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
+import itertools
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,13 +149,17 @@ class Trace:
     """The Wengert list of one evaluation, plus the sweeps worked from it.
 
     ``inputs`` are the independent variables, ``variables`` the intermediate ones
-    in evaluation order (the last is the output ``y``).
+    in evaluation order (the last is the output). ``output_name`` is what the
+    tables call the output (``y`` in dy/dx), chosen to differ from every input.
     """
 
-    def __init__(self, inputs: list[Variable], variables: list[Variable]) -> None:
+    def __init__(
+        self, inputs: list[Variable], variables: list[Variable], output_name: str = "y"
+    ) -> None:
         self.inputs = inputs
         self.variables = variables
         self.by_name = {v.name: v for v in inputs + variables}
+        self.output_name = output_name
 
     @property
     def output(self) -> Variable:
@@ -258,10 +269,36 @@ def _local_partial(var: Variable, positions: list[int], reverse: bool) -> Any:
     return sum(step(var, p, one) for p in positions)
 
 
+def _candidates(stems: tuple[str, ...]) -> Iterator[str]:
+    """``stems``, then each stem doubled, tripled, ...: an endless supply of names to try."""
+    for repeat in itertools.count(1):
+        yield from (stem * repeat for stem in stems)
+
+
+def variable_prefix(taken: set[str]) -> str:
+    """A prefix p for the trace's own variables p1, p2, ... that no name in ``taken`` has.
+
+    >>> variable_prefix({"x", "v3"}), variable_prefix({"v1", "w2", "u"})
+    ('w', 'u')
+    """
+    stems = _candidates(("v", "w", "u"))
+    return next(p for p in stems if not any(re.fullmatch(rf"{p}\d+", n) for n in taken))
+
+
+def output_name(taken: set[str]) -> str:
+    """The output's name in ``dy/dx``: ``y``, or the first of ``f``, ``out``, ... not in ``taken``.
+
+    >>> output_name({"x", "y"})
+    'f'
+    """
+    return next(name for name in _candidates(("y", "f", "out")) if name not in taken)
+
+
 def trace(f: Callable[..., Any], point: Mapping[str, Any]) -> Trace:
     """Evaluate ``f`` at ``point`` (a mapping from argument names to values) and read its trace.
 
-    ``f`` is called with keyword arguments named as in ``point``.
+    ``f`` is called with keyword arguments named as in ``point``; values may be
+    scalars or arrays.
 
     >>> import chainrule as cr
     >>> t = trace(lambda x, z: cr.exp(x * z) + x * z, {"x": 2.0, "z": 3.0})
@@ -286,8 +323,20 @@ def trace(f: Callable[..., Any], point: Mapping[str, Any]) -> Trace:
         out = f(**inputs)
     if not isinstance(out, Tensor):
         out = Tensor(out)
+    return read_trace(out, inputs)
+
+
+def read_trace(out: Tensor, inputs: Mapping[str, Tensor]) -> Trace:
+    """The trace recorded between the named leaf tensors ``inputs`` and ``out``.
+
+    Leaves that are not among ``inputs`` are constants, written by value.
+    Raises DomainError where a step first turns finite operands into NaN or infinity.
+    """
     names: dict[int, str] = {id(t): name for name, t in inputs.items()}
-    input_vars = [Variable(name, "input", name, (), name, t.data, t) for name, t in inputs.items()]
+    prefix = variable_prefix(set(inputs))
+    input_vars = [
+        Variable(name, "input", name, (), name, t.data, t) for name, t in inputs.items()
+    ]
     variables: list[Variable] = []
     seen: dict[tuple, str] = {}
     for node in _evaluation_order(out):
@@ -309,7 +358,7 @@ def trace(f: Callable[..., Any], point: Mapping[str, Any]) -> Trace:
         if key in seen:  # the same operation on the same operands: reuse its variable
             names[id(node)] = seen[key]
             continue
-        name = f"v{len(variables) + 1}"
+        name = f"{prefix}{len(variables) + 1}"
         names[id(node)] = seen[key] = name
         _check_domain(node, operands, input_vars, variables)
         variables.append(
@@ -323,7 +372,8 @@ def trace(f: Callable[..., Any], point: Mapping[str, Any]) -> Trace:
                 node,
             )
         )
-    return Trace(input_vars, variables)
+    taken = set(inputs) | {v.name for v in variables}
+    return Trace(input_vars, variables, output_name(taken))
 
 
 def _check_domain(
