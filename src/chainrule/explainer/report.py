@@ -369,8 +369,11 @@ def strict_json(data: Any) -> Any:
     The list is added to a top-level dictionary as ``non_finite`` (only when there is
     something to list): ``[{"path": "/value", "was": "Infinity"}]``, with JSON Pointer paths.
 
-    >>> strict_json({"value": float("inf"), "ok": [1.0, float("nan")]})
-    {'value': None, 'ok': [1.0, None], 'non_finite': [{'path': '/value', 'was': 'Infinity'}, {'path': '/ok/1', 'was': 'NaN'}]}
+    >>> cleaned = strict_json({"value": float("inf"), "ok": [1.0, float("nan")]})
+    >>> cleaned["value"], cleaned["ok"]
+    (None, [1.0, None])
+    >>> cleaned["non_finite"]
+    [{'path': '/value', 'was': 'Infinity'}, {'path': '/ok/1', 'was': 'NaN'}]
     """
     found: list[dict[str, str]] = []
 

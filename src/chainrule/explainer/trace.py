@@ -334,9 +334,7 @@ def read_trace(out: Tensor, inputs: Mapping[str, Tensor]) -> Trace:
     """
     names: dict[int, str] = {id(t): name for name, t in inputs.items()}
     prefix = variable_prefix(set(inputs))
-    input_vars = [
-        Variable(name, "input", name, (), name, t.data, t) for name, t in inputs.items()
-    ]
+    input_vars = [Variable(name, "input", name, (), name, t.data, t) for name, t in inputs.items()]
     variables: list[Variable] = []
     seen: dict[tuple, str] = {}
     for node in _evaluation_order(out):
