@@ -29,7 +29,7 @@ from .core.anomaly import detect_anomaly, is_anomaly_enabled
 from .core.mode import enable_grad, is_grad_enabled, no_grad
 from .core.primitive import PRIMITIVES, Notation
 from .custom import CustomOp, Function, FunctionCtx, custom_jvp, custom_op, custom_vjp
-from .explainer import explain
+from .explainer import draw, explain
 from .fd import gradcheck
 from .functions import NAMESPACES as _NAMESPACES
 from .functions import PUBLIC as _GENERATED
@@ -64,6 +64,7 @@ __all__ = [
     "compile",
     "data",
     "detect_anomaly",
+    "draw",
     "enable_grad",
     "errors",
     "explain",

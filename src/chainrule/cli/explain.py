@@ -140,8 +140,15 @@ def explain_command(
     else:
         _print_rich(report)
     if graph_path is not None:
-        written, message = _run_write(lambda: write_graph(report.to_dot(), graph_path))
-        click.echo(message or f"graph written to {written}", err=True)
+        _draw(report.to_dot(), graph_path)
+
+
+def _draw(dot_source: str, graph_path: Path) -> None:
+    """Write the drawing; only the DOT text (no ``dot`` program) is a failure: exit status 2."""
+    written, message = _run_write(lambda: write_graph(dot_source, graph_path))
+    if message:
+        raise InputError(message)
+    click.echo(f"graph written to {written}", err=True)
 
 
 def _check_graph_path(path: Path | None) -> None:
@@ -358,6 +365,4 @@ def explain_net_command(
         from ..explainer.graph import to_dot
 
         adjoints = {row.name: row.value for row in chosen.reverse()}
-        source = to_dot(chosen, adjoints, title="network")
-        written, message = _run_write(lambda: write_graph(source, graph_path))
-        click.echo(message or f"graph written to {written}", err=True)
+        _draw(to_dot(chosen, adjoints, title="network"), graph_path)

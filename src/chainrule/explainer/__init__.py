@@ -3,8 +3,11 @@
 Layer: explain (imports the engine, fd and symbolic). ``explain(f_or_text, x=2, z=3)``
 returns an :class:`~chainrule.explainer.report.Explanation`: the evaluation trace,
 the reverse (adjoint) and forward (tangent) tables, a cross-check of five ways to
-get the gradient, the symbolic derivatives, and the computation graph.
-:func:`to_expression` turns a chainrule function into a symbolic expression.
+get the gradient, the symbolic derivatives, and the computation graph. The
+function may take arrays (tensor code): the tables then show shapes, and values
+or summaries. :func:`draw` draws the recorded graph of any computation, a model's
+loss included. :func:`to_expression` turns a chainrule function into a symbolic
+expression.
 """
 
 from __future__ import annotations
@@ -16,17 +19,20 @@ from . import network, steps
 from .crosscheck import MethodResult, cross_check
 from .domain import check_derivatives
 from .expression import to_expression
+from .graph import Drawing, draw
 from .report import Explanation, build
 from .source import Source, from_callable, from_text, partial_formulas
 from .trace import DomainError, Trace, trace
 
 __all__ = [
     "DomainError",
+    "Drawing",
     "Explanation",
     "MethodResult",
     "Source",
     "Trace",
     "cross_check",
+    "draw",
     "explain",
     "gradient_by",
     "network",
@@ -38,7 +44,7 @@ __all__ = [
 MODES = ("reverse", "forward", "both")
 
 
-def _source(target: str | Callable[..., Any], point: Mapping[str, float]) -> Source:
+def _source(target: str | Callable[..., Any], point: Mapping[str, Any]) -> Source:
     if isinstance(target, str):
         return from_text(target, point)
     if callable(target):
@@ -49,9 +55,12 @@ def _source(target: str | Callable[..., Any], point: Mapping[str, float]) -> Sou
 
 
 def explain(
-    target: str | Callable[..., Any], *, mode: str = "reverse", **point: float
+    target: str | Callable[..., Any], *, mode: str = "reverse", **point: Any
 ) -> Explanation:
     """Explain ``target`` (an expression in text, or a Python function) at ``point``.
+
+    A Python function may take arrays and use any chainrule operation, as long as
+    it returns a scalar: ``explain(lambda x: (x * x).sum(), x=np.array([1.0, 2.0]))``.
 
     >>> from chainrule import explain
     >>> report = explain("exp(x*z) + x*z/ln(x) + sin(ln(x))/(x*z)", x=2, z=3)

@@ -46,9 +46,8 @@ def value_text(value: Any) -> str:
     if array.ndim == 0:
         return f"{array.item():.6g}"
     if array.size <= SHOWN_ELEMENTS:
-        return np.array2string(
-            array, separator=", ", formatter={"all": lambda v: f"{v:.4g}"}, max_line_width=60
-        )
+        text = np.array2string(array, separator=", ", formatter={"all": lambda v: f"{v:.4g}"})
+        return text.replace("\n", "")
     if array.size == 0 or not np.issubdtype(array.dtype, np.number):
         return f"{array.shape}"
     return f"{array.shape} min {array.min():.4g} max {array.max():.4g}"
@@ -68,9 +67,14 @@ def _html_label(name: str | None, lines: list[str]) -> str:
     )
 
 
+#: The operator entries whose operands commute (the symbolic layer sorts their arguments too);
+#: functions say so in their Notation (``maximum``).
+COMMUTATIVE_OPERATORS = frozenset({"add", "multiply"})
+
+
 def _ordered(var: Variable) -> bool:
     """Whether operand order matters for ``var``'s operation (so the edges are numbered)."""
-    if len(var.operands) < 2 or var.node is None:
+    if len(var.operands) < 2 or var.node is None or var.op in COMMUTATIVE_OPERATORS:
         return False
     notation = var.node._prim.notation
     return not (notation is not None and notation.commutative)
@@ -83,11 +87,13 @@ def to_dot(
     *,
     values: bool = True,
     details: bool = False,
+    adjoint_word: str = "adjoint",
 ) -> str:
     """DOT source for ``trace``.
 
-    ``adjoints`` (name -> value) adds the reverse pass to each box, ``values`` the
-    forward values, ``details`` each value's shape and dtype.
+    ``adjoints`` (name -> value) adds the reverse pass to each box (after
+    ``adjoint_word``), ``values`` the forward values, ``details`` each value's
+    shape and dtype.
     """
     lines = [
         "digraph computation_graph {",
@@ -100,11 +106,11 @@ def to_dot(
         text = [operation]
         if details:
             array = np.asarray(var.value)
-            text.append(f"{array.shape} {array.dtype}")
+            text.append(f"{array.shape if array.ndim else 'scalar'} {array.dtype}")
         if values:
             text.append(f"= {value_text(var.value)}")
         if adjoints is not None and var.name in adjoints:
-            text.append(f"adjoint {value_text(adjoints[var.name])}")
+            text.append(f"{adjoint_word} {value_text(adjoints[var.name])}")
         lines.append(f"  {_quote(var.name)} [label={_html_label(var.name, text)}];")
 
     for var in trace.inputs:
@@ -225,7 +231,9 @@ def draw(
         named[_fresh_name("input", named)] = t
     recorded = read_trace(output, named)
     adjoints = {row.name: row.value for row in recorded.reverse()} if grads else None
-    return Drawing(to_dot(recorded, adjoints, title, values=values, details=True))
+    return Drawing(
+        to_dot(recorded, adjoints, title, values=values, details=True, adjoint_word="grad")
+    )
 
 
 def _graph_leaves(output: Tensor) -> list[Tensor]:

@@ -77,7 +77,20 @@ class Network:
         for k in range(1, self.outputs + 1):
             terms = " + ".join(f"a{j}{k}·h{j}" for j in range(1, self.hidden + 1))
             lines.append(f"o{k} = {terms} + b2{k}")
-        return lines
+        return [*lines, *self.weight_layout()]
+
+    def weight_layout(self) -> list[str]:
+        """How the scalar names map onto the arrays of a ``--weights`` file (indices from 0).
+
+        w_ij joins input i to hidden unit j and is W[i-1][j-1]; a_jk joins hidden
+        unit j to output k, and A is outputs x hidden (so that o = Ah), so a_jk is
+        A[k-1][j-1], the transposed position.
+        """
+        j = self.hidden
+        return [
+            "in a --weights file (indices from 0): w_ij = W[i-1][j-1], b1j = b1[j-1],",
+            f"  a_jk = A[k-1][j-1] (A is outputs × hidden: a{j}1 = A[0][{j - 1}]), b2k = b2[k-1]",
+        ]
 
     def vector_equations(self) -> list[str]:
         """t = Wᵀx + b1, h = σ(t), o = Ah + b2, the composition, and every shape."""
