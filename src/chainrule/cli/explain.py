@@ -325,7 +325,7 @@ def explain_net_command(
         raise InputError(f"--layers {layers!r}: give three sizes inputs,hidden,outputs, e.g. 2,2,1")
     net = _run(lambda: network.Network(*(int(s) for s in sizes), activation=activation))
     click.echo("Scalar notation:")
-    for line in net.scalar_equations():
+    for line in [*net.scalar_equations(), *net.weight_layout()]:
         click.echo(f"  {line}")
     click.echo("Vector notation:")
     for line in net.vector_equations():

@@ -77,7 +77,7 @@ class Network:
         for k in range(1, self.outputs + 1):
             terms = " + ".join(f"a{j}{k}·h{j}" for j in range(1, self.hidden + 1))
             lines.append(f"o{k} = {terms} + b2{k}")
-        return [*lines, *self.weight_layout()]
+        return lines
 
     def weight_layout(self) -> list[str]:
         """How the scalar names map onto the arrays of a ``--weights`` file (indices from 0).
