@@ -19,6 +19,7 @@ Step sizes. With machine epsilon u of the input's dtype and a relative step h
 from __future__ import annotations
 
 from collections.abc import Callable
+import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -194,6 +195,28 @@ class GradcheckResult:
                 f"{r.max_rel_error:>12.3e}  {'yes' if r.passed else 'NO'}"
             )
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """The same table for Jupyter, one row per input and mode."""
+        verdict = "passed" if self.passed else "FAILED"
+        header = ("input", "mode", "shape", "max abs err", "max rel err", "ok")
+        rows = [
+            (
+                str(r.input),
+                r.mode,
+                str(r.shape),
+                f"{r.max_abs_error:.3e}",
+                f"{r.max_rel_error:.3e}",
+                "yes" if r.passed else "NO",
+            )
+            for r in self.rows
+        ]
+        head = "".join(f"<th>{h}</th>" for h in header)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
+        )
+        caption = f"gradcheck {verdict} (atol={self.atol:g}, rtol={self.rtol:g})"
+        return f"<table><caption>{caption}</caption><tr>{head}</tr>{body}</table>"
 
 
 def gradcheck(

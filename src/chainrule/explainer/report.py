@@ -16,6 +16,7 @@ import math
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -392,6 +393,15 @@ def strict_json(data: Any) -> Any:
     if found and isinstance(cleaned, dict):
         cleaned["non_finite"] = found
     return cleaned
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema that :meth:`Explanation.to_json` follows (``report.schema.json``).
+
+    It is also the browser explorer's API: the package ships it as data.
+    """
+    text = resources.files(__package__).joinpath("report.schema.json").read_text("utf-8")
+    return json.loads(text)
 
 
 def _pointer(key: str) -> str:

@@ -183,6 +183,8 @@ class Trace:
         adjoint: dict[str, Any] = {self.output.name: np.ones_like(self.output.value)}
         rows = [SweepRow(self.output.name, [], adjoint[self.output.name])]
         for var in [*reversed(self.variables[:-1]), *self.inputs]:
+            if var is self.output:  # f(x) = x: the output is an input, already seeded
+                continue
             terms = []
             for child, positions in uses[var.name].values():
                 partial = _local_partial(child, positions, reverse=True)

@@ -145,6 +145,10 @@ class Expr:
 
         return to_latex(self)
 
+    def _repr_latex_(self) -> str:
+        """Jupyter renders the expression as typeset math."""
+        return f"${self.latex()}$"
+
     def __str__(self) -> str:
         from .printing import to_str
 
