@@ -18,8 +18,8 @@ Step sizes. With machine epsilon u of the input's dtype and a relative step h
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import html
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
