@@ -15,6 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
+
+from ..errors import ShapeError
 from . import network, steps
 from .crosscheck import MethodResult, cross_check
 from .domain import check_derivatives
@@ -73,6 +76,11 @@ def explain(
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     source = _source(target, point)
     recorded = trace(source.function, source.point)
+    if np.ndim(recorded.output.value) != 0:
+        raise ShapeError(
+            f"explain: {source.title} returned shape {np.shape(recorded.output.value)}; a "
+            "gradient needs a scalar output (reduce it first, e.g. with .sum() or .mean())"
+        )
     check_derivatives(recorded)
     forward = list(source.point) if mode in ("forward", "both") else []
     derivatives = source.derivatives()
