@@ -15,7 +15,6 @@ import chainrule as cr
 from chainrule import nn
 from chainrule.cli import main
 from chainrule.explainer import graph
-from chainrule.explainer.graph import value_text
 
 
 class TwoLayer(nn.Module):
@@ -58,6 +57,8 @@ def test_a_models_loss_is_drawn_with_named_parameters_shapes_and_dtypes():
 
 
 def test_values_and_gradients_on_request_match_backward():
+    from chainrule.explainer.graph import value_text
+
     model = TwoLayer()
     loss = loss_of(model)
     dot = cr.draw(loss, params=dict(model.named_parameters()), values=True, grads=True).source

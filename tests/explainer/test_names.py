@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from chainrule import explain
 from chainrule.cli import main
-from chainrule.explainer.trace import output_name, variable_prefix
 
 
 def cli(*args: str) -> tuple[int, str]:
@@ -69,6 +68,8 @@ def test_an_input_called_const1_keeps_its_box_beside_a_constant(tmp_path):
 
 
 def test_the_naming_scheme_steps_around_every_taken_name():
+    from chainrule.explainer.trace import output_name, variable_prefix
+
     assert variable_prefix({"x"}) == "v"
     assert variable_prefix({"v1", "w12", "u3"}) == "vv"
     assert variable_prefix({"v", "w", "vx"}) == "v"  # only v<digits> collides
