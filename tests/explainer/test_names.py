@@ -113,3 +113,4 @@ def test_random_expressions_over_the_traces_own_names_agree_with_chainrule_grad(
     printed = summary(report.to_text())
     for name, value in expected.items():
         assert printed[f"d{y}/d{name}"] == pytest.approx(value, rel=1e-9, abs=1e-12)
+
