@@ -52,3 +52,9 @@ def test_tensor_reports_are_json_with_nested_lists():
 def test_a_non_scalar_result_is_refused_clearly():
     with pytest.raises(cr.errors.ShapeError, match=r"explain: <lambda> returned shape \(2,\)"):
         cr.explain(lambda x: x * x, x=np.array([1.0, 2.0]))
+
+
+def test_forward_mode_on_an_array_says_its_direction_is_all_ones():
+    report = cr.explain(lambda x: (x * x).sum(), x=np.array([1.0, 2.0]), mode="forward")
+    assert "tangents in direction x (x\u0307 = 1 in every element)" in report.to_text()
+    assert report.forward["x"][-1].value == 6.0  # the directional derivative along (1, 1)

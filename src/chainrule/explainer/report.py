@@ -256,7 +256,8 @@ class Explanation:
             tables.append(
                 (
                     f"Forward mode: tangents in direction {direction} "
-                    f"({tangent_name(direction)} = 1)",
+                    f"({tangent_name(direction)} = 1"
+                    f"{' in every element' if np.ndim(self.point[direction]) else ''})",
                     ("tangent", "chain rule", "numbers", "value"),
                     self.sweep_rows(rows, reverse=False),
                 )
