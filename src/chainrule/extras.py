@@ -17,7 +17,6 @@ EXTRA_OF = {
     "click": "cli",
     "rich": "cli",
     "matplotlib": "cli",
-    "graphviz": "cli",
     "sklearn": "datasets",
     "sympy": "sympy",
 }

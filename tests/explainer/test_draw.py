@@ -1,5 +1,5 @@
 """Drawings: cr.draw of tensor code and models, names in their own boxes, operand order, no
-Python graphviz package, explain-net's layer graph with values, and --graph exit status."""
+Python graphviz package, and explain-net's layer graph with values and weight names."""
 
 from __future__ import annotations
 
@@ -139,14 +139,6 @@ def test_the_layer_level_network_graph_shows_values(tmp_path):
     box = boxes(dot)
     assert box["b1"].startswith("input<BR/>= [") and "adjoint [" in box["b1"]
     assert re.match(r"input<BR/>= \[\[", box["W"])
-
-
-def test_graph_exits_2_when_only_the_dot_source_could_be_written(tmp_path, monkeypatch):
-    monkeypatch.setattr(graph.shutil, "which", lambda name: None)
-    code, out = run("explain", "x*x", "x=3", "--graph", str(tmp_path / "g.png"))
-    assert code == 2
-    assert (tmp_path / "g.dot").exists() and not (tmp_path / "g.png").exists()
-    assert "apt-get install graphviz" in out
 
 
 def test_the_scalar_notation_says_how_names_map_onto_the_weights_file(tmp_path):

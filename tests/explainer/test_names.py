@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+import chainrule as cr
 from chainrule import explain
 from chainrule.cli import main
 
@@ -114,3 +115,7 @@ def test_random_expressions_over_the_traces_own_names_agree_with_chainrule_grad(
     for name, value in expected.items():
         assert printed[f"d{y}/d{name}"] == pytest.approx(value, rel=1e-9, abs=1e-12)
 
+
+def test_a_domain_message_uses_the_outputs_own_name():
+    with pytest.raises(cr.explainer.DomainError, match=r"so df/dy = inf"):
+        explain("sqrt(y)", y=0.0)

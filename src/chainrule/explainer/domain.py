@@ -35,7 +35,8 @@ def _infinite_derivative(recorded: Trace) -> str | None:
     failed = [name for name in inputs if not np.all(np.isfinite(adjoints[name]))]
     if not failed:
         return None
-    result = ", ".join(f"dy/d{name} = {number(adjoints[name])}" for name in failed)
+    y = recorded.output_name
+    result = ", ".join(f"d{y}/d{name} = {number(adjoints[name])}" for name in failed)
     # Output first: the first adjoint that is not finite is where the trouble starts.
     row = next(row for row in rows if not np.all(np.isfinite(row.value)))
     operand = recorded.by_name[row.name]

@@ -4,15 +4,14 @@ Layer: explain. :class:`Explanation` holds the trace, the sweeps, the cross-chec
 and the symbolic derivatives; it renders as rich tables in a terminal, plain
 text, Markdown, JSON, DOT and, in Jupyter, HTML with the SVG graph. The JSON
 follows the published schema ``report.schema.json`` and is strict (RFC 8259): a
-non-finite number is written as null and listed, with its path, under
-``non_finite``.
+non-finite number is written as null and listed, by its path, under
+``non_finite`` (:mod:`chainrule.io.strict_json`).
 """
 
 from __future__ import annotations
 
 import html
 import json
-import math
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..io import strict_json
 from .crosscheck import MethodResult
 from .graph import SHOWN_ELEMENTS, Drawing, to_dot
 from .trace import SweepRow, Trace
@@ -228,10 +228,10 @@ class Explanation:
     def to_json(self) -> str:
         """Strict JSON (RFC 8259) following ``report.schema.json``.
 
-        NaN and infinities are not JSON: each becomes null, and ``non_finite``
-        lists where (a JSON Pointer) and what it was ("NaN", "Infinity", "-Infinity").
+        NaN and infinities are not JSON: each becomes null, and ``non_finite`` maps
+        where it was (a JSON Pointer) to what it was ("nan", "inf", "-inf").
         """
-        return json.dumps(strict_json(self.to_dict()), indent=2, ensure_ascii=False)
+        return strict_json.dumps(self.to_dict())
 
     def to_dot(self) -> str:
         adjoints = {row.name: row.value for row in self.reverse}
@@ -365,37 +365,6 @@ def _shown(value: Any) -> str:
     return repr(value) if isinstance(value, float) else number(value)
 
 
-def strict_json(data: Any) -> Any:
-    """``data`` with every NaN or infinity replaced by null, and a list of where they were.
-
-    The list is added to a top-level dictionary as ``non_finite`` (only when there is
-    something to list): ``[{"path": "/value", "was": "Infinity"}]``, with JSON Pointer paths.
-
-    >>> cleaned = strict_json({"value": float("inf"), "ok": [1.0, float("nan")]})
-    >>> cleaned["value"], cleaned["ok"]
-    (None, [1.0, None])
-    >>> cleaned["non_finite"]
-    [{'path': '/value', 'was': 'Infinity'}, {'path': '/ok/1', 'was': 'NaN'}]
-    """
-    found: list[dict[str, str]] = []
-
-    def clean(item: Any, path: str) -> Any:
-        if isinstance(item, float) and not math.isfinite(item):
-            was = "NaN" if math.isnan(item) else ("Infinity" if item > 0 else "-Infinity")
-            found.append({"path": path or "/", "was": was})
-            return None
-        if isinstance(item, dict):
-            return {k: clean(v, f"{path}/{_pointer(str(k))}") for k, v in item.items()}
-        if isinstance(item, list | tuple):
-            return [clean(v, f"{path}/{i}") for i, v in enumerate(item)]
-        return item
-
-    cleaned = clean(data, "")
-    if found and isinstance(cleaned, dict):
-        cleaned["non_finite"] = found
-    return cleaned
-
-
 def json_schema() -> dict[str, Any]:
     """The JSON Schema that :meth:`Explanation.to_json` follows (``report.schema.json``).
 
@@ -403,11 +372,6 @@ def json_schema() -> dict[str, Any]:
     """
     text = resources.files(__package__).joinpath("report.schema.json").read_text("utf-8")
     return json.loads(text)
-
-
-def _pointer(key: str) -> str:
-    """A key escaped for a JSON Pointer (RFC 6901)."""
-    return key.replace("~", "~0").replace("/", "~1")
 
 
 NO_DOT_NOTE = (
