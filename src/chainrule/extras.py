@@ -20,6 +20,8 @@ EXTRA_OF = {
     "graphviz": "cli",
     "sklearn": "datasets",
     "sympy": "sympy",
+    "dask": "distributed",
+    "distributed": "distributed",
 }
 _DISTRIBUTION = {"sklearn": "scikit-learn"}
 

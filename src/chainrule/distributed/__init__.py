@@ -1,0 +1,11 @@
+"""Training on more than one process: synchronous data-parallel SGD on Dask distributed.
+
+Layer: distributed (above training, nn and optim; imports Dask lazily, through
+:func:`chainrule.extras.require`, so that ``import chainrule`` never needs the
+``distributed`` extra). ``chainrule train --workers N`` / ``--cluster ADDRESS`` and
+``chainrule sweep`` are thin over this package.
+"""
+
+from .data_parallel import DataParallel, SchedulerLostError, WorkerTiming, connect, shard_gradient
+
+__all__ = ["DataParallel", "SchedulerLostError", "WorkerTiming", "connect", "shard_gradient"]
