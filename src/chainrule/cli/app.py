@@ -85,4 +85,4 @@ def main() -> None:
 
 
 # Command modules register themselves on `main` when imported (at the end, after `main`).
-from . import explain, train  # noqa: E402,F401
+from . import explain, sweep, train  # noqa: E402,F401
