@@ -85,7 +85,7 @@ def parameter_count(sizes: list[int]) -> int:
 
 
 def timed_fit(fitter, problem: dict) -> tuple[float, list[dict]]:
-    """Median seconds per step (the first step of each epoch left out) and the rows."""
+    """Mean seconds per step (the first step of each epoch left out) and the rows."""
     spec = spec_of(problem)
     nn.manual_seed(0)
     model = build_model(spec)
@@ -105,7 +105,7 @@ def timed_fit(fitter, problem: dict) -> tuple[float, list[dict]]:
     rows = fitter(
         model, spec, train, empty, optimizer, problem["epochs"], problem["batch_size"], 0, on_batch
     )
-    return statistics.median(intervals), rows
+    return statistics.fmean(intervals), rows
 
 
 def run(problem: dict, worker_counts: list[int]) -> list[dict]:

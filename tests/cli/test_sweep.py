@@ -4,13 +4,15 @@ equal ``train``'s, results are written, and a second sweep redoes nothing."""
 from __future__ import annotations
 
 import json
+import tomllib
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from chainrule.cli import main
 from chainrule.cli.app import InputError
-from chainrule.cli.sweep import expand_config, run_id
+from chainrule.cli.sweep import expand_config, run_id, train_parameters
 
 CONFIG = """
 data = "moons"
@@ -135,3 +137,14 @@ def test_a_sweep_runs_on_the_cluster_writes_results_and_resumes(dask_client, tmp
     assert more.exit_code == 0, more.output
     assert "4 already finished" in more.output and "2 to run" in more.output
     assert len(json.loads((out / "results.json").read_text())["runs"]) == 6
+
+
+def test_the_readme_example_config_expands_to_its_grid():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    runs = expand_config(tomllib.loads(example))
+    assert len(runs) == 2 * 2 * 2 * 2 * 2
+    for options in runs[:2]:
+        train_parameters(options)  # valid train options
+    commented = "\n".join(line.removeprefix("# ") for line in example.splitlines()[-6:])
+    assert len(expand_config(tomllib.loads(commented))) == 20
