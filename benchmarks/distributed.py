@@ -38,8 +38,7 @@ import numpy as np  # noqa: E402
 
 from chainrule import nn  # noqa: E402
 from chainrule.data.datasets import load_digits  # noqa: E402
-from chainrule.distributed import DataParallel, connect  # noqa: E402
-from chainrule.distributed.data_parallel import StepTiming  # noqa: E402
+from chainrule.distributed import DataParallel, StepTiming, connect  # noqa: E402
 from chainrule.training import build_model, fit, make_optimizer  # noqa: E402
 
 

@@ -336,7 +336,7 @@ def _run_all(
 ) -> dict[str, dict]:
     """Submit every pending run as a Dask task; write each record as soon as it arrives."""
     distributed = need("distributed", "sweep")
-    from ..distributed import SchedulerLostError, connect
+    from ..distributed import CONNECTION_LOSS, connect
 
     if cluster is None and workers is None:
         workers = min(os.cpu_count() or 1, len(pending))
@@ -354,7 +354,7 @@ def _run_all(
                     path = runs_folder / f"{record['id']}.json"
                     write_bytes(path, (strict_json.dumps(record) + "\n").encode("utf-8"))
                 click.echo(f"  [{len(finished)}/{len(pending)}] {_summary_line(record)}")
-    except (SchedulerLostError, OSError, TimeoutError) as error:
+    except CONNECTION_LOSS as error:  # SchedulerLostError included
         kept = f"; {len(finished)} finished runs are kept in {runs_folder}" if runs_folder else ""
         raise click.ClickException(f"the sweep stopped: {error}{kept}") from None
     return finished

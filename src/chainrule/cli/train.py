@@ -47,9 +47,6 @@ from ..training.mlp import (
 )
 from .app import InputError, main, need
 
-#: Seconds one data-parallel step may take before the run gives up on it.
-STEP_TIMEOUT = 300.0
-
 
 @dataclass(frozen=True)
 class Recipe:
@@ -495,7 +492,7 @@ def data_parallel(cluster: str | None, workers: int | None, timeout: float) -> I
 
     try:
         with connect(cluster, workers, timeout) as client:
-            yield DataParallel(client, step_timeout=max(timeout, STEP_TIMEOUT))
+            yield DataParallel(client)
     except SchedulerLostError as error:
         if not error.rows:  # never connected, or lost before the first epoch ended
             raise click.ClickException(str(error)) from None

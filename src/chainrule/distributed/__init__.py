@@ -6,6 +6,22 @@ Layer: distributed (above training, nn and optim; imports Dask lazily, through
 ``chainrule sweep`` are thin over this package.
 """
 
-from .data_parallel import DataParallel, SchedulerLostError, WorkerTiming, connect, shard_gradient
+from .data_parallel import (
+    CONNECTION_LOSS,
+    DataParallel,
+    SchedulerLostError,
+    StepTiming,
+    WorkerTiming,
+    connect,
+    shard_gradient,
+)
 
-__all__ = ["DataParallel", "SchedulerLostError", "WorkerTiming", "connect", "shard_gradient"]
+__all__ = [
+    "CONNECTION_LOSS",
+    "DataParallel",
+    "SchedulerLostError",
+    "StepTiming",
+    "WorkerTiming",
+    "connect",
+    "shard_gradient",
+]

@@ -24,6 +24,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import CancelledError
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,9 @@ from ..training.mlp import BatchCallback
 #: Seconds to wait for the scheduler when connecting, and for one step's shards.
 CONNECT_TIMEOUT = 30.0
 STEP_TIMEOUT = 300.0
+#: What a client raises once its scheduler is gone: a broken connection, a timeout, or a
+#: cancelled future (Dask cancels every future when it gives up reconnecting).
+CONNECTION_LOSS = (OSError, TimeoutError, CancelledError)
 
 
 class SchedulerLostError(ChainruleError, ConnectionError):
@@ -230,12 +234,8 @@ class DataParallel:
             return fit(
                 model, spec, train, val, optimizer, epochs, batch_size, seed, on_batch, record, step
             )
-        except (OSError, TimeoutError) as error:
+        except CONNECTION_LOSS as error:
             raise SchedulerLostError(self.address, _describe(error), rows) from None
-        except Exception as error:
-            if type(error).__name__ in ("CancelledError", "FutureCancelledError"):
-                raise SchedulerLostError(self.address, _describe(error), rows) from None
-            raise
 
     def _step_function(self, model: nn.Module, spec: dict, data: Any) -> Callable:
         parameters = dict(model.named_parameters())
@@ -261,10 +261,13 @@ class DataParallel:
                 for shard, worker in zip(shards, workers, strict=False)
             ]
             deadline = started + self.step_timeout
-            results: list[ShardResult] = [
-                future.result(timeout=max(deadline - time.perf_counter(), 0.0))
-                for future in futures
-            ]
+            try:
+                results: list[ShardResult] = [
+                    future.result(timeout=max(deadline - time.perf_counter(), 0.0))
+                    for future in futures
+                ]
+            except TimeoutError:
+                raise TimeoutError(f"no gradients within {self.step_timeout:g} s") from None
             self._record(time.perf_counter() - started, results, workers)
             total = len(indices)
             for name, param in parameters.items():
