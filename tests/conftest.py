@@ -44,6 +44,18 @@ def dask_client(dask_cluster):
         yield client
 
 
+def _address_in(scheduler_file, seconds: float) -> str:
+    """The address a starting scheduler writes to its file (which may appear half-written)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return json.loads(scheduler_file.read_text())["address"]
+        except (OSError, ValueError, KeyError):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no scheduler address in {scheduler_file}") from None
+            time.sleep(0.05)
+
+
 @pytest.fixture
 def standalone_scheduler(tmp_path):
     """A Dask scheduler and one worker as separate processes on the loopback interface, for a
@@ -59,10 +71,7 @@ def standalone_scheduler(tmp_path):
     )
     processes = [scheduler]
     try:
-        deadline = time.monotonic() + 30
-        while not scheduler_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        address = json.loads(scheduler_file.read_text())["address"]
+        address = _address_in(scheduler_file, seconds=30)
         worker = [sys.executable, "-m", "distributed.cli.dask_worker", address]
         options = ["--nthreads", "1", "--no-nanny", "--host", "127.0.0.1", "--no-dashboard"]
         processes.append(subprocess.Popen(worker + options, **quiet))

@@ -34,9 +34,17 @@ import numpy as np
 from ..io import strict_json
 from ..io.files import write_bytes
 from ..io.plotting import save_figure, subplots
-from .app import InputError, main, need
-from .train import _CLUSTER, _TIMEOUT, _WORKERS, OutputFolder, _check_cluster_flags, run_training
-from .train import train as train_command
+from . import train as train_module  # a module: `train` may still be loading (app imports both)
+from .app import (
+    CLUSTER_OPTION,
+    TIMEOUT_OPTION,
+    WORKERS_OPTION,
+    InputError,
+    OutputFolder,
+    check_cluster_flags,
+    main,
+    need,
+)
 
 #: train's options a sweep may set (its command-line names without the dashes).
 SWEEP_OPTIONS = (
@@ -183,7 +191,7 @@ def train_parameters(options: dict) -> dict:
     its flags (a bad value is an InputError naming the run)."""
     arguments = [f"--{name}={value}" for name, value in options.items()]
     try:
-        context = train_command.make_context("train", arguments, resilient_parsing=False)
+        context = train_module.train.make_context("train", arguments, resilient_parsing=False)
     except click.ClickException as error:
         raise InputError(f"run {_describe(options)}: {error.format_message()}") from None
     for name in ("out", "cluster", "workers", "checkpoint_every", "timeout", "fmt"):
@@ -206,7 +214,7 @@ def run_one(options: dict) -> dict:
     record: dict[str, Any] = {"id": run_id(options), "options": options}
     with _ONE_RUN_AT_A_TIME:
         try:
-            run = run_training(**train_parameters(options))
+            run = train_module.run_training(**train_parameters(options))
         except click.ClickException as error:  # a divergence, or data the worker cannot load
             return {**record, "status": "failed", "error": error.format_message()}
     last = run.rows[-1]
@@ -281,15 +289,15 @@ def _load_finished(runs_folder: Path, wanted: set[str]) -> dict[str, dict]:
 
 @main.command()
 @click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
-@_CLUSTER
-@_WORKERS
+@CLUSTER_OPTION
+@WORKERS_OPTION
 @click.option(
     "--out",
     type=OutputFolder(file_okay=False, path_type=Path),
     default=None,
     help="Folder for runs/, results.csv, results.json and best.png; a sweep resumes there.",
 )
-@_TIMEOUT
+@TIMEOUT_OPTION
 def sweep(
     config: Path, cluster: str | None, workers: int | None, out: Path | None, timeout: float
 ) -> None:
@@ -298,7 +306,7 @@ def sweep(
     Without --cluster or --workers, a local cluster of one worker per CPU runs the sweep.
     """
     need("distributed", "sweep")
-    _check_cluster_flags(cluster, workers)
+    check_cluster_flags(cluster, workers)
     if out is not None:
         need("matplotlib", "sweep --out (for best.png)")
     runs = load_config(config)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,7 +44,17 @@ from ..training.mlp import (
     splits,
     standardized,
 )
-from .app import InputError, main, need
+from .app import (
+    CLUSTER_OPTION,
+    TIMEOUT_OPTION,
+    WORKERS_OPTION,
+    FiniteFloat,
+    InputError,
+    OutputFolder,
+    check_cluster_flags,
+    main,
+    need,
+)
 
 
 @dataclass(frozen=True)
@@ -86,56 +95,6 @@ _FORMAT = click.option(
 
 
 # --- data ---------------------------------------------------------------------------------
-
-
-class FiniteFloat(click.FloatRange):
-    """A non-negative float that must be finite: nan and inf would train a NaN model."""
-
-    name = "finite float"
-
-    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
-        number = super().convert(value, param, ctx)
-        if not math.isfinite(number):
-            self.fail(f"{value!r} is not a finite number", param, ctx)
-        return number
-
-
-class OutputFolder(click.Path):
-    """A folder to write into; an empty string (which would mean the current folder) is refused."""
-
-    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
-        if isinstance(value, str) and not value.strip():
-            self.fail("an empty path; name the folder to write into", param, ctx)
-        return super().convert(value, param, ctx)
-
-
-_CLUSTER = click.option(
-    "--cluster",
-    metavar="ADDRESS",
-    default=None,
-    help="Run on the Dask scheduler at ADDRESS (tcp://host:8786); the distributed extra.",
-)
-_WORKERS = click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Run on a local Dask cluster of N worker processes; the distributed extra.",
-)
-_TIMEOUT = click.option(
-    "--timeout",
-    type=FiniteFloat(min=0, min_open=True),
-    default=30.0,
-    show_default=True,
-    help="Seconds to wait for the Dask scheduler (connecting, or reconnecting mid-run).",
-)
-
-
-def _check_cluster_flags(cluster: str | None, workers: int | None) -> None:
-    """--cluster and --workers exclude each other; either needs the distributed extra."""
-    if cluster is not None and workers is not None:
-        raise InputError("give --cluster ADDRESS or --workers N, not both")
-    if cluster is not None or workers is not None:
-        need("distributed", "--cluster and --workers")
 
 
 def _load(spec: str, label_column: str | None, classes: list[str] | None = None) -> LabeledData:
@@ -558,15 +517,15 @@ def _say_timing(trainer: Any, say) -> None:
     default=None,
     help="Folder for model.npz, metrics.json, metrics.csv and curves.png.",
 )
-@_CLUSTER
-@_WORKERS
+@CLUSTER_OPTION
+@WORKERS_OPTION
 @click.option(
     "--checkpoint-every",
     type=click.IntRange(min=1),
     default=None,
     help="Every K epochs, write the model to checkpoint.npz in --out (atomically).",
 )
-@_TIMEOUT
+@TIMEOUT_OPTION
 @_FORMAT
 def train(
     out: Path | None,
@@ -587,7 +546,7 @@ def train(
     text = fmt == "text"
     if text:
         need("rich", "train")
-    _check_cluster_flags(cluster, workers)
+    check_cluster_flags(cluster, workers)
     if checkpoint_every is not None and out is None:
         raise InputError("--checkpoint-every writes into --out: name the folder")
     if out is not None:

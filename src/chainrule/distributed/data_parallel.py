@@ -226,6 +226,7 @@ class DataParallel:
             if on_epoch is not None:
                 on_epoch(row)
 
+        data = None
         try:
             [data] = self.client.scatter(
                 [(train[0], targets(train[1], spec))], broadcast=True, hash=False
@@ -236,6 +237,10 @@ class DataParallel:
             )
         except CONNECTION_LOSS as error:
             raise SchedulerLostError(self.address, _describe(error), rows) from None
+        finally:
+            if data is not None:  # the workers may drop their copies of the training set
+                with suppress(*CONNECTION_LOSS):
+                    data.release()
 
     def _step_function(self, model: nn.Module, spec: dict, data: Any) -> Callable:
         parameters = dict(model.named_parameters())
