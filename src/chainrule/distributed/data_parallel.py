@@ -246,7 +246,7 @@ class DataParallel:
         parameters = dict(model.named_parameters())
 
         def gradient(indices: np.ndarray) -> float:
-            workers = sorted(self.client.scheduler_info()["workers"])
+            workers = sorted(self.client.nthreads())  # the workers alive now
             if not workers:
                 raise ConnectionError("no workers are left")
             weights = model.state_dict()
