@@ -19,6 +19,8 @@ EXTRA_OF = {
     "matplotlib": "cli",
     "sklearn": "datasets",
     "sympy": "sympy",
+    "dask": "distributed",
+    "distributed": "distributed",
 }
 _DISTRIBUTION = {"sklearn": "scikit-learn"}
 

@@ -217,3 +217,35 @@ def test_graph_in_a_picture_format_without_dot_refuses_before_any_work(
     assert result.output.startswith("Error: --graph")
     assert "`dot` program" in result.output and f"--graph {tmp_path / 'g.dot'}" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["train", "--workers", "2", "--epochs", "1"],
+        ["train", "--cluster", "tcp://127.0.0.1:8786", "--epochs", "1"],
+        ["sweep", "sweep.toml"],
+    ],
+)
+def test_distributed_training_without_dask_names_the_distributed_extra(without, command):
+    without("distributed", "dask")
+    result = run(*command)
+    assert_one_line(result, "distributed", "distributed")
+    assert "training" not in result.output
+
+
+def test_the_distributed_modules_import_without_dask():
+    """Dask is imported only when a cluster is used: a fresh interpreter without it imports
+    chainrule.distributed and the sweep command."""
+    script = BLOCKER + textwrap.dedent(
+        """
+        sys.meta_path.insert(0, Missing(("distributed", "dask")))
+        import chainrule.distributed, chainrule.cli.app
+        print(sorted(chainrule.cli.app.main.commands))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "'sweep'" in result.stdout and "'train'" in result.stdout

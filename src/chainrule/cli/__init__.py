@@ -27,6 +27,7 @@ COMMANDS = {
     "train": "Train an MLP classifier. With no --data: the recitation's 2-2-1 sigmoid network "
     "on XOR.",
     "evaluate": "Score a saved model.npz: loss, accuracy and confusion matrix.",
+    "sweep": "Grid or random search over train's options, each run a task on a Dask cluster.",
 }
 SUMMARY = "Derivatives three ways, and neural networks, on NumPy."
 HELP_OPTIONS = ("-h", "--help")

@@ -2,12 +2,14 @@
 
 Layer: cli (may import everything; imported by :data:`chainrule.cli.main` once click is
 known to be installed). Each command lives in its own module and registers itself on
-:data:`main`. Bad input, and a missing optional package, end with one clear line on
-stderr and exit status 2, never a traceback.
+:data:`main`; the parameter types and options several commands share (``--cluster``,
+``--workers``, ``--timeout``) are here. Bad input, and a missing optional package, end with
+one clear line on stderr and exit status 2, never a traceback.
 """
 
 from __future__ import annotations
 
+import math
 from types import ModuleType
 from typing import Any
 
@@ -39,6 +41,56 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except MissingExtraError as error:
             raise InputError(str(error)) from None
+
+
+class FiniteFloat(click.FloatRange):
+    """A non-negative float that must be finite: nan and inf would train a NaN model."""
+
+    name = "finite float"
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+class OutputFolder(click.Path):
+    """A folder to write into; an empty string (which would mean the current folder) is refused."""
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        if isinstance(value, str) and not value.strip():
+            self.fail("an empty path; name the folder to write into", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+CLUSTER_OPTION = click.option(
+    "--cluster",
+    metavar="ADDRESS",
+    default=None,
+    help="Run on the Dask scheduler at ADDRESS (tcp://host:8786); the distributed extra.",
+)
+WORKERS_OPTION = click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Run on a local Dask cluster of N worker processes; the distributed extra.",
+)
+TIMEOUT_OPTION = click.option(
+    "--timeout",
+    type=FiniteFloat(min=0, min_open=True),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for the Dask scheduler (connecting, or reconnecting mid-run).",
+)
+
+
+def check_cluster_flags(cluster: str | None, workers: int | None) -> None:
+    """--cluster and --workers exclude each other; either needs the distributed extra."""
+    if cluster is not None and workers is not None:
+        raise InputError("give --cluster ADDRESS or --workers N, not both")
+    if cluster is not None or workers is not None:
+        need("distributed", "--cluster and --workers")
 
 
 class ExpressionCommand(click.Command):
@@ -85,4 +137,4 @@ def main() -> None:
 
 
 # Command modules register themselves on `main` when imported (at the end, after `main`).
-from . import explain, train  # noqa: E402,F401
+from . import explain, sweep, train  # noqa: E402,F401

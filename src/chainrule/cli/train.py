@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 import numpy as np
@@ -42,7 +44,17 @@ from ..training.mlp import (
     splits,
     standardized,
 )
-from .app import InputError, main, need
+from .app import (
+    CLUSTER_OPTION,
+    TIMEOUT_OPTION,
+    WORKERS_OPTION,
+    FiniteFloat,
+    InputError,
+    OutputFolder,
+    check_cluster_flags,
+    main,
+    need,
+)
 
 
 @dataclass(frozen=True)
@@ -85,27 +97,6 @@ _FORMAT = click.option(
 # --- data ---------------------------------------------------------------------------------
 
 
-class FiniteFloat(click.FloatRange):
-    """A non-negative float that must be finite: nan and inf would train a NaN model."""
-
-    name = "finite float"
-
-    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
-        number = super().convert(value, param, ctx)
-        if not math.isfinite(number):
-            self.fail(f"{value!r} is not a finite number", param, ctx)
-        return number
-
-
-class OutputFolder(click.Path):
-    """A folder to write into; an empty string (which would mean the current folder) is refused."""
-
-    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
-        if isinstance(value, str) and not value.strip():
-            self.fail("an empty path; name the folder to write into", param, ctx)
-        return super().convert(value, param, ctx)
-
-
 def _load(spec: str, label_column: str | None, classes: list[str] | None = None) -> LabeledData:
     try:
         return load_dataset(spec, label_column, classes)
@@ -131,14 +122,25 @@ def _progress():
 
 
 def _fit_with_progress(
-    model, spec, train, val, optimizer, epochs, batch_size, seed, quiet=False
+    model,
+    spec,
+    train,
+    val,
+    optimizer,
+    epochs,
+    batch_size,
+    seed,
+    quiet=False,
+    fitter=fit,
+    on_epoch=None,
 ) -> list[dict]:
-    """training.fit with a rich progress bar per epoch and a line every few epochs.
+    """``fitter`` (training.fit, or a DataParallel's fit) with a rich progress bar per epoch and
+    a line every few epochs; ``on_epoch`` is called after each epoch too (checkpoints).
 
     ``quiet`` (for --format json, whose stdout is the JSON alone) shows neither.
     """
     if quiet:
-        return fit(model, spec, train, val, optimizer, epochs, batch_size, seed)
+        return fitter(model, spec, train, val, optimizer, epochs, batch_size, seed, None, on_epoch)
     report_every = max(1, epochs // 20)
     with _progress() as progress:
         task = progress.add_task("", total=1, rate=0.0, loss=float("nan"))
@@ -148,11 +150,15 @@ def _fit_with_progress(
                 progress.reset(task, total=total, description=f"epoch {epoch}/{epochs}")
             progress.update(task, completed=done, loss=loss, rate=rate)
 
-        def on_epoch(row: dict) -> None:
+        def report(row: dict) -> None:
             if row["epoch"] % report_every == 0 or row["epoch"] == epochs:
                 progress.console.print(_epoch_line(row, epochs), highlight=False)
+            if on_epoch is not None:
+                on_epoch(row)
 
-        return fit(model, spec, train, val, optimizer, epochs, batch_size, seed, on_batch, on_epoch)
+        return fitter(
+            model, spec, train, val, optimizer, epochs, batch_size, seed, on_batch, report
+        )
 
 
 #: Columns an epoch line may take: rich wraps longer lines when stderr is not a terminal.
@@ -269,7 +275,9 @@ def _check_layers(sizes: list[int], data: LabeledData, loss: str, data_spec: str
 
 
 #: The files ``train --out`` writes: an existing folder holding only these is replaced.
-OUTPUT_FILES = ("model.npz", "metrics.json", "metrics.csv", "curves.png")
+#: checkpoint.npz is there only while a run with --checkpoint-every is going (or was cut off).
+OUTPUT_FILES = ("model.npz", "metrics.json", "metrics.csv", "curves.png", "checkpoint.npz")
+CHECKPOINT = "checkpoint.npz"
 
 
 def _check_out(out: Path) -> None:
@@ -280,52 +288,17 @@ def _check_out(out: Path) -> None:
         raise InputError(f"--out: {error}") from None
 
 
-@main.command()
-@click.option(
-    "--data",
-    "data_spec",
-    default=None,
-    help="xor (default), moons, spirals, digits, mnist:DIR, fashion-mnist:DIR or csv:PATH.",
-)
-@click.option("--layers", default=None, help="Layer sizes in,hidden...,out, e.g. 64,64,10.")
-@click.option("--activation", type=click.Choice(sorted(nn.ACTIVATIONS)), default=None)
-@click.option("--optimizer", "optimizer_name", type=click.Choice(OPTIMIZERS), default=None)
-@click.option("--lr", type=FiniteFloat(min=0), default=None, help="Learning rate.")
-@click.option("--momentum", type=FiniteFloat(min=0), default=None, help="SGD momentum.")
-@click.option("--weight-decay", type=FiniteFloat(min=0), default=0.0, show_default=True)
-@click.option("--epochs", type=click.IntRange(min=1), default=None)
-@click.option("--batch-size", type=click.IntRange(min=1), default=None)
-@click.option(
-    "--loss",
-    type=click.Choice(LOSSES),
-    default=None,
-    help="Default: cross-entropy with several outputs, bce with one (mse for xor).",
-)
-@click.option(
-    "--seed",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Seeds initialization, the data split and shuffling.",
-)
-@click.option(
-    "--val-fraction", type=click.FloatRange(0, 1, max_open=True), default=0.1, show_default=True
-)
-@click.option(
-    "--test-fraction", type=click.FloatRange(0, 1, max_open=True), default=0.2, show_default=True
-)
-@click.option("--label-column", default=None, help="CSV label column (default: the last).")
-@click.option(
-    "--dtype", type=click.Choice(["float32", "float64"]), default="float32", show_default=True
-)
-@click.option(
-    "--out",
-    type=OutputFolder(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder for model.npz, metrics.json, metrics.csv and curves.png.",
-)
-@_FORMAT
-def train(
+@dataclass
+class TrainRun:
+    """A finished ``train`` run: the model, its spec and what metrics.json holds."""
+
+    model: nn.MLP
+    spec: dict
+    metrics: dict
+    rows: list[dict]
+
+
+def run_training(
     data_spec: str | None,
     layers: str | None,
     activation: str | None,
@@ -341,20 +314,18 @@ def train(
     test_fraction: float,
     label_column: str | None,
     dtype: str,
-    out: Path | None,
-    fmt: str,
-) -> None:
-    """Train an MLP classifier. With no --data: the recitation's 2-2-1 sigmoid network on XOR.
+    text: bool = False,
+    fitter=fit,
+    on_epoch=None,
+    out: Path | None = None,
+) -> TrainRun:
+    """What ``train`` does with its options (named as the command's parameters), up to the
+    files: load and split the data, build, fit (with ``fitter``) and score the model.
 
-    With --format json the standard output is one JSON document (what metrics.json holds,
-    and the files saved), with no progress.
+    ``text`` prints what the command prints; ``on_epoch(row, model, spec)`` is called after
+    every epoch; a divergence keeps the last good model in ``out`` and raises InputError.
+    ``chainrule sweep`` calls this for each of its runs.
     """
-    text = fmt == "text"
-    if text:
-        need("rich", "train")
-    if out is not None:
-        need("matplotlib", "train --out (for curves.png)")
-        _check_out(out)
     say = click.echo if text else (lambda line: None)
     data_spec = data_spec or "xor"
     recipe = RECIPES.get(data_spec.partition(":")[0])
@@ -420,6 +391,8 @@ def train(
                 batch_size,
                 seed,
                 quiet=not text,
+                fitter=fitter,
+                on_epoch=None if on_epoch is None else lambda row: on_epoch(row, model, spec),
             )
     except DivergedError as error:
         message = str(error)
@@ -465,6 +438,154 @@ def train(
         "classes": data.classes,
         "train_seconds": seconds,
     }
+    return TrainRun(model, spec, metrics, rows)
+
+
+@contextmanager
+def data_parallel(cluster: str | None, workers: int | None, timeout: float) -> Iterator[Any]:
+    """A DataParallel trainer on the Dask cluster the flags name; None when they name none."""
+    if cluster is None and workers is None:
+        yield None
+        return
+    from ..distributed import DataParallel, SchedulerLostError, connect
+
+    try:
+        with connect(cluster, workers, timeout) as client:
+            yield DataParallel(client)
+    except SchedulerLostError as error:
+        if not error.rows:  # never connected, or lost before the first epoch ended
+            raise click.ClickException(str(error)) from None
+        raise
+
+
+def _say_timing(trainer: Any, say) -> None:
+    """One line per worker: steps, samples and compute time; then the communication share."""
+    summary = trainer.timing.summary()
+    for address, timing in summary["workers"].items():
+        say(
+            f"  worker {address}: {timing['steps']} shards, {timing['samples']} samples, "
+            f"{timing['compute_seconds']:.2f} s computing"
+        )
+    say(
+        f"  per step: {summary['step_ms']:.1f} ms, of which {summary['compute_ms']:.1f} ms "
+        f"computing on the slowest worker ({100 * summary['communication_share']:.0f}% "
+        "communication and scheduling)"
+    )
+
+
+@main.command()
+@click.option(
+    "--data",
+    "data_spec",
+    default=None,
+    help="xor (default), moons, spirals, digits, mnist:DIR, fashion-mnist:DIR or csv:PATH.",
+)
+@click.option("--layers", default=None, help="Layer sizes in,hidden...,out, e.g. 64,64,10.")
+@click.option("--activation", type=click.Choice(sorted(nn.ACTIVATIONS)), default=None)
+@click.option("--optimizer", "optimizer_name", type=click.Choice(OPTIMIZERS), default=None)
+@click.option("--lr", type=FiniteFloat(min=0), default=None, help="Learning rate.")
+@click.option("--momentum", type=FiniteFloat(min=0), default=None, help="SGD momentum.")
+@click.option("--weight-decay", type=FiniteFloat(min=0), default=0.0, show_default=True)
+@click.option("--epochs", type=click.IntRange(min=1), default=None)
+@click.option("--batch-size", type=click.IntRange(min=1), default=None)
+@click.option(
+    "--loss",
+    type=click.Choice(LOSSES),
+    default=None,
+    help="Default: cross-entropy with several outputs, bce with one (mse for xor).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seeds initialization, the data split and shuffling.",
+)
+@click.option(
+    "--val-fraction", type=click.FloatRange(0, 1, max_open=True), default=0.1, show_default=True
+)
+@click.option(
+    "--test-fraction", type=click.FloatRange(0, 1, max_open=True), default=0.2, show_default=True
+)
+@click.option("--label-column", default=None, help="CSV label column (default: the last).")
+@click.option(
+    "--dtype", type=click.Choice(["float32", "float64"]), default="float32", show_default=True
+)
+@click.option(
+    "--out",
+    type=OutputFolder(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for model.npz, metrics.json, metrics.csv and curves.png.",
+)
+@CLUSTER_OPTION
+@WORKERS_OPTION
+@click.option(
+    "--checkpoint-every",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Every K epochs, write the model to checkpoint.npz in --out (atomically).",
+)
+@TIMEOUT_OPTION
+@_FORMAT
+def train(
+    out: Path | None,
+    cluster: str | None,
+    workers: int | None,
+    checkpoint_every: int | None,
+    timeout: float,
+    fmt: str,
+    **options: Any,
+) -> None:
+    """Train an MLP classifier. With no --data: the recitation's 2-2-1 sigmoid network on XOR.
+
+    With --format json the standard output is one JSON document (what metrics.json holds,
+    and the files saved), with no progress. With --workers N or --cluster ADDRESS, each
+    batch's gradient is computed data-parallel on Dask workers (the distributed extra);
+    the result is that of a one-process run.
+    """
+    text = fmt == "text"
+    if text:
+        need("rich", "train")
+    check_cluster_flags(cluster, workers)
+    if checkpoint_every is not None and out is None:
+        raise InputError("--checkpoint-every writes into --out: name the folder")
+    if out is not None:
+        need("matplotlib", "train --out (for curves.png)")
+        _check_out(out)
+    say = click.echo if text else (lambda line: None)
+    checkpoints: list[int] = []
+
+    def checkpoint(row: dict, model: nn.MLP, spec: dict) -> None:
+        if checkpoint_every is not None and row["epoch"] % checkpoint_every == 0:
+            out.mkdir(parents=True, exist_ok=True)
+            save_model(model, {**spec, "checkpoint_epoch": row["epoch"]}, out / CHECKPOINT)
+            checkpoints.append(row["epoch"])
+
+    try:
+        with data_parallel(cluster, workers, timeout) as trainer:
+            if trainer is not None:
+                say(f"data-parallel on the Dask scheduler {trainer.address}")
+            run = run_training(
+                **options,
+                text=text,
+                fitter=fit if trainer is None else trainer.fit,
+                on_epoch=checkpoint,
+                out=out,
+            )
+            if trainer is not None:
+                _say_timing(trainer, say)
+                run.metrics["distributed"] = {
+                    "scheduler": trainer.address,
+                    **trainer.timing.summary(),
+                }
+    except ConnectionError as error:  # the scheduler was lost mid-run
+        kept = (
+            f"the checkpoint of epoch {checkpoints[-1]} is kept in {out / CHECKPOINT}"
+            if checkpoints
+            else "no checkpoint was written (pass --out DIR --checkpoint-every K)"
+        )
+        raise click.ClickException(f"{error}; {kept}") from None
+    metrics, rows = run.metrics, run.rows
     if out is None:
         say("(pass --out DIR to save the model, metrics and curves)")
         if not text:
@@ -472,7 +593,7 @@ def train(
         return
     try:
         with atomic_folder(out, OUTPUT_FILES) as staging:
-            save_model(model, spec, staging / "model.npz")
+            save_model(run.model, run.spec, staging / "model.npz")
             _write_text(staging / "metrics.json", strict_json.dumps(metrics) + "\n")
             _write_text(staging / "metrics.csv", _metrics_csv(rows))
             _plot_curves(rows, staging / "curves.png")
@@ -480,7 +601,7 @@ def train(
         raise InputError(f"cannot write to --out {str(out)!r}: {error}") from None
     say(f"saved model.npz, metrics.json, metrics.csv and curves.png in {out}")
     if not text:
-        saved = [str(out / name) for name in OUTPUT_FILES]
+        saved = [str(out / name) for name in OUTPUT_FILES if name != CHECKPOINT]
         click.echo(strict_json.dumps({**metrics, "saved": saved}))
 
 

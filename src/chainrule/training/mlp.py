@@ -242,6 +242,12 @@ def make_optimizer(
 #: batches per second).
 BatchCallback = Callable[[int, int, int, float, float], None]
 
+#: Computes one batch's gradient: given the batch's row indices into the training set, it
+#: leaves the gradient of the batch's mean loss in each parameter's ``.grad`` and returns that
+#: loss (a non-finite loss may leave the gradients unset). ``fit`` computes it in this process;
+#: :class:`chainrule.distributed.DataParallel` splits it across Dask workers.
+BatchGradient = Callable[[np.ndarray], float]
+
 
 class DivergedError(ChainruleError):
     """Training produced a non-finite loss; the model is back at its last finished epoch."""
@@ -255,6 +261,23 @@ class DivergedError(ChainruleError):
         )
 
 
+def local_gradient(
+    model: nn.Module, spec: dict, train: tuple[np.ndarray, np.ndarray]
+) -> BatchGradient:
+    """The BatchGradient that runs the model on the batch's rows here, in this process."""
+    criterion = loss_function(spec)
+    features, batch_targets = train[0], targets(train[1], spec)
+
+    def gradient(indices: np.ndarray) -> float:
+        loss = criterion(model(Tensor(features[indices])), Tensor(batch_targets[indices]))
+        value = loss.item()
+        if math.isfinite(value):
+            loss.backward()
+        return value
+
+    return gradient
+
+
 def fit(
     model: nn.Module,
     spec: dict,
@@ -266,17 +289,18 @@ def fit(
     seed: int,
     on_batch: BatchCallback | None = None,
     on_epoch: Callable[[dict], None] | None = None,
+    batch_gradient: BatchGradient | None = None,
 ) -> list[dict]:
     """Train for ``epochs``; return one metrics row per epoch (loss, accuracies, lr, seconds).
 
     ``on_batch`` and ``on_epoch`` let a caller show progress (the CLI draws a bar).
+    ``batch_gradient`` computes each batch's gradient elsewhere (default:
+    :func:`local_gradient`); the batches, their order and the updates stay the same.
     """
-    criterion = loss_function(spec)
+    gradient = batch_gradient or local_gradient(model, spec, train)
+    # Batches of row indices, drawn from the seeded generator as DataLoader draws them.
     loader = DataLoader(
-        TensorDataset(train[0], targets(train[1], spec)),
-        batch_size=batch_size,
-        shuffle=True,
-        seed=seed,
+        TensorDataset(np.arange(len(train[1]))), batch_size=batch_size, shuffle=True, seed=seed
     )
     rows: list[dict] = []
     last_good = model.state_dict()
@@ -284,14 +308,12 @@ def fit(
         model.train()
         started = time.perf_counter()
         total, batches = 0.0, 0
-        for inputs, batch_targets in loader:
+        for (indices,) in loader:
             optimizer.zero_grad()
-            loss = criterion(model(inputs), batch_targets)
-            value = loss.item()
+            value = gradient(indices.data)
             if not math.isfinite(value):
                 model.load_state_dict(last_good)
                 raise DivergedError(epoch, batches + 1, value, rows)
-            loss.backward()
             optimizer.step()
             total += value
             batches += 1
