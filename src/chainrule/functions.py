@@ -96,6 +96,15 @@ def _prepared(prim: Primitive, prepare: Callable[..., Any]) -> Function:
 
         return op
 
+    if getattr(prepare, "leading_parameter", False):
+
+        def op(parameter: Any, *operands: Any, **kwargs: Any) -> Tensor:
+            tensors = tuple(as_tensor(x) for x in operands)
+            prepared, params = prepare(parameter, *tensors, **kwargs)
+            return apply(prim, prepared, params)
+
+        return op
+
     def op(x: Any, *args: Any, **kwargs: Any) -> Tensor:
         operands, params = prepare(x if isinstance(x, Tensor) else as_tensor(x), *args, **kwargs)
         return apply(prim, operands, params)

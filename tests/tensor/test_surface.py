@@ -3,7 +3,8 @@ NumPy callable reaches its primitive and gives NumPy's (or an independent formul
 
 A new entry is covered with no new test code when its names are NumPy's; a name NumPy
 lacks needs one line in ORACLES, and an operation needing more than its operands one
-line in EXTRA (the test fails until it has them).
+line in EXTRA, or in LEADING for arguments before its operands (the test fails until it
+has them).
 """
 
 from __future__ import annotations
@@ -95,6 +96,12 @@ EXTRA = {
 }
 
 
+#: Arguments before the operands (einsum's subscripts), a function of the first operand.
+LEADING = {
+    "einsum": lambda a: ("ij,jk->ik",),
+}
+
+
 def _label(key):
     return key if isinstance(key, str) else key.__name__
 
@@ -160,6 +167,7 @@ def test_every_surface_item_applies_its_primitive(name, kind, key):
     arrays = _operands(prim)
     tensors = [_leaf(a) for a in arrays]
     extra = EXTRA.get(_label(key).rpartition(".")[2], lambda a: ())(arrays[0])
+    leading = LEADING.get(_label(key), lambda a: ())(arrays[0])
     signature = _item_signature(prim, kind, key)
     made_of_several = isinstance(signature, composite)
     if made_of_several:
@@ -169,9 +177,9 @@ def test_every_surface_item_applies_its_primitive(name, kind, key):
         out = getattr(tensors[0], key)(*tensors[1:], *extra)
     else:
         call = _resolve(cr, key) if kind == "names" else key
-        out = call(tensors, *extra) if sequence else call(*tensors, *extra)
+        out = call(tensors, *extra) if sequence else call(*leading, *tensors, *extra)
     oracle = _oracle(prim, kind, _label(key) if kind != "numpy" else key)
-    expected = oracle(arrays, *extra) if sequence else oracle(*arrays, *extra)
+    expected = oracle(arrays, *extra) if sequence else oracle(*leading, *arrays, *extra)
     if made_of_several and isinstance(out, (list, tuple)):
         assert len(out) == len(expected)
         pairs = list(zip(out, expected, strict=True))

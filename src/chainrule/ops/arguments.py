@@ -89,6 +89,14 @@ def operand_sequence(prepare: Callable[..., Any]) -> Callable[..., Any]:
     return prepare
 
 
+def leading_parameter(prepare: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a prepare function whose first argument is a parameter, not an operand
+    (einsum's subscripts): every later positional argument is an operand, received as a
+    Tensor."""
+    prepare.leading_parameter = True  # type: ignore[attr-defined]
+    return prepare
+
+
 _BOUND_NAMES = {"min": 0, "a_min": 0, "max": 1, "a_max": 1}
 
 
