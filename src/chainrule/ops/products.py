@@ -276,7 +276,7 @@ def _broadcast_labels(inputs: list[str], shapes: list, spare) -> list[str]:
     sizes: dict[str, int] = {}
     for sub, shape in zip(inputs, shapes, strict=True):
         for label, n in zip(sub, shape, strict=True):
-            if n != 1 and sizes.get(label, n) != n:
+            if n != 1 and sizes.get(label, 1) not in (1, n):
                 raise ShapeError(
                     f"einsum: label {label!r} has lengths {sizes[label]} and {n} "
                     f"(operand shapes {[tuple(s) for s in shapes]})"
