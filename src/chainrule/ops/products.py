@@ -11,6 +11,7 @@ the contractions are one einsum with an extra batch label.
 
 from __future__ import annotations
 
+import functools
 import string
 from collections import Counter
 from typing import Any
@@ -295,10 +296,11 @@ def _broadcast_labels(inputs: list[str], shapes: list, spare) -> list[str]:
     return relabelled
 
 
-def _explicit_subscripts(subscripts: str, shapes: list) -> str:
+@functools.lru_cache(maxsize=512)
+def _explicit_subscripts(subscripts: str, shapes: tuple) -> str:
     """``subscripts`` for operands of ``shapes`` in the explicit form the entry computes:
     no ellipsis, no broadcast length-1 axes, an output (implicit: the broadcast axes, then
-    the labels used once, sorted)."""
+    the labels used once, sorted). Cached: a training loop parses the same call each step."""
     text = subscripts.replace(" ", "")
     if text.count("->") > 1:
         raise ShapeError(f"einsum: subscripts {subscripts!r} have more than one '->'")
@@ -339,7 +341,7 @@ def _prepare_einsum(subscripts, *operands, optimize=False, **unsupported):
         raise TypeError(f"einsum() got unsupported keyword arguments {sorted(unsupported)}")
     if isinstance(optimize, list):
         optimize = tuple(optimize)  # an explicit contraction path, kept hashable
-    shapes = [x.shape for x in operands]
+    shapes = tuple(x.shape for x in operands)
     return operands, {"subscripts": _explicit_subscripts(subscripts, shapes), "optimize": optimize}
 
 
