@@ -8,6 +8,8 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import chainrule as cr
 from chainrule.core.primitive import PRIMITIVES
@@ -163,49 +165,82 @@ def test_einsum_gradients_match_torch(subscripts, shapes):
         np.testing.assert_allclose(mine, reference, rtol=1e-12, atol=1e-12)
 
 
-def _torch_cases():
+#: label -> (ours, PyTorch's as a function of the torch module, operand shapes)
+TORCH_CASES = {
+    "dot 1-D": (cr.dot, lambda torch: torch.dot, [(5,), (5,)]),
+    "dot 2-D": (cr.dot, lambda torch: torch.matmul, [(3, 4), (4, 2)]),
+    "inner": (cr.inner, lambda torch: torch.inner, [(2, 3, 4), (5, 4)]),
+    "outer": (cr.outer, lambda torch: torch.outer, [(3,), (4,)]),
+    "vdot": (cr.vdot, lambda torch: torch.vdot, [(6,), (6,)]),
+    "tensordot": (
+        lambda a, b: cr.tensordot(a, b, axes=([2, 0], [0, 1])),
+        lambda torch: lambda a, b: torch.tensordot(a, b, dims=([2, 0], [0, 1])),
+        [(2, 3, 4), (4, 2, 5)],
+    ),
+    "kron": (cr.kron, lambda torch: torch.kron, [(2, 3), (3, 2)]),
+    "kron ranks": (cr.kron, lambda torch: torch.kron, [(3,), (2, 1, 2)]),
+    "cross": (
+        lambda a, b: cr.cross(a, b, axis=0),
+        lambda torch: lambda a, b: torch.linalg.cross(a, b, dim=0),
+        [(3, 4), (3, 1)],
+    ),
+    "trace": (cr.trace, lambda torch: torch.trace, [(4, 3)]),
+    "diagonal": (
+        lambda x: cr.diagonal(x, 1, 2, 0),
+        lambda torch: lambda x: torch.diagonal(x, 1, 2, 0),
+        [(3, 2, 4)],
+    ),
+    "diag 1-D": (lambda x: cr.diag(x, 1), lambda torch: lambda x: torch.diag(x, 1), [(3,)]),
+    "diag 2-D": (lambda x: cr.diag(x, -1), lambda torch: lambda x: torch.diag(x, -1), [(4, 3)]),
+}
+
+
+@pytest.mark.parametrize("label", sorted(TORCH_CASES))
+def test_gradients_match_torch(label):
     torch = pytest.importorskip("torch")
-    return [
-        ("dot 1-D", cr.dot, torch.dot, [(5,), (5,)]),
-        ("dot 2-D", cr.dot, torch.matmul, [(3, 4), (4, 2)]),
-        ("inner", cr.inner, torch.inner, [(2, 3, 4), (5, 4)]),
-        ("outer", cr.outer, torch.outer, [(3,), (4,)]),
-        ("vdot", cr.vdot, torch.vdot, [(6,), (6,)]),
-        (
-            "tensordot",
-            lambda a, b: cr.tensordot(a, b, axes=([2, 0], [0, 1])),
-            lambda a, b: torch.tensordot(a, b, dims=([2, 0], [0, 1])),
-            [(2, 3, 4), (4, 2, 5)],
-        ),
-        ("kron", cr.kron, torch.kron, [(2, 3), (3, 2)]),
-        ("kron ranks", cr.kron, torch.kron, [(3,), (2, 1, 2)]),
-        (
-            "cross",
-            lambda a, b: cr.cross(a, b, axis=0),
-            lambda a, b: torch.linalg.cross(a, b, dim=0),
-            [(3, 4), (3, 1)],
-        ),
-        ("trace", cr.trace, torch.trace, [(4, 3)]),
-        (
-            "diagonal",
-            lambda x: cr.diagonal(x, 1, 2, 0),
-            lambda x: torch.diagonal(x, 1, 2, 0),
-            [(3, 2, 4)],
-        ),
-        ("diag 1-D", lambda x: cr.diag(x, 1), lambda x: torch.diag(x, 1), [(3,)]),
-        ("diag 2-D", lambda x: cr.diag(x, -1), lambda x: torch.diag(x, -1), [(4, 3)]),
-    ]
-
-
-@pytest.mark.parametrize("index", range(13))
-def test_gradients_match_torch(index):
-    label, ours, theirs, shapes = _torch_cases()[index]
-    arrays = _arrays(index, *shapes)
+    ours, theirs, shapes = TORCH_CASES[label]
+    arrays = _arrays(len(label), *shapes)
     u = np.random.default_rng(6).standard_normal(np.shape(ours(*arrays)))
     for mine, reference in zip(
-        _our_grads(ours, arrays, u), _torch_grads(theirs, arrays, u), strict=True
+        _our_grads(ours, arrays, u), _torch_grads(theirs(torch), arrays, u), strict=True
     ):
         np.testing.assert_allclose(mine, reference, rtol=1e-12, atol=1e-12, err_msg=label)
+
+
+@st.composite
+def _einsum_calls(draw):
+    """Random subscripts over labels 'abcd' (repeats allowed), one to three operands, an
+    explicit output of distinct labels or the implicit one."""
+    sizes = dict(
+        zip("abcd", draw(st.lists(st.integers(1, 3), min_size=4, max_size=4)), strict=True)
+    )
+    inputs = draw(st.lists(st.text("abcd", min_size=0, max_size=3), min_size=1, max_size=3))
+    used = sorted(set("".join(inputs)))
+    output = draw(
+        st.none()
+        | st.permutations(used).flatmap(
+            lambda labels: st.integers(0, len(labels)).map(lambda n: "".join(labels[:n]))
+        )
+    )
+    subscripts = ",".join(inputs) + ("" if output is None else "->" + output)
+    shapes = [tuple(sizes[label] for label in sub) for sub in inputs]
+    return subscripts, shapes
+
+
+@settings(max_examples=40, deadline=None)
+@given(call=_einsum_calls(), seed=st.integers(0, 2**16))
+def test_random_einsum_values_and_gradients(call, seed):
+    """NumPy's bits forward; gradients equal to PyTorch's, which computes them its own way."""
+    torch = pytest.importorskip("torch")
+    subscripts, shapes = call
+    arrays = _arrays(seed, *shapes)
+    expected = np.einsum(subscripts, *arrays)
+    np.testing.assert_array_equal(cr.einsum(subscripts, *arrays).numpy(), expected)
+    u = np.random.default_rng(seed).standard_normal(np.shape(expected))
+    ours = _our_grads(lambda *xs: cr.einsum(subscripts, *xs), arrays, u)
+    theirs = _torch_grads(lambda *xs: torch.einsum(subscripts, *xs), arrays, u)
+    for mine, reference in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine, reference, rtol=1e-12, atol=1e-12, err_msg=subscripts)
 
 
 def test_hessian_of_a_three_operand_einsum_matches_torch():
