@@ -393,6 +393,19 @@ def test_float32_in_float32_gradient_out(function, shape):
     assert x.grad.dtype == np.float32
 
 
+def test_a_diagonal_is_a_view_like_reshape_and_stale_values_are_caught():
+    """NumPy's diagonal is a view of its source, as a reshape is: a later in-place write to
+    the source shows through, and a backward pass that needs the old values refuses."""
+    x = cr.tensor(np.arange(9.0).reshape(3, 3), requires_grad=True)
+    diagonal = cr.diagonal(x)
+    loss = (diagonal * diagonal).sum()
+    with cr.no_grad():
+        x += 1.0
+    np.testing.assert_array_equal(diagonal.detach().numpy(), [1.0, 5.0, 9.0])
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss.backward()
+
+
 def test_writing_into_a_diagonal_leaves_its_source_alone():
     source = np.arange(9.0).reshape(3, 3)
     t = cr.tensor(source)

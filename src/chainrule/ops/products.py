@@ -445,7 +445,10 @@ einsum = _product(
     names=("einsum",),
     numpy=(np.einsum,),
     signature=_prepare_einsum,
-    doc="Einstein summation with NumPy's subscripts ('ij,jk->ik', '...', 'ii->i', implicit).",
+    doc=(
+        "Einstein summation with NumPy's subscripts ('ij,jk->ik', '...', 'ii->i', implicit "
+        "output); ``optimize`` plans the gradient's contractions too."
+    ),
 )
 
 
