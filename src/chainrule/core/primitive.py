@@ -297,11 +297,13 @@ class Primitive:
     "binary", "where", "clip", or a function ``prepare(*args, **kwargs) -> (operands,
     params)`` that receives the first argument as a Tensor (for shape checks; a
     tuple of Tensors when the function is marked ``operand_sequence``, as
-    concatenate's is) and may raise ShapeError or TypeError. An item of ``names``,
-    ``methods`` or ``numpy`` may also be a pair ``(name, prepare)``: the same
-    primitive reached with other arguments (``squeeze`` is reshape's, ``swapaxes``
-    transpose's), or ``(name, composite(function))``: a public function made of several
-    applications (``split``). A primitive with no rules gives results without gradient.
+    concatenate's is; its first argument as given and every later one as a Tensor when
+    marked ``leading_parameter``, as einsum's is) and may raise ShapeError or TypeError.
+    An item of ``names``, ``methods`` or ``numpy`` may also be a pair ``(name,
+    prepare)``: the same primitive reached with other arguments (``squeeze`` is
+    reshape's, ``swapaxes`` transpose's), or ``(name, composite(function))``: a public
+    function made of several applications (``split``). A primitive with no rules gives
+    results without gradient.
 
     ``sample`` draws valid test inputs: ``sample(rng) -> list of (args, params)``.
     ``kind`` is one of :data:`KINDS`; elementwise primitives also carry ``domains``,

@@ -91,7 +91,7 @@ def operand_sequence(prepare: Callable[..., Any]) -> Callable[..., Any]:
 
 def leading_parameter(prepare: Callable[..., Any]) -> Callable[..., Any]:
     """Mark a prepare function whose first argument is a parameter, not an operand
-    (einsum's subscripts): every later positional argument is an operand, received as a
+    (a subscripts string): every later positional argument is an operand, received as a
     Tensor."""
     prepare.leading_parameter = True  # type: ignore[attr-defined]
     return prepare
