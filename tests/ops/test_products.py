@@ -130,6 +130,17 @@ def test_einsum_takes_an_explicit_contraction_path():
     np.testing.assert_allclose(x.grad.numpy(), np.ones((2, 5)) @ (b @ c).T, rtol=1e-12)
 
 
+def test_a_large_unplanned_einsum_gets_a_planned_gradient_of_the_same_value():
+    """Over 2**16 terms the VJP contracts pairwise through BLAS even with optimize=False."""
+    a, b = _arrays(16, (50, 60), (60, 70))
+    x = cr.tensor(a, requires_grad=True)
+    out = cr.einsum("ij,jk->ik", x, b)
+    np.testing.assert_array_equal(out.detach().numpy(), np.einsum("ij,jk->ik", a, b))
+    u = np.random.default_rng(17).standard_normal((50, 70))
+    (out * u).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), u @ b.T, rtol=1e-12, atol=1e-12)
+
+
 def test_vdot_conjugates_its_first_operand():
     rng = np.random.default_rng(3)
     a = rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3))

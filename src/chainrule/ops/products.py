@@ -12,6 +12,7 @@ the contractions are one einsum with an extra batch label.
 from __future__ import annotations
 
 import functools
+import math
 import string
 from collections import Counter
 from typing import Any
@@ -345,9 +346,20 @@ def _prepare_einsum(subscripts, *operands, optimize=False, **unsupported):
     return operands, {"subscripts": _explicit_subscripts(subscripts, shapes), "optimize": optimize}
 
 
-def _rule_optimize(optimize):
-    """The forward's contraction path fits only the forward: rules plan their own."""
-    return optimize if isinstance(optimize, (bool, str)) else True
+#: Above this many terms (the product of all label lengths), a VJP's contraction is planned
+#: (pairwise, through BLAS) even when the forward's is not: planning costs tens of
+#: microseconds, NumPy's unplanned loop over a large contraction costs far more.
+_PLANNED = 1 << 16
+
+
+def _rule_optimize(optimize, sizes):
+    """How a VJP contracts: as the forward asked, except that the forward's own path fits only
+    the forward, and a large contraction is planned whatever the forward asked."""
+    if not isinstance(optimize, (bool, str)):
+        return True
+    if optimize is False and math.prod(sizes.values()) > _PLANNED:
+        return True
+    return optimize
 
 
 def _einsum_vjp(argnum):
@@ -387,7 +399,7 @@ def _einsum_vjp(argnum):
         return einsum.bind(
             *values,
             subscripts=",".join(terms) + "->" + "".join(written),
-            optimize=_rule_optimize(optimize),
+            optimize=_rule_optimize(optimize, sizes),
         )
 
     return rule
@@ -447,7 +459,7 @@ einsum = _product(
     signature=_prepare_einsum,
     doc=(
         "Einstein summation with NumPy's subscripts ('ij,jk->ik', '...', 'ii->i', implicit "
-        "output); ``optimize`` plans the gradient's contractions too."
+        "output); ``optimize`` plans the gradient's contractions too, and large ones always."
     ),
 )
 
