@@ -368,6 +368,13 @@ def test_numpy_functions_dispatch_to_the_entries():
         assert t.grad.shape == a.shape, name
 
 
+def test_composite_items_carry_their_own_docstrings():
+    assert "flattened" in cr.outer.__doc__
+    assert "conjugated" in cr.vdot.__doc__
+    assert "square matrix" in cr.diag.__doc__
+    assert "paired axes" in cr.tensordot.__doc__
+
+
 def test_tensor_methods_use_pytorchs_names():
     a, b = _arrays(13, (3, 3), (3, 3))
     t = cr.tensor(a)
