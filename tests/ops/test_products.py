@@ -141,6 +141,13 @@ def test_a_large_unplanned_einsum_gets_a_planned_gradient_of_the_same_value():
     np.testing.assert_allclose(x.grad.numpy(), u @ b.T, rtol=1e-12, atol=1e-12)
 
 
+def test_diag_keeps_negative_zeros_as_numpy_does():
+    v = np.array([-0.0, 1.0, -0.0])
+    for k in (0, 2, -1):
+        out = cr.diag(v, k).numpy()
+        np.testing.assert_array_equal(np.signbit(out), np.signbit(np.diag(v, k)))
+
+
 def test_vdot_conjugates_its_first_operand():
     rng = np.random.default_rng(3)
     a = rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3))

@@ -671,22 +671,25 @@ def _prepare_diagonal(x, offset=0, axis1=0, axis2=1, **aliases):
     return (x,), {"offset": int(offset), "axis1": axis1, "axis2": axis2}
 
 
-def _diagonal_positions(length: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column indices of the diagonal ``offset`` holding ``length`` entries."""
-    steps = np.arange(length)
-    return steps + max(-offset, 0), steps + max(offset, 0)
+def _on_diagonal(values, rows: int, cols: int, offset: int):
+    """Zero (rows, cols) matrices, one per leading index of ``values``, with ``values``' last
+    axis on their diagonal ``offset``. The diagonal is a strided slice of each flattened
+    matrix, so this is a plain assignment (exact bits, no scatter-add) and a reshape."""
+    length = np.shape(values)[-1]
+    start = max(-offset, 0) * cols + max(offset, 0)
+    stop = start + (length - 1) * (cols + 1) + 1 if length else start
+    leading = tuple(np.shape(values)[:-1])
+    flat = index_add.bind(
+        values, index=(Ellipsis, slice(start, stop, cols + 1)), shape=(*leading, rows * cols)
+    )
+    return flat.reshape((*leading, rows, cols))
 
 
 def _diagonal_vjp(g, ans, x, *, offset, axis1, axis2):
     """g put back on the diagonal (zeros elsewhere), then axis1 and axis2 returned to place."""
     shape = np.shape(x)
     others = [i for i in range(len(shape)) if i not in (axis1, axis2)]
-    rows, cols = _diagonal_positions(np.shape(g)[-1], offset)
-    embedded = index_add.bind(
-        g,
-        index=(Ellipsis, rows, cols),
-        shape=(*(shape[i] for i in others), shape[axis1], shape[axis2]),
-    )
+    embedded = _on_diagonal(g, shape[axis1], shape[axis2], offset)
     return _arranged(embedded, [*others, axis1, axis2])
 
 
@@ -702,7 +705,7 @@ def _diag(x, k=0, **aliases):
     if x.ndim != 1:
         raise ShapeError(f"diag: needs a 1-D or 2-D input, got shape {x.shape}")
     size = x.shape[0] + abs(k)
-    return index_add.bind(x, index=_diagonal_positions(x.shape[0], k), shape=(size, size))
+    return _on_diagonal(x, size, size, k)
 
 
 diagonal = _product(
