@@ -5,6 +5,7 @@ second order, NumPy dispatch and Tensor methods, the batching rules, and errors.
 from __future__ import annotations
 
 import itertools
+import string
 
 import numpy as np
 import pytest
@@ -483,6 +484,11 @@ def test_batch_rule_equals_a_loop_over_examples(name):
         (lambda: cr.einsum("i...->i", np.ones((2, 2))), ShapeError, "'...'"),
         (lambda: cr.einsum("i1", np.ones((2, 2))), ShapeError, "invalid"),
         (lambda: cr.einsum(np.ones(2), [0]), TypeError, "subscripts"),
+        (
+            lambda: cr.einsum(string.ascii_letters + "...", np.ones((1,) * 52 + (2,))),
+            ShapeError,
+            "labels",
+        ),
         (lambda: cr.einsum("i", np.ones(2), out=np.ones(2)), TypeError, "out"),
         (lambda: cr.dot(np.ones((2, 3)), np.ones((2, 3))), ShapeError, "dot"),
         (lambda: cr.vdot(np.ones(3), np.ones(4)), ShapeError, "vdot"),

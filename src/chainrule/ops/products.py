@@ -48,8 +48,11 @@ def _arranged(x: Any, order: list[int]) -> Any:
 
 
 def _spare_letters(used: str):
-    """Labels that do not occur in ``used``, in order."""
-    return iter(c for c in _LETTERS if c not in used)
+    """Labels that do not occur in ``used``, in order; a ShapeError when none is left."""
+    for letter in _LETTERS:
+        if letter not in used:
+            yield letter
+    raise ShapeError(f"einsum: needs more than the {len(_LETTERS)} labels a-z, A-Z")
 
 
 # --- tensordot and the contractions reduced to it (dot, inner) ------------------------
