@@ -148,9 +148,7 @@ def generate(prim: Primitive, signature: Any, name: str) -> Function:
         )
     op.__name__ = op.__qualname__ = name
     op.__module__ = __name__
-    # A composite is its own operation (outer on tensordot's entry): its docstring says what.
-    made_of_several = isinstance(signature, composite) and signature.function.__doc__
-    op.__doc__ = signature.function.__doc__ if made_of_several else prim.doc
+    op.__doc__ = prim.doc
     return op
 
 
