@@ -155,6 +155,9 @@ def test_vdot_conjugates_its_first_operand():
     b = rng.standard_normal(6) + 1j * rng.standard_normal(6)
     assert cr.vdot(a, b).numpy() == np.vdot(a, b)
     assert np.vdot(cr.tensor(a), b).numpy() == np.vdot(a, b)
+    # Re(conj(a) . b) = sum(x p + y q) for a = x + iy, b = p + iq: d/dx - i d/dy is conj(b).
+    gradient = cr.grad(lambda t: cr.real(cr.vdot(t, b)))(a)
+    np.testing.assert_allclose(gradient, np.conj(b).reshape(2, 3), rtol=1e-15)
 
 
 # --- gradients against PyTorch ----------------------------------------------------------
