@@ -418,6 +418,7 @@ class Vmapped:
             Expr(template, operands, None),
             tracer.namespace,
             f"vmap {name}({described})",
+            by="chainrule.vmap",
         )
         program.valid = tracer.guards()
         entry = (program, (out_tree, flags))
