@@ -273,3 +273,34 @@ def test_vmap_of_hessian_and_jacobians():
     expected = np.stack([cr.jacobian(g)(x) for x in xs])
     np.testing.assert_allclose(cr.vmap(cr.jacrev(g))(xs), expected, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(cr.vmap(cr.jacfwd(g))(xs), expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        lambda v: cr.prod(v),
+        lambda v: cr.cumprod(v).sum(),
+        lambda v: (cr.sort(v) * np.arange(5.0)).sum(),
+        lambda v: cr.median(v),
+        lambda v: cr.quantile(v, 0.3),
+        lambda v: cr.var(v) + cr.std(v),
+    ],
+    ids=["prod", "cumprod", "sort", "median", "quantile", "var-std"],
+)
+def test_rules_that_choose_a_formula_by_value_take_the_general_one_under_vmap(function):
+    """prod divides by x when no entry is zero, sort skips the stable argsort without ties:
+    under vmap one example's values must not choose for the batch (rows with zeros, ties)."""
+    batch = np.random.default_rng(3).standard_normal((4, 5))
+    batch[1, 2] = 0.0
+    batch[2, 1] = batch[2, 3]
+    batch[3, 1] = batch[3, 4] = 0.0
+    got = cr.vmap(cr.grad(function))(batch)
+    want = np.stack([cr.grad(function)(row) for row in batch])
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_any_and_all_leave_the_graph_so_traces_refuse_them():
+    with pytest.raises(cr.errors.CompileError, match=r"\.any\(\)"):
+        cr.compile(lambda t: t * 2 if t.any() else t)(np.ones(2))
+    with pytest.raises(cr.errors.VmapError, match=r"\.all\(\)"):
+        cr.vmap(lambda t: t * 2 if t.all() else t)(np.ones((3, 2)))

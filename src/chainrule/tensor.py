@@ -633,11 +633,13 @@ class Tensor(Traceable):
         return _logical(ew.logical_not, self)
 
     def any(self) -> bool:
-        """True if any entry is nonzero."""
+        """True if any entry is nonzero (a Python bool: the value leaves the graph)."""
+        self._leaving(".any()")
         return bool(np.any(self._data))
 
     def all(self) -> bool:
-        """True if every entry is nonzero."""
+        """True if every entry is nonzero (a Python bool: the value leaves the graph)."""
+        self._leaving(".all()")
         return bool(np.all(self._data))
 
     # --- NumPy dispatch: np.f(tensor) runs chainrule's f ---------------------

@@ -140,7 +140,7 @@ def test_a_lost_scheduler_ends_the_run_keeping_the_finished_epochs(standalone_sc
                 model, spec, train_set, val_set, opt, 5, 40, 0, on_epoch=lose_scheduler
             )
         assert time.perf_counter() - started < 20
-    assert scheduler.poll() is not None
+    assert scheduler.wait(timeout=10) is not None  # killed (kill() does not wait for the exit)
     assert [row["epoch"] for row in caught.value.rows] == [1, 2]
 
 

@@ -118,6 +118,19 @@ def raw(x: Any) -> Any:
     return x
 
 
+def concrete(x: Any) -> Any:
+    """The array behind ``x`` when a rule may choose its formula by the values (a faster
+    path when no entry is zero or tied), else None: under a trace that follows values
+    (``chainrule.vmap``'s), one example's values must not choose for the whole batch, and
+    the rule takes its general path."""
+    if isinstance(x, Traceable):
+        trace = current_mode().trace
+        if trace is not None and getattr(trace, "detach_raw", False):
+            return None
+        return x._data
+    return x
+
+
 _apply_hook: Callable[..., Any] | None = None
 
 

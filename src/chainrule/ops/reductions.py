@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from ..core.mode import in_complex_step
-from ..core.primitive import PRIMITIVES, Primitive, Traceable, raw, register
+from ..core.primitive import PRIMITIVES, Primitive, Traceable, concrete, raw, register
 from ..errors import ShapeError
 from . import arguments
 from . import domains as d
@@ -296,7 +296,8 @@ def _products_of_others(x, axis):
 def _others(x, ans, axis, keepdims):
     """∂prod/∂x: the product divided by the entry, or, where an entry is zero, the
     product of the others computed without dividing."""
-    if np.any(raw(x) == 0):
+    values = concrete(x)
+    if values is None or np.any(values == 0):
         return _products_of_others(x, axis)
     return _keep(ans, x.ndim, axis, keepdims) / x
 
@@ -372,7 +373,8 @@ cumsum = register(
 def _zeros_and_first_zeros(x, axis):
     """Where entries are zero, and where the first zero along ``axis`` is (or None, None)."""
     zero = raw(x) == 0
-    if not zero.any():
+    values = concrete(zero)
+    if values is not None and not values.any():
         return None, None
     return zero, zero & (np.cumsum(zero, axis=axis) == 1)
 
@@ -392,7 +394,12 @@ def _products_skipping_each(x, axis):
 
 
 def _needs_every_product(x, zero, axis):
-    return isinstance(x, Traceable) and np.sum(zero, axis=axis).max() > 1
+    """Whether a recorded rule must take the n² form: a lane holds two or more zeros (or,
+    under vmap, where the values cannot choose, always)."""
+    if not isinstance(x, Traceable):
+        return False
+    counts = concrete(np.sum(zero, axis=axis))
+    return counts is None or counts.max() > 1
 
 
 def _cumprod_vjp(g, ans, x, axis):
@@ -518,7 +525,7 @@ def _centered_conjugate(x, axis):
     """conj(x - mean): the slope of |x - mean|² is 2·conj(x - mean) (JAX's convention); for
     real x simply x - mean."""
     centered = _centered(x, axis)
-    return np.conj(centered) if np.iscomplexobj(raw(x)) else centered
+    return np.conj(centered) if x.dtype.kind == "c" else centered
 
 
 def _spread_samples(rng):

@@ -110,9 +110,10 @@ def _prepare_broadcast_to(x, shape):
     return (x,), {"shape": shape}
 
 
-def _prepare_astype(x, dtype):
+def _prepare_astype(x, dtype, copy=True):
     """A cast to an integer or boolean dtype has no gradient (its result is piecewise
-    constant), so it is applied to the detached value: the result never requires grad."""
+    constant), so it is applied to the detached value: the result never requires grad.
+    ``copy`` is NumPy's; a cast is a new node either way, so it changes nothing here."""
     dtype = np.dtype(dtype)
     if dtype.kind not in "fc" and getattr(x, "requires_grad", False):
         x = x.detach()

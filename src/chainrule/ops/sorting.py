@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..core.primitive import Primitive, composite, raw, register
+from ..core.primitive import Primitive, composite, concrete, raw, register
 from ..errors import ShapeError
 from . import arguments
 from . import domains as d
@@ -53,7 +53,10 @@ def _along(index, axis, shape):
 
 
 def _inverse(permutation, axis):
-    """The inverse of a permutation along ``axis`` (linear time, no sort)."""
+    """The inverse of a permutation along ``axis`` (linear time, no sort; under vmap, where
+    the permutation is traced, an argsort)."""
+    if concrete(permutation) is None:
+        return np.argsort(permutation, axis=axis)
     inverse = np.empty_like(permutation)
     positions = np.arange(permutation.shape[axis]).reshape(
         tuple(-1 if a == axis else 1 for a in range(permutation.ndim))
@@ -70,7 +73,10 @@ def _sort_sources(x, ans, axis):
     """For each entry of sort's result, the position along ``axis`` of the entry of ``x`` it
     holds: tied entries keep their order (a stable argsort, which costs about four times
     NumPy's default one, is run only when the sorted values show a tie)."""
-    ordered = np.moveaxis(raw(ans), axis, -1)
+    values = concrete(ans)
+    if values is None:
+        return _stable_order(x, axis)
+    ordered = np.moveaxis(values, axis, -1)
     if np.any(ordered[..., 1:] == ordered[..., :-1]):
         return _stable_order(x, axis)
     return np.argsort(raw(x), axis=axis)
@@ -227,7 +233,8 @@ def _rank_holders(lanes, ranks):
     values = np.partition(lanes, np.unique(ranks), axis=-1)[..., ranks]
     values = np.moveaxis(values, -1, 0)[..., None]
     equal = lanes == values
-    if np.all(np.sum(equal, axis=-1) == 1):  # no ties: the equal entry is the one
+    counts = concrete(np.sum(equal, axis=-1))
+    if counts is not None and np.all(counts == 1):  # no ties: the equal entry is the one
         return equal
     below = np.sum(lanes < values, axis=-1, keepdims=True)
     wanted = ranks.reshape((-1,) + (1,) * lanes.ndim) - below + 1
