@@ -26,6 +26,7 @@ import numpy as np
 
 from .core.mode import current_mode
 from .core.primitive import PRIMITIVES, Primitive, composite, surface_key
+from .errors import DtypeError
 from .ops import arguments
 from .tensor import (
     _NO_PARAMS,
@@ -130,6 +131,76 @@ def _composite(prim: Primitive, function: Callable[..., Any]) -> Function:
     return op
 
 
+#: Python's unary operators; the logical ones, which must not act as bitwise ones on numbers.
+_UNARY_OPERATORS = {"__neg__", "__pos__", "__abs__", "__invert__"}
+_LOGICAL_OPERATORS = {
+    "__and__", "__rand__", "__or__", "__ror__", "__xor__", "__rxor__", "__invert__"
+}  # fmt: skip
+
+
+#: Operand types ``apply`` takes as they are; anything else goes through ``as_operand``
+#: (one set lookup instead of a call on the operators' hot path).
+_DIRECT_OPERANDS = frozenset(
+    {Tensor, float, int, bool, complex, np.ndarray, np.float64, np.float32}
+)
+
+
+def _require_booleans(prim: Primitive, *operands: Any) -> None:
+    """``& | ^ ~`` are logical on tensors, so their operands must be booleans (not bits)."""
+    for operand in operands:
+        dtype = np.result_type(operand._data if isinstance(operand, Tensor) else operand)
+        if dtype.kind != "b":
+            raise DtypeError(
+                f"{prim.name}: the operators & | ^ ~ are logical and need boolean operands, "
+                f"got dtype {dtype}; compare first (t > 0) or use np.bitwise_* on arrays"
+            )
+
+
+def operator_method(prim: Primitive, name: str) -> Function:
+    """The Tensor special method ``name`` (``__add__``, ``__radd__``, ``__neg__``) applying
+    ``prim``; a reflected name (``__radd__`` beside ``__add__``) swaps the operands. The
+    other operand is taken as ``as_operand`` takes it (a list holding Tensors is stacked)."""
+    logical = name in _LOGICAL_OPERATORS
+    if name in _UNARY_OPERATORS:
+
+        def unary(self: Tensor) -> Tensor:
+            if logical:
+                _require_booleans(prim, self)
+            return apply(prim, (self,), _NO_PARAMS)
+
+        op = unary
+    elif name.startswith("__r") and "__" + name[3:] in prim.operators:
+
+        def reflected(self: Tensor, other: Any) -> Tensor:
+            if type(other) not in _DIRECT_OPERANDS:
+                other = as_operand(other)
+            if logical:
+                _require_booleans(prim, other, self)
+            return apply(prim, (other, self), _NO_PARAMS)
+
+        op = reflected
+    elif logical:
+
+        def checked(self: Tensor, other: Any) -> Tensor:
+            if type(other) not in _DIRECT_OPERANDS:
+                other = as_operand(other)
+            _require_booleans(prim, self, other)
+            return apply(prim, (self, other), _NO_PARAMS)
+
+        op = checked
+    else:
+
+        def binary(self: Tensor, other: Any) -> Tensor:
+            if type(other) not in _DIRECT_OPERANDS:
+                other = as_operand(other)
+            return apply(prim, (self, other), _NO_PARAMS)
+
+        op = binary
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = prim.doc
+    return op
+
+
 _BUILDERS = {"unary": _unary, "binary": _binary, "where": _where, "clip": _clip}
 
 
@@ -211,6 +282,10 @@ def _generate_all() -> None:
                     "choose another method name"
                 )
             setattr(Tensor, name, op)
+        for name in prim.operators:
+            if name in Tensor.__dict__:
+                raise ValueError(f"primitive {prim.name!r}: Tensor already defines {name}")
+            setattr(Tensor, name, operator_method(prim, name))
         for func, op in _surface(prim, prim.numpy).items():
             (UFUNCS if isinstance(func, np.ufunc) else FUNCTIONS)[func] = op
 

@@ -39,8 +39,6 @@ from .core import engine
 from .core.mode import current_mode
 from .core.primitive import Primitive, Traceable, set_apply_hook
 from .errors import ChainruleError, DetachError, DtypeError, ShapeError
-from .ops import elementwise as ew
-from .ops import linalg
 from .ops import shape as shape_ops
 
 _default_dtype = np.dtype(np.float64)
@@ -537,100 +535,14 @@ class Tensor(Traceable):
 
         return self._write(assign, "copy_()", source)
 
-    # --- operators ------------------------------------------------------------
-    def __add__(self, other: Any) -> Tensor:
-        return apply(ew.add, (self, other), _NO_PARAMS)
-
-    def __radd__(self, other: Any) -> Tensor:
-        return apply(ew.add, (other, self), _NO_PARAMS)
-
-    def __sub__(self, other: Any) -> Tensor:
-        return apply(ew.subtract, (self, other), _NO_PARAMS)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return apply(ew.subtract, (other, self), _NO_PARAMS)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return apply(ew.multiply, (self, other), _NO_PARAMS)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return apply(ew.multiply, (other, self), _NO_PARAMS)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return apply(ew.divide, (self, other), _NO_PARAMS)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return apply(ew.divide, (other, self), _NO_PARAMS)
-
-    def __pow__(self, other: Any) -> Tensor:
-        return apply(ew.power, (self, other), _NO_PARAMS)
-
-    def __rpow__(self, other: Any) -> Tensor:
-        return apply(ew.power, (other, self), _NO_PARAMS)
-
-    def __mod__(self, other: Any) -> Tensor:
-        return apply(ew.remainder, (self, other), _NO_PARAMS)
-
-    def __rmod__(self, other: Any) -> Tensor:
-        return apply(ew.remainder, (other, self), _NO_PARAMS)
-
-    def __matmul__(self, other: Any) -> Tensor:
-        return apply(linalg.matmul, (self, as_operand(other)), _NO_PARAMS)
-
-    def __rmatmul__(self, other: Any) -> Tensor:
-        return apply(linalg.matmul, (as_operand(other), self), _NO_PARAMS)
-
-    def __neg__(self) -> Tensor:
-        return apply(ew.negative, (self,), _NO_PARAMS)
-
+    # --- operators ----------------------------------------------------------------
+    # The arithmetic, comparison and logical operators are generated from the registry
+    # (each entry's ``operators``, see chainrule.functions); these two are not operations.
     def __pos__(self) -> Tensor:
         return self
 
-    def __abs__(self) -> Tensor:
-        return apply(ew.abs, (self,), _NO_PARAMS)
-
     def __getitem__(self, index: Any) -> Tensor:
         return apply(shape_ops.getitem, (self,), {"index": normalize_index(index)})
-
-    # Comparisons and logic give boolean tensors that carry no gradient.
-    def __lt__(self, other: Any) -> Tensor:
-        return apply(ew.less, (self, other), _NO_PARAMS)
-
-    def __le__(self, other: Any) -> Tensor:
-        return apply(ew.less_equal, (self, other), _NO_PARAMS)
-
-    def __gt__(self, other: Any) -> Tensor:
-        return apply(ew.greater, (self, other), _NO_PARAMS)
-
-    def __ge__(self, other: Any) -> Tensor:
-        return apply(ew.greater_equal, (self, other), _NO_PARAMS)
-
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return apply(ew.equal, (self, other), _NO_PARAMS)
-
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return apply(ew.not_equal, (self, other), _NO_PARAMS)
-
-    def __and__(self, other: Any) -> Tensor:
-        return _logical(ew.logical_and, self, other)
-
-    def __rand__(self, other: Any) -> Tensor:
-        return _logical(ew.logical_and, other, self)
-
-    def __or__(self, other: Any) -> Tensor:
-        return _logical(ew.logical_or, self, other)
-
-    def __ror__(self, other: Any) -> Tensor:
-        return _logical(ew.logical_or, other, self)
-
-    def __xor__(self, other: Any) -> Tensor:
-        return _logical(ew.logical_xor, self, other)
-
-    def __rxor__(self, other: Any) -> Tensor:
-        return _logical(ew.logical_xor, other, self)
-
-    def __invert__(self) -> Tensor:
-        return _logical(ew.logical_not, self)
 
     def any(self) -> bool:
         """True if any entry is nonzero (a Python bool: the value leaves the graph)."""
@@ -840,18 +752,6 @@ def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
         if param._grad is None:
             continue
         param._grad = None if set_to_none else Tensor(np.zeros_like(param._data))
-
-
-def _logical(prim: Primitive, *args: Any) -> Tensor:
-    """``& | ^ ~``: logical operations, so the operands must be booleans (not bit patterns)."""
-    for arg in args:
-        dtype = np.result_type(arg._data if isinstance(arg, Tensor) else arg)
-        if dtype.kind != "b":
-            raise DtypeError(
-                f"{prim.name}: the operators & | ^ ~ are logical and need boolean operands, "
-                f"got dtype {dtype}; compare first (t > 0) or use np.bitwise_* on arrays"
-            )
-    return apply(prim, args, _NO_PARAMS)
 
 
 def _detach_error(tensor: Tensor, what: str) -> DetachError:

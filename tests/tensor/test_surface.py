@@ -194,3 +194,57 @@ def test_every_surface_item_applies_its_primitive(name, kind, key):
                 assert not result.requires_grad and result.grad_fn is None
         assert result.dtype == np.asarray(wanted).dtype
         np.testing.assert_allclose(result.detach().numpy(), wanted, rtol=1e-12, atol=1e-15)
+
+
+def _operator_items():
+    for prim in PRIMITIVES.values():
+        for name in prim.operators:
+            yield pytest.param(prim.name, name, id=f"{prim.name}-{name}")
+
+
+@pytest.mark.parametrize(("name", "special"), list(_operator_items()))
+def test_every_operator_applies_its_primitive(name, special):
+    """Tensor operators come from the entries' ``operators``: each applies its primitive and
+    gives what the same operator gives on NumPy arrays (reflected ones too)."""
+    prim = PRIMITIVES[name]
+    arrays = [np.asarray(a) for a in _operands(prim)]
+    tensors = [_leaf(a) for a in arrays]
+    if special.startswith("__r") and "__" + special[3:] in prim.operators:
+        tensors.reverse()  # y.__radd__(x) is x + y
+        arrays.reverse()
+    out = getattr(tensors[0], special)(*tensors[1:2])
+    expected = getattr(arrays[0], special)(*arrays[1:2])
+    assert isinstance(out, cr.Tensor)
+    if prim.differentiable:
+        assert out.grad_fn == prim.name
+    np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_tensor_operators_are_generated_not_written_by_hand():
+    import ast
+    import inspect
+    import sys
+
+    tree = ast.parse(inspect.getsource(sys.modules["chainrule.tensor"]))
+    tensor_class = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Tensor")
+    defined = {n.name for n in tensor_class.body if isinstance(n, ast.FunctionDef)}
+    generated = {special for prim in PRIMITIVES.values() for special in prim.operators}
+    assert {"__add__", "__rmatmul__", "__invert__", "__mod__"} <= generated
+    assert not defined & generated
+
+
+def test_a_list_holding_tensors_on_the_other_side_of_an_operator_keeps_its_gradient():
+    a = cr.tensor([1.0, 2.0], requires_grad=True)
+    b = cr.tensor(3.0, requires_grad=True)
+    ((a + [b, b]).sum() + ([b, 2 * b] - a).sum()).backward()
+    assert b.grad.item() == 5.0
+    np.testing.assert_array_equal(a.grad.numpy(), [0.0, 0.0])
+
+
+def test_logical_operators_need_booleans_both_ways():
+    flags = cr.tensor([True, False])
+    assert (flags & True).tolist() == [True, False]
+    assert (True ^ flags).tolist() == [False, True]
+    for attempt in (lambda: cr.tensor([1, 2]) & 1, lambda: 1 | flags, lambda: ~cr.tensor([1])):
+        with pytest.raises(cr.errors.DtypeError, match="logical"):
+            attempt()

@@ -348,6 +348,7 @@ class Primitive:
         "differentiable",
         "names",
         "methods",
+        "operators",
         "numpy",
         "signature",
         "notation",
@@ -372,6 +373,7 @@ class Primitive:
         label: str | None = None,
         names: Sequence[str] = (),
         methods: Sequence[str] = (),
+        operators: Sequence[str] = (),
         numpy: Sequence[Any] = (),
         signature: str | Callable[..., Any] | None = None,
         notation: Notation | None = None,
@@ -406,6 +408,7 @@ class Primitive:
         self.differentiable = vjps is not None
         self.names = tuple(names)
         self.methods = tuple(methods)
+        self.operators = tuple(operators)
         self.numpy = tuple(numpy)
         self.signature = signature
         self.notation = notation

@@ -99,6 +99,7 @@ def _real_only(ufunc):
 add = _elementwise(
     "add",
     operator.add,
+    operators=("__add__", "__radd__"),
     partials=(1, 1),
     domains=(d.real, d.real),
     numpy=(np.add,),
@@ -112,6 +113,7 @@ add = _elementwise(
 subtract = _elementwise(
     "subtract",
     operator.sub,
+    operators=("__sub__", "__rsub__"),
     partials=(1, -1),
     domains=(d.real, d.real),
     numpy=(np.subtract,),
@@ -125,6 +127,7 @@ subtract = _elementwise(
 multiply = _elementwise(
     "multiply",
     operator.mul,
+    operators=("__mul__", "__rmul__"),
     partials=(lambda ans, x, y: y, lambda ans, x, y: x),
     domains=(d.real, d.real),
     numpy=(np.multiply,),
@@ -138,6 +141,7 @@ multiply = _elementwise(
 divide = _elementwise(
     "divide",
     operator.truediv,
+    operators=("__truediv__", "__rtruediv__"),
     partials=(reciprocal(lambda ans, x, y: y), lambda ans, x, y: -ans / y),
     domains=(d.real, d.nonzero),
     numpy=(np.true_divide,),
@@ -186,6 +190,7 @@ def _power_slope(x, y):
 power = _elementwise(
     "power",
     _power,
+    operators=("__pow__", "__rpow__"),
     partials=(lambda ans, x, y: _power_slope(x, y), lambda ans, x, y: ans * _log_base(x)),
     domains=(d.positive, d.real),
     numpy=(np.power,),
@@ -205,6 +210,7 @@ power = _elementwise(
 negative = _elementwise(
     "negative",
     operator.neg,
+    operators=("__neg__",),
     partials=(-1,),
     domains=(d.real,),
     numpy=(np.negative,),
@@ -760,6 +766,7 @@ def _abs_slope(ans, x):
 abs = _elementwise(  # noqa: A001 - NumPy's name
     "abs",
     _abs,
+    operators=("__abs__",),
     partials=(_abs_slope,),
     domains=(d.nonzero,),
     names=("abs", "absolute", "fabs"),
@@ -1037,6 +1044,7 @@ def _quotient(ans, x, y):
 remainder = _elementwise(
     "remainder",
     _real_only(np.remainder),
+    operators=("__mod__", "__rmod__"),
     partials=(1, lambda ans, x, y: -_quotient(ans, x, y)),
     domains=(d.dividend, d.divisor),
     names=("remainder", "mod"),
@@ -1230,6 +1238,7 @@ def _specials(rng, shape):
 less = _elementwise(
     "less",
     np.less,
+    operators=("__lt__",),
     doc="x < y elementwise.",
     domains=(_half_steps,) * 2,
     numpy=(np.less,),
@@ -1239,6 +1248,7 @@ less = _elementwise(
 less_equal = _elementwise(
     "less_equal",
     np.less_equal,
+    operators=("__le__",),
     doc="x <= y elementwise.",
     domains=(_half_steps,) * 2,
     numpy=(np.less_equal,),
@@ -1248,6 +1258,7 @@ less_equal = _elementwise(
 greater = _elementwise(
     "greater",
     np.greater,
+    operators=("__gt__",),
     doc="x > y elementwise.",
     domains=(_half_steps,) * 2,
     numpy=(np.greater,),
@@ -1257,6 +1268,7 @@ greater = _elementwise(
 greater_equal = _elementwise(
     "greater_equal",
     np.greater_equal,
+    operators=("__ge__",),
     doc="x >= y elementwise.",
     domains=(_half_steps,) * 2,
     numpy=(np.greater_equal,),
@@ -1266,6 +1278,7 @@ greater_equal = _elementwise(
 equal = _elementwise(
     "equal",
     np.equal,
+    operators=("__eq__",),
     doc="x == y elementwise.",
     domains=(_half_steps,) * 2,
     numpy=(np.equal,),
@@ -1275,6 +1288,7 @@ equal = _elementwise(
 not_equal = _elementwise(
     "not_equal",
     np.not_equal,
+    operators=("__ne__",),
     doc="x != y elementwise.",
     domains=(_half_steps,) * 2,
     numpy=(np.not_equal,),
@@ -1284,6 +1298,7 @@ not_equal = _elementwise(
 logical_and = _elementwise(
     "logical_and",
     np.logical_and,
+    operators=("__and__", "__rand__"),
     doc="Elementwise truth of x and y.",
     domains=(_truths,) * 2,
     numpy=(np.logical_and,),
@@ -1292,6 +1307,7 @@ logical_and = _elementwise(
 logical_or = _elementwise(
     "logical_or",
     np.logical_or,
+    operators=("__or__", "__ror__"),
     doc="Elementwise truth of x or y.",
     domains=(_truths,) * 2,
     numpy=(np.logical_or,),
@@ -1300,6 +1316,7 @@ logical_or = _elementwise(
 logical_xor = _elementwise(
     "logical_xor",
     np.logical_xor,
+    operators=("__xor__", "__rxor__"),
     doc="Elementwise truth of x xor y.",
     domains=(_truths,) * 2,
     numpy=(np.logical_xor,),
@@ -1308,6 +1325,7 @@ logical_xor = _elementwise(
 logical_not = _elementwise(
     "logical_not",
     np.logical_not,
+    operators=("__invert__",),
     doc="Elementwise truth of not x.",
     domains=(_truths,),
     numpy=(np.logical_not,),

@@ -124,6 +124,7 @@ matmul = register(
         label="@",
         names=("matmul",),
         methods=("matmul",),
+        operators=("__matmul__", "__rmatmul__"),
         numpy=(np.matmul,),
         signature="binary",
         batch=_batch_matmul,
