@@ -14,18 +14,16 @@ Outside the mode the dispatcher and the sweep pay one ``is None`` test each.
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 import weakref
-from collections.abc import Callable, Sequence
-from types import TracebackType
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from ..errors import AnomalyError
-from .mode import MODE, current_mode, with_anomaly
+from .mode import Mode, ModeSwitch, current_mode, with_anomaly
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _NUMPY = os.path.dirname(os.path.abspath(np.__file__))
@@ -109,7 +107,7 @@ class AnomalyMonitor:
         )
 
 
-class detect_anomaly:  # noqa: N801 - PyTorch's name
+class detect_anomaly(ModeSwitch):  # noqa: N801 - PyTorch's name
     """Raise at the first operation whose forward or backward pass makes NaN or inf.
 
     A context manager and a decorator; the mode is local to this thread or task.
@@ -125,30 +123,11 @@ class detect_anomaly:  # noqa: N801 - PyTorch's name
     """
 
     def __init__(self, enabled: bool = True) -> None:
+        super().__init__(enabled)
         self._enabled = enabled
-        self._tokens: list[Any] = []
 
-    def __enter__(self) -> None:
-        monitor = AnomalyMonitor() if self._enabled else None
-        self._tokens.append(MODE.set(with_anomaly(current_mode(), monitor)))
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        MODE.reset(self._tokens.pop())
-
-    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        enabled = self._enabled
-
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with detect_anomaly(enabled):
-                return func(*args, **kwargs)
-
-        return wrapper
+    def switched(self, mode: Mode) -> Mode:
+        return with_anomaly(mode, AnomalyMonitor() if self._enabled else None)
 
 
 def is_anomaly_enabled() -> bool:

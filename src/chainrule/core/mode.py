@@ -86,15 +86,21 @@ def tracing(trace: Any) -> Iterator[None]:
         MODE.reset(token)
 
 
-class _SetGradMode:
-    """Context manager (and decorator) that sets grad mode and restores it after."""
+class ModeSwitch:
+    """Context manager (and decorator) that sets part of the mode and restores it after;
+    a subclass says which part in :meth:`switched`. A decorated function enters a fresh
+    switch of the same kind at each call, so calls in other threads never share one."""
 
-    def __init__(self, enabled: bool) -> None:
-        self._enabled = enabled
+    def __init__(self, *settings: Any) -> None:
+        self._settings = settings
         self._tokens: list[Any] = []
 
+    def switched(self, mode: Mode) -> Mode:
+        """``mode`` with this switch applied."""
+        raise NotImplementedError
+
     def __enter__(self) -> None:
-        self._tokens.append(MODE.set(with_grad(current_mode(), self._enabled)))
+        self._tokens.append(MODE.set(self.switched(current_mode())))
 
     def __exit__(
         self,
@@ -107,10 +113,21 @@ class _SetGradMode:
     def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with type(self)():
+            with type(self)(*self._settings):
                 return func(*args, **kwargs)
 
         return wrapper
+
+
+class _SetGradMode(ModeSwitch):
+    """Sets grad mode: recording on or off."""
+
+    def __init__(self, enabled: bool) -> None:
+        super().__init__()
+        self._enabled = enabled
+
+    def switched(self, mode: Mode) -> Mode:
+        return with_grad(mode, self._enabled)
 
 
 class no_grad(_SetGradMode):  # noqa: N801 - PyTorch's name
