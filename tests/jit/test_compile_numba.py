@@ -126,7 +126,8 @@ def test_registry_elementwise_operations_equal_eager():
     inputs = [np.asarray(PRIMITIVES[n].domains[0](rng, (3,)), dtype=np.float64) for n in names]
 
     def total(*xs):
-        return sum(getattr(cr, n)(x).sum() * (i + 1) for i, (n, x) in enumerate(zip(names, xs)))
+        pairs = enumerate(zip(names, xs, strict=True))
+        return sum(getattr(cr, n)(x).sum() * (i + 1) for i, (n, x) in pairs)
 
     argnums = tuple(range(len(names)))
     fast = cr.compile(cr.value_and_grad(total, argnums=argnums), backend="numba")

@@ -32,7 +32,6 @@ from __future__ import annotations
 import builtins
 import itertools
 import linecache
-import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -260,7 +259,8 @@ class _Kernels:
         if prim.kind != "elementwise" or params:
             return None
         if which == "forward":
-            return self.jit(_call_ufunc(prim.forward)) if isinstance(prim.forward, np.ufunc) else None
+            ufunc = prim.forward
+            return self.jit(_call_ufunc(ufunc)) if isinstance(ufunc, np.ufunc) else None
         partial = prim.partials[which] if prim.partials else None
         return None if partial is None else self._partial_rule(partial, count - 2)
 

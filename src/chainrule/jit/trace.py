@@ -459,9 +459,7 @@ class Tracer:
         ):
             np.add(previous, contribution, out=previous)
             template = "np.add({0}, {1}, out={0})"
-            self.compute(
-                template, [first, second], previous, "d", in_place=True, function=np.add
-            )
+            self.compute(template, [first, second], previous, "d", in_place=True, function=np.add)
             return previous
         value = previous + contribution
         self.compute("{0} + {1}", [first, second], value, "d", function=np.add)
