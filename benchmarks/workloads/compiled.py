@@ -35,11 +35,3 @@ def compiled_step(
     run = lambda: fast(inputs, targets)  # noqa: E731
     run.compile_seconds = seconds
     return run
-
-
-def native_available() -> bool:
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        return False
-    return True

@@ -400,7 +400,7 @@ def step_contenders(net: Network, prob: Problem) -> tuple[dict[str, Callable], d
         "hand NumPy": numpy_step(net, prob),
     }
     notes: dict[str, str] = {}
-    if compiled.native_available():
+    if have("numba"):
         native = compiled.compiled_step(lambda: chainrule_training(net, prob), "numba")
         contenders[compiled.NATIVE] = native
         notes[compiled.NATIVE] = f"compile {native.compile_seconds:.1f} s (once per shape)"

@@ -59,7 +59,7 @@ def seed_scalar(options: Options) -> list[Result]:
         "compile_gradient": lambda: symbolic(2.0, 3.0)[1],
         "closed form (math)": closed_form,
     }
-    if compiled.native_available():
+    if have("numba"):
         native = cr.compile(gradient, backend="numba")
         native_leaves = (cr.tensor(2.0, requires_grad=True), cr.tensor(3.0, requires_grad=True))
         start = time.perf_counter()
