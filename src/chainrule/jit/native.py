@@ -67,7 +67,7 @@ def _relu(x):
 
 
 def _relu_vjp(g, ans, x):
-    return np.where(x > 0, g, 0 * g)
+    return np.where(x > 0, g, np.zeros_like(g))
 
 
 def _linear(x, weight, bias=None):
@@ -294,9 +294,12 @@ def _call_ufunc(ufunc: np.ufunc) -> Callable[..., Any]:
 
 
 def _constant_rule(constant: float, arity: int) -> Callable[..., Any]:
+    """A constant partial: -1 negates (exactly, as the entry's rule does), others multiply."""
+    if constant == -1:
+        return (lambda g, ans, x: -g) if arity == 1 else (lambda g, ans, x, y: -g)
     if arity == 1:
-        return lambda g, ans, x: g * g.dtype.type(constant) if constant != 1 else g
-    return lambda g, ans, x, y: g * g.dtype.type(constant) if constant != 1 else g
+        return lambda g, ans, x: g * constant
+    return lambda g, ans, x, y: g * constant
 
 
 def _rule(partial: Any, arity: int, how: str) -> Callable[..., Any]:
@@ -316,16 +319,23 @@ def _rule(partial: Any, arity: int, how: str) -> Callable[..., Any]:
 
 def _select(weight: Any, g: Any) -> Any:
     """core.primitive.select's result: g·weight, and 0 (not inf·0) where the weight is 0."""
-    return np.where(weight != 0, g * weight, 0 * g)
+    product = g * weight
+    return np.where(weight != 0, product, np.zeros_like(product))
 
 
 # --- the program: segments of lowered statements around Python ------------------------------
 
 
 def _weak(operand: Operand, dtype: np.dtype, elementwise: bool) -> str:
-    """An operand's text in native code; a Python float beside arrays of ``dtype`` is
-    written in that dtype (NumPy 2 treats it as weak; numba would widen to float64)."""
-    if elementwise and isinstance(operand, Literal) and type(operand.value) is float:
+    """An operand's text in native code; a Python number beside floating arrays of
+    ``dtype`` is written in that dtype (NumPy 2 treats it as weak; numba would widen
+    float32 to float64)."""
+    if (
+        elementwise
+        and isinstance(operand, Literal)
+        and type(operand.value) in (int, float)
+        and np.dtype(dtype).kind == "f"
+    ):
         return f"np.{np.dtype(dtype).name}({operand.text})"
     return render(operand)
 
@@ -337,7 +347,7 @@ def _natively_typed(kernel: Any, stmt: Stmt, texts: list[str], numba: Any) -> bo
     values = []
     for op, text in zip(stmt.operands, texts, strict=True):
         value = op.value
-        if text.startswith("np.float") and type(value) is float:
+        if text.startswith("np.float") and type(value) in (int, float):
             value = np.dtype(text[3 : text.index("(")]).type(value)
         values.append(value)
     try:
