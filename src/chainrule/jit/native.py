@@ -63,17 +63,29 @@ def _sigmoid(x):
 
 
 def _relu(x):
-    return np.maximum(x, 0)
+    out = np.empty_like(x)
+    flat, source = out.reshape(-1), x.reshape(-1)
+    for i in range(flat.size):
+        v = source[i]
+        flat[i] = v if v > 0 or v != v else 0  # NaN stays NaN, as np.maximum keeps it
+    return out
 
 
 def _relu_vjp(g, ans, x):
-    return np.where(x > 0, g, np.zeros_like(g))
+    """g where x > 0, else exactly 0 (an infinite g does not flow either)."""
+    out = np.empty_like(g)
+    flat, cotangent, inputs = out.reshape(-1), g.reshape(-1), x.reshape(-1)
+    for i in range(flat.size):
+        flat[i] = cotangent[i] if inputs[i] > 0 else 0
+    return out
 
 
 def _linear(x, weight, bias=None):
     out = x @ weight.T
     if bias is not None:
-        out += bias
+        for i in range(out.shape[0]):
+            for j in range(out.shape[1]):
+                out[i, j] += bias[j]
     return out
 
 
@@ -86,7 +98,11 @@ def _linear_vjp_weight(g, ans, x, weight, bias=None):
 
 
 def _linear_vjp_bias(g, ans, x, weight, bias=None):
-    return g.sum(axis=0)
+    out = np.zeros(g.shape[1], g.dtype)
+    for i in range(g.shape[0]):
+        for j in range(g.shape[1]):
+            out[j] += g[i, j]
+    return out
 
 
 def _sum_all(x, axis=None, keepdims=False):
@@ -136,7 +152,7 @@ def _cross_entropy(logits, target, label_smoothing, reduction):
 
 def _cross_entropy_vjp(g, ans, logits, target, label_smoothing, reduction, res):
     rows, classes = logits.shape
-    scale = g / rows if reduction == "mean" else g
+    scale = logits.dtype.type(g / rows if reduction == "mean" else g)
     slope = res * scale
     for i in range(rows):
         slope[i, target[i]] -= (1.0 - label_smoothing) * scale
