@@ -174,3 +174,43 @@ def test_unknown_backend_and_missing_numba_are_clear_errors(monkeypatch):
     monkeypatch.setitem(sys.modules, "numba", None)
     with pytest.raises(MissingExtraError, match=r"pip install 'chainrule\[jit\]'"):
         cr.compile(lambda x: x, backend="numba")
+
+
+def test_an_infinite_cotangent_does_not_flow_where_relu_is_flat():
+    weights = np.array([np.inf, 1.0])
+
+    def f(x):
+        return (cr.relu(x) * weights).sum()
+
+    fast = cr.compile(cr.grad(f), backend="numba")
+    x = np.array([-1.0, 2.0])
+    with np.errstate(invalid="ignore"):  # the forward's 0 * inf
+        got, expected = fast(x), cr.grad(f)(x)
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(got, [0.0, 1.0])
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_training_fit_with_a_compiled_step_gives_eager_rows(backend):
+    from chainrule import training
+
+    rng = np.random.default_rng(0)
+    features, labels = rng.standard_normal((40, 3)), rng.integers(0, 3, 40)
+    spec = {
+        "sizes": [3, 5, 3],
+        "activation": "relu",
+        "loss": "cross-entropy",
+        "dtype": "float64",
+        "classes": ["a", "b", "c"],
+    }
+    rows = []
+    for compile_backend in (None, backend):
+        nn.manual_seed(0)
+        model = training.build_model(spec)
+        optimizer = training.make_optimizer("adam", model, 0.05, 0.0, 0.0)
+        train = (features, labels)
+        found = training.fit(
+            model, spec, train, train, optimizer, 2, 20, 0, compile_backend=compile_backend
+        )
+        rows.append([(r["loss"], r["train_loss"], r["val_accuracy"]) for r in found])
+    np.testing.assert_allclose(rows[1], rows[0], rtol=1e-12)
