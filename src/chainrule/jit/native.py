@@ -1,11 +1,12 @@
 """The numba backend of chainrule.compile: a traced program as one native call where it can be.
 
-Layer: jit (imports core, ops' registry, the program builder and the extras helper;
+Layer: jit (imports core's registry, errors, the extras helper and the program builder;
 numba itself is imported only when a program is lowered, so chainrule never needs it).
 
 The traced program (see :mod:`chainrule.jit.program`) is a list of statements, most of
-them one call of a primitive's forward function or VJP rule, the engine's ``fit_to`` or
-a gradient sum. Each statement is *lowered* when a native kernel exists for its call:
+them one call of a primitive's forward function or VJP rule, the engine's ``fit_to`` (not
+lowered: NumPy runs it) or a gradient sum. Each statement is *lowered* when a native
+kernel exists for its call:
 
 - an entry of :data:`LOWERINGS`, keyed by primitive name: numba-subset versions of
   forwards (and of VJP rules that are not a partial times the cotangent), written here
@@ -38,7 +39,6 @@ from typing import Any
 
 import numpy as np
 
-from ..core import engine
 from ..core.primitive import PRIMITIVES, mask, reciprocal
 from ..errors import TargetError
 from ..extras import require
@@ -234,23 +234,29 @@ LOWERINGS: dict[str, Lowering] = {
 # --- finding a statement's kernel ------------------------------------------------------------
 
 
+#: Every kernel compiled in this process, by what it was made from (a function, or a
+#: partial with its arity and use): a later program reuses numba's compiled code.
+_JITTED: dict[Any, Any] = {}
+
+
 class _Kernels:
-    """The kernel of each call a program makes, compiled by numba once per function."""
+    """Finds the kernel of each call a program makes."""
 
     def __init__(self, numba: Any) -> None:
         self.numba = numba
         self._roles = _roles()
-        self._jitted: dict[int, Any] = {}
 
-    def jit(self, function: Callable[..., Any]) -> Any:
-        found = self._jitted.get(id(function))
+    def jit(self, function: Callable[..., Any], key: Any = None) -> Any:
+        """``numba.njit(function)``, once per ``key`` (default: the function) per process.
+
+        This module's named kernels are also cached on disk by numba; kernels made from
+        an entry's partials are closures, which numba cannot cache.
+        """
+        key = function if key is None else key
+        found = _JITTED.get(key)
         if found is None:
-            # Kernels of this module are cached on disk by numba; the rules made from an
-            # entry's partials are closures, compiled once per process.
-            cache = getattr(function, "__module__", None) == __name__ and "<lambda>" not in (
-                function.__qualname__
-            )
-            found = self._jitted[id(function)] = self.numba.njit(function, cache=cache)
+            cache = function.__module__ == __name__ and "<" not in function.__qualname__
+            found = _JITTED[key] = self.numba.njit(function, cache=cache)
         return found
 
     def find(self, stmt: Stmt) -> Any:
@@ -258,8 +264,6 @@ class _Kernels:
         function = stmt.function
         if function is np.add:
             return self.jit(_add)
-        if function is engine.fit_to:
-            return None
         role = self._roles.get(id(function))
         if role is None:
             return None
@@ -276,19 +280,23 @@ class _Kernels:
             return None
         if which == "forward":
             ufunc = prim.forward
-            return self.jit(_call_ufunc(ufunc)) if isinstance(ufunc, np.ufunc) else None
+            if not isinstance(ufunc, np.ufunc):
+                return None
+            return self.jit(_call_ufunc(ufunc), ("ufunc", ufunc))
         partial = prim.partials[which] if prim.partials else None
         return None if partial is None else self._partial_rule(partial, count - 2)
 
     def _partial_rule(self, partial: Any, arity: int) -> Any:
         """``g·∂`` from an elementwise entry's own partial, compiled by numba."""
-        if isinstance(partial, (int, float)):
-            return self.jit(_constant_rule(float(partial), arity))
+        key = ("rule", partial, arity)
+        if type(partial) in (int, float):
+            return self.jit(_constant_rule(float(partial), arity), key)
         if isinstance(partial, mask):
-            return self.jit(_rule(self.jit(partial.weight), arity, "mask"))
+            weight = self.jit(partial.weight)
+            return self.jit(_rule(weight, arity, "mask", self.jit(_select)), key)
         if isinstance(partial, reciprocal):
-            return self.jit(_rule(self.jit(partial.denominator), arity, "divide"))
-        return self.jit(_rule(self.jit(partial), arity, "multiply"))
+            return self.jit(_rule(self.jit(partial.denominator), arity, "divide"), key)
+        return self.jit(_rule(self.jit(partial), arity, "multiply"), key)
 
 
 def _roles() -> dict[int, tuple[Any, Any]]:
@@ -318,12 +326,13 @@ def _constant_rule(constant: float, arity: int) -> Callable[..., Any]:
     return lambda g, ans, x, y: g * constant
 
 
-def _rule(partial: Any, arity: int, how: str) -> Callable[..., Any]:
-    """The VJP of one argument: the cotangent times, over, or selected by the partial."""
+def _rule(partial: Any, arity: int, how: str, select: Any = None) -> Callable[..., Any]:
+    """The VJP of one argument: the cotangent times, over, or selected by the partial
+    (``select``: :func:`_select` compiled)."""
     if how == "mask":
         if arity == 1:
-            return lambda g, ans, x: _select(partial(ans, x), g)
-        return lambda g, ans, x, y: _select(partial(ans, x, y), g)
+            return lambda g, ans, x: select(partial(ans, x), g)
+        return lambda g, ans, x, y: select(partial(ans, x, y), g)
     if how == "divide":
         if arity == 1:
             return lambda g, ans, x: g / partial(ans, x)
