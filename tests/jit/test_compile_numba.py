@@ -214,3 +214,19 @@ def test_training_fit_with_a_compiled_step_gives_eager_rows(backend):
         )
         rows.append([(r["loss"], r["train_loss"], r["val_accuracy"]) for r in found])
     np.testing.assert_allclose(rows[1], rows[0], rtol=1e-12)
+
+
+def test_a_strided_view_of_the_traced_shape_runs_natively_too():
+    rng = np.random.default_rng(2)
+    weight, bias = rng.standard_normal((3, 4)), rng.standard_normal(3)
+
+    def loss(x):
+        return cr.relu(cr.nn.functional.linear(x, weight, bias)).sum()
+
+    fast = cr.compile(cr.value_and_grad(loss), backend="numba")
+    wide = rng.standard_normal((5, 8))
+    fast(np.ascontiguousarray(wide[:, ::2]))
+    got, expected = fast(wide[:, ::2]), cr.value_and_grad(loss)(wide[:, ::2])
+    assert relative_error(got[0], expected[0]) <= 1e-12
+    assert relative_error(got[1], expected[1]) <= 1e-12
+    assert "linear_vjp0_" in fast.source and "relu_vjp0_" in fast.source

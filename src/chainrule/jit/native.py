@@ -62,7 +62,13 @@ def _sigmoid(x):
     return 1 / (1 + np.exp(-x))
 
 
+# Kernels that loop over flattened arrays or call BLAS take any memory layout (a later
+# call may pass a strided view of the same shape and dtype): np.ascontiguousarray copies
+# only when needed.
+
+
 def _relu(x):
+    x = np.ascontiguousarray(x)
     out = np.empty_like(x)
     flat, source = out.reshape(-1), x.reshape(-1)
     for i in range(flat.size):
@@ -73,6 +79,7 @@ def _relu(x):
 
 def _relu_vjp(g, ans, x):
     """g where x > 0, else exactly 0 (an infinite g does not flow either)."""
+    g, x = np.ascontiguousarray(g), np.ascontiguousarray(x)
     out = np.empty_like(g)
     flat, cotangent, inputs = out.reshape(-1), g.reshape(-1), x.reshape(-1)
     for i in range(flat.size):
@@ -81,7 +88,7 @@ def _relu_vjp(g, ans, x):
 
 
 def _linear(x, weight, bias=None):
-    out = x @ weight.T
+    out = np.ascontiguousarray(x) @ np.ascontiguousarray(weight).T
     if bias is not None:
         for i in range(out.shape[0]):
             for j in range(out.shape[1]):
@@ -90,11 +97,11 @@ def _linear(x, weight, bias=None):
 
 
 def _linear_vjp_input(g, ans, x, weight, bias=None):
-    return g @ weight
+    return np.ascontiguousarray(g) @ np.ascontiguousarray(weight)
 
 
 def _linear_vjp_weight(g, ans, x, weight, bias=None):
-    return g.T @ x
+    return np.ascontiguousarray(g).T @ np.ascontiguousarray(x)
 
 
 def _linear_vjp_bias(g, ans, x, weight, bias=None):
