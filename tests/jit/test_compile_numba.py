@@ -230,3 +230,26 @@ def test_a_strided_view_of_the_traced_shape_runs_natively_too():
     assert relative_error(got[0], expected[0]) <= 1e-12
     assert relative_error(got[1], expected[1]) <= 1e-12
     assert "linear_vjp0_" in fast.source and "relu_vjp0_" in fast.source
+
+
+def test_train_command_with_compile_numba_reports_the_eager_results():
+    import json
+
+    from click.testing import CliRunner
+
+    from chainrule.cli import main
+
+    def train(*extra):
+        args = ["train", "--data", "moons", "--epochs", "2", "--format", "json", *extra]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)
+
+    native, eager = train("--compile", "numba"), train()
+    assert native["config"] == eager["config"]
+    assert native["confusion_matrix"] == eager["confusion_matrix"]
+    for got, expected in zip(native["epochs"], eager["epochs"], strict=True):
+        for key in ("loss", "train_loss", "val_loss", "val_accuracy"):
+            assert relative_error(got[key], expected[key]) <= 1e-5, key  # float32 training
+    refused = CliRunner().invoke(main, ["train", "--compile", "numba", "--workers", "2"])
+    assert refused.exit_code == 2 and "--compile" in refused.output
