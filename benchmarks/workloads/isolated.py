@@ -9,7 +9,10 @@
   validation scores, then the test set) against the same training written in
   PyTorch. Reports the process's wall time (interpreter start and imports
   included), the run's time after the imports (data loading, scikit-learn's
-  import included), the training loop's alone, and peak RSS.
+  import included), the training loop's alone, and peak RSS. With numba installed,
+  "chainrule numba" runs the same command with ``--compile numba``; its compile time
+  (numba's kernels are cached on disk after the first run, the fused segments are
+  compiled in every process) is inside the training loop's time.
 
 The parent runs ``python isolated.py TASK CONTENDER --threads N --result PATH``
 once per contender per round, interleaved, and reads the child's JSON result;
@@ -95,6 +98,8 @@ def deep_chain(options):
 
     ops = options.chain_ops
     contenders = ["chainrule"] + (["torch eager"] if have("torch") else [])
+    if have("numba"):
+        contenders.insert(1, "chainrule numba")
     rounds = 1 if options.quick else options.process_rounds
     runs = collect("deep_chain", contenders, rounds, options.threads, "--ops", str(ops))
     results = summarize(
@@ -121,6 +126,8 @@ def train_digits(options):
     from peers import have
 
     contenders = ["chainrule"] + (["torch eager"] if have("torch") else [])
+    if have("numba"):
+        contenders.insert(1, "chainrule numba")
     rounds = 1 if options.quick else options.process_rounds
     runs = collect("train_digits", contenders, rounds, options.threads)
     results = summarize(
@@ -205,8 +212,8 @@ def chain_result(before: int, started: float, built: float, done: float, gradien
     }
 
 
-def digits_chainrule() -> dict:
-    """The command line's default digits run, in this process."""
+def digits_chainrule(*options: str) -> dict:
+    """The command line's default digits run (with ``options`` added), in this process."""
     import contextlib
     import io
 
@@ -226,7 +233,7 @@ def digits_chainrule() -> dict:
     printed = io.StringIO()
     started = time.perf_counter()
     with contextlib.redirect_stdout(printed):
-        main(DIGITS_ARGS, standalone_mode=False)
+        main([*DIGITS_ARGS, *options], standalone_mode=False)
     seconds = time.perf_counter() - started
     accuracy = re.findall(r"test set: loss [\d.]+, accuracy ([\d.]+)%", printed.getvalue())
     return {
@@ -318,7 +325,7 @@ def digits_torch(threads: int) -> dict:
 def child(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description="one isolated measurement (run by run.py)")
     parser.add_argument("task", choices=["deep_chain", "train_digits"])
-    parser.add_argument("contender", choices=["chainrule", "torch eager"])
+    parser.add_argument("contender", choices=["chainrule", "chainrule numba", "torch eager"])
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--result", required=True)
     parser.add_argument("--ops", type=int, default=1_000_000)
@@ -335,6 +342,8 @@ def child(argv: list[str]) -> None:
         found = chain_torch(args.ops)
     elif args.contender == "chainrule":
         found = digits_chainrule()
+    elif args.contender == "chainrule numba":
+        found = digits_chainrule("--compile", "numba")
     else:
         found = digits_torch(args.threads)
     Path(args.result).write_text(json.dumps(found))

@@ -400,6 +400,10 @@ def step_contenders(net: Network, prob: Problem) -> tuple[dict[str, Callable], d
         "hand NumPy": numpy_step(net, prob),
     }
     notes: dict[str, str] = {}
+    if have("numba"):
+        native = compiled.compiled_step(lambda: chainrule_training(net, prob), "numba")
+        contenders[compiled.NATIVE] = native
+        notes[compiled.NATIVE] = f"compile {native.compile_seconds:.1f} s (once per shape)"
     if have("torch"):
         contenders["torch eager"] = torch_step(net, prob)
     if have("jax"):
@@ -413,10 +417,7 @@ def step_contenders(net: Network, prob: Problem) -> tuple[dict[str, Callable], d
 
 def training_step(name: str, net: Network, options: Options) -> list[Result]:
     contenders, notes = step_contenders(net, problem(net))
-    results = timed(name, contenders, options, reference="hand NumPy")
-    for contender, note in notes.items():
-        results.append(Result(name, contender, math.nan, note=note))
-    return results
+    return timed(name, contenders, options, reference="hand NumPy", notes=notes)
 
 
 def tiny_mlp_step(options: Options) -> list[Result]:

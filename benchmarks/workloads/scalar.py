@@ -7,11 +7,13 @@ call, so they measure per-operation overhead rather than arithmetic.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 
 from harness import Result
 from peers import have
 
+from workloads import compiled
 from workloads.common import Options, timed
 
 
@@ -49,6 +51,7 @@ def seed_scalar(options: Options) -> list[Result]:
             leaf.grad = None
         return traced(*leaves)
 
+    notes: dict[str, str] = {}
     symbolic = compile_gradient(EXPRESSION, ["x", "z"])
     contenders: dict[str, Callable[[], object]] = {
         "chainrule": chainrule_eager,
@@ -56,6 +59,19 @@ def seed_scalar(options: Options) -> list[Result]:
         "compile_gradient": lambda: symbolic(2.0, 3.0)[1],
         "closed form (math)": closed_form,
     }
+    if have("numba"):
+        native = cr.compile(gradient, backend="numba")
+        native_leaves = (cr.tensor(2.0, requires_grad=True), cr.tensor(3.0, requires_grad=True))
+        start = time.perf_counter()
+        native(*native_leaves)
+        notes[compiled.NATIVE] = f"compile {time.perf_counter() - start:.1f} s (once per shape)"
+
+        def chainrule_native() -> object:
+            for leaf in native_leaves:
+                leaf.grad = None
+            return native(*native_leaves)
+
+        contenders[compiled.NATIVE] = chainrule_native
     if have("torch"):
         import torch
 
@@ -100,7 +116,7 @@ def seed_scalar(options: Options) -> list[Result]:
             return x.grad, z.grad
 
         contenders["micrograd"] = micrograd_seed
-    return timed("seed_scalar", contenders, options, reference="closed form (math)")
+    return timed("seed_scalar", contenders, options, reference="closed form (math)", notes=notes)
 
 
 def micrograd_expression(a: object, b: object, relu: Callable[[object], object]) -> object:

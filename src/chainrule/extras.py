@@ -21,6 +21,7 @@ EXTRA_OF = {
     "sympy": "sympy",
     "dask": "distributed",
     "distributed": "distributed",
+    "numba": "jit",
 }
 _DISTRIBUTION = {"sklearn": "scikit-learn"}
 

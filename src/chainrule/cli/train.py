@@ -13,6 +13,7 @@ holding other files is refused before training).
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import time
 from collections.abc import Iterator
@@ -314,19 +315,23 @@ def run_training(
     test_fraction: float,
     label_column: str | None,
     dtype: str,
+    compile_backend: str | None = None,
     text: bool = False,
     fitter=fit,
     on_epoch=None,
     out: Path | None = None,
 ) -> TrainRun:
     """What ``train`` does with its options (named as the command's parameters), up to the
-    files: load and split the data, build, fit (with ``fitter``) and score the model.
+    files: load and split the data, build, fit (with ``fitter``, told ``compile_backend``
+    when one is given) and score the model.
 
     ``text`` prints what the command prints; ``on_epoch(row, model, spec)`` is called after
     every epoch; a divergence keeps the last good model in ``out`` and raises InputError.
     ``chainrule sweep`` calls this for each of its runs.
     """
     say = click.echo if text else (lambda line: None)
+    if compile_backend is not None:
+        fitter = functools.partial(fitter, compile_backend=compile_backend)
     data_spec = data_spec or "xor"
     recipe = RECIPES.get(data_spec.partition(":")[0])
     data = _load(data_spec, label_column)
@@ -517,6 +522,13 @@ def _say_timing(trainer: Any, say) -> None:
     default=None,
     help="Folder for model.npz, metrics.json, metrics.csv and curves.png.",
 )
+@click.option(
+    "--compile",
+    "compile_backend",
+    type=click.Choice(["numpy", "numba"]),
+    default=None,
+    help="Run each batch's forward and backward through chainrule.compile (numba: the jit extra).",
+)
 @CLUSTER_OPTION
 @WORKERS_OPTION
 @click.option(
@@ -547,6 +559,11 @@ def train(
     if text:
         need("rich", "train")
     check_cluster_flags(cluster, workers)
+    compile_backend = options["compile_backend"]
+    if compile_backend is not None and (cluster is not None or workers is not None):
+        raise InputError("--compile runs the step in this process: not with --workers/--cluster")
+    if compile_backend == "numba":
+        need("numba", "train --compile numba")
     if checkpoint_every is not None and out is None:
         raise InputError("--checkpoint-every writes into --out: name the folder")
     if out is not None:

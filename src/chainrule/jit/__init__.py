@@ -59,8 +59,12 @@ import numpy as np
 
 from ..core.mode import current_trace, is_grad_enabled
 from ..tensor import Tensor, get_default_dtype
+from .native import generate_native, numba_module
 from .program import Program, generate
 from .trace import Tracer
+
+#: The code generators of chainrule.compile: NumPy source (the default), or numba.
+BACKENDS = ("numpy", "numba")
 
 __all__ = ["Compiled", "compile"]
 
@@ -139,10 +143,11 @@ class Compiled:
     lists every signature traced so far with its source.
     """
 
-    def __init__(self, fn: Callable[..., Any]) -> None:
+    def __init__(self, fn: Callable[..., Any], backend: str = "numpy") -> None:
         # First: update_wrapper copies fn's __dict__, which must not replace ours.
         functools.update_wrapper(self, fn)
         self.fn = fn
+        self.backend = backend
         self._programs: dict[tuple, Program] = {}
         self._last: Program | None = None
 
@@ -176,7 +181,7 @@ class Compiled:
             names.append(name_of_input)
         result, expression = tracer.run(self.fn, args, kwargs)
         described = ", ".join(f"{n}: {_describe(v)}" for n, v in zip(names, dynamic, strict=True))
-        program = generate(
+        program = (generate_native if self.backend == "numba" else generate)(
             name,
             names,
             tracer.statements,
@@ -204,12 +209,17 @@ class Compiled:
         return list(self._programs.values())
 
 
-def compile(fn: Callable[..., Any]) -> Compiled:  # noqa: A001 - JAX's and PyTorch's name
+def compile(fn: Callable[..., Any], backend: str = "numpy") -> Compiled:  # noqa: A001
     """Trace ``fn`` once per input signature and replay it as generated straight-line code.
 
     ``fn`` may be a gradient function (``value_and_grad(loss)``) or a whole training
     step that calls ``backward()`` and ``optimizer.step()``; results equal eager
     mode's. See :mod:`chainrule.jit` for what is frozen at trace time.
+
+    ``backend="numba"`` (the ``jit`` extra) compiles the traced arithmetic to native
+    code with numba: runs of statements with native kernels become one numba function
+    each, the rest runs as NumPy (see :mod:`chainrule.jit.native`). The name is JAX's
+    and PyTorch's.
 
     >>> import numpy as np
     >>> import chainrule as cr
@@ -220,4 +230,8 @@ def compile(fn: Callable[..., Any]) -> Compiled:  # noqa: A001 - JAX's and PyTor
     >>> print(f.source.splitlines()[0])
     def compiled(x0):
     """
-    return Compiled(fn)
+    if backend not in BACKENDS:
+        raise ValueError(f"compile: backend must be one of {BACKENDS}, got {backend!r}")
+    if backend == "numba":
+        numba_module()  # MissingExtraError now, not at the first call
+    return Compiled(fn, backend)

@@ -101,6 +101,10 @@ class Stmt:
     target: Value | None
     template: str
     operands: list[Operand] = field(default_factory=list)
+    #: The callable the template applies to its operands (positional first, then
+    #: ``keywords``), when it is one call: what a native backend lowers.
+    function: Callable[..., Any] | None = None
+    keywords: tuple[str, ...] = ()
 
     def text(self) -> str:
         code = self.template.format(*(render(op) for op in self.operands))
@@ -121,7 +125,7 @@ class Program:
     valid: Callable[[], bool] = lambda: True
 
 
-def _live_statements(statements: list[Stmt], result: Operand) -> list[Stmt]:
+def live_statements(statements: list[Stmt], result: Operand) -> list[Stmt]:
     """Dead-code elimination: keep effects and the statements they and the result need."""
     needed = {id(v) for v in uses(result)}
     kept = []
@@ -165,7 +169,7 @@ def generate(
 ) -> Program:
     """Write the source of ``name(*parameters)`` and compile it in ``namespace``; ``by``
     names the transform that traced it, for the docstring."""
-    kept = _live_statements(statements, result)
+    kept = live_statements(statements, result)
     deletions = _deletions(kept, result)
     lines = [
         f"def {name}({', '.join(parameters)}):",

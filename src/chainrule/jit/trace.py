@@ -143,6 +143,8 @@ class Tracer:
         *,
         kind: str = "op",
         in_place: bool = False,
+        function: Callable | None = None,
+        keywords: tuple[str, ...] = (),
     ) -> Value:
         """A value computed by ``template``.
 
@@ -150,6 +152,7 @@ class Tracer:
         when the operation returned it unchanged; an earlier value when the same
         operation was already applied to the same operands (all operations are pure).
         ``in_place`` marks ``np.add(a, b, out=a)``: a new value in the old one's array.
+        ``function`` and ``keywords`` say which call the template is, for native lowering.
         """
         if kind == "op" and not in_place:
             if all(is_constant(op) for op in operands):
@@ -170,7 +173,7 @@ class Tracer:
             and all(value is not op.value for op in operands)
         )
         var = Value(self._name(prefix), value, kind, fresh)
-        self.statements.append(Stmt(var, template, operands))
+        self.statements.append(Stmt(var, template, operands, function, keywords))
         self._remember(value, var)
         if kind == "op" and not in_place:
             self._computed[key] = var
@@ -186,7 +189,10 @@ class Tracer:
         fields = [f"{{{i}}}" for i in range(len(args))]
         fields += [f"{key}={{{len(args) + i}}}" for i, key in enumerate(params)]
         template = f"{self.bind(function, hint)}({', '.join(fields)})"
-        return self.compute(template, [*args, *params.values()], value, prefix)
+        operands = [*args, *params.values()]
+        return self.compute(
+            template, operands, value, prefix, function=function, keywords=tuple(params)
+        )
 
     # --- inputs -----------------------------------------------------------------------
     def add_input(self, obj: Any, name: str) -> None:
@@ -453,10 +459,10 @@ class Tracer:
         ):
             np.add(previous, contribution, out=previous)
             template = "np.add({0}, {1}, out={0})"
-            self.compute(template, [first, second], previous, "d", in_place=True)
+            self.compute(template, [first, second], previous, "d", in_place=True, function=np.add)
             return previous
         value = previous + contribution
-        self.compute("{0} + {1}", [first, second], value, "d")
+        self.compute("{0} + {1}", [first, second], value, "d", function=np.add)
         return value
 
     def accumulate(self, accumulate: Callable | None, node: Tensor, g: Any) -> None:

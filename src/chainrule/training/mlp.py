@@ -1,7 +1,8 @@
 """Training an MLP classifier end to end: the model spec, its file, the loop and the scores.
 
-Layer: training (imports nn, optim, data). ``chainrule train`` and ``chainrule
-evaluate`` are thin over this module, and Python users can call it directly:
+Layer: training (imports nn, optim, data, and jit for a compiled gradient).
+``chainrule train`` and ``chainrule evaluate`` are thin over this module, and Python
+users can call it directly:
 a *spec* is the JSON-ready dictionary that describes a model (layer sizes,
 activation, loss, dtype, classes, input standardization); it is stored beside
 the weights in ``model.npz``, so a saved model needs nothing else to be rebuilt.
@@ -278,6 +279,33 @@ def local_gradient(
     return gradient
 
 
+def compiled_gradient(
+    model: nn.Module, spec: dict, train: tuple[np.ndarray, np.ndarray], backend: str
+) -> BatchGradient:
+    """:func:`local_gradient` through ``chainrule.compile(..., backend)``: the forward and
+    backward pass are traced once per batch shape and replayed.
+
+    The loss cannot be read inside a compiled program, so backward runs before it is
+    checked; a non-finite loss still stops :func:`fit`, which restores the last good weights.
+    """
+    from ..jit import compile as compile_function  # the compiler sits above nn and optim
+
+    criterion = loss_function(spec)
+    features, batch_targets = train[0], targets(train[1], spec)
+
+    def loss_and_backward(inputs: np.ndarray, labels: np.ndarray) -> Tensor:
+        loss = criterion(model(inputs), labels)
+        loss.backward()
+        return loss
+
+    step = compile_function(loss_and_backward, backend)
+
+    def gradient(indices: np.ndarray) -> float:
+        return step(features[indices], batch_targets[indices]).item()
+
+    return gradient
+
+
 def fit(
     model: nn.Module,
     spec: dict,
@@ -290,14 +318,21 @@ def fit(
     on_batch: BatchCallback | None = None,
     on_epoch: Callable[[dict], None] | None = None,
     batch_gradient: BatchGradient | None = None,
+    compile_backend: str | None = None,
 ) -> list[dict]:
     """Train for ``epochs``; return one metrics row per epoch (loss, accuracies, lr, seconds).
 
     ``on_batch`` and ``on_epoch`` let a caller show progress (the CLI draws a bar).
     ``batch_gradient`` computes each batch's gradient elsewhere (default:
-    :func:`local_gradient`); the batches, their order and the updates stay the same.
+    :func:`local_gradient`, or :func:`compiled_gradient` with ``compile_backend``, "numpy"
+    or "numba"); the batches, their order and the updates stay the same.
     """
-    gradient = batch_gradient or local_gradient(model, spec, train)
+    if batch_gradient is not None:
+        gradient = batch_gradient
+    elif compile_backend is not None:
+        gradient = compiled_gradient(model, spec, train, compile_backend)
+    else:
+        gradient = local_gradient(model, spec, train)
     # Batches of row indices, drawn from the seeded generator as DataLoader draws them.
     loader = DataLoader(
         TensorDataset(np.arange(len(train[1]))), batch_size=batch_size, shuffle=True, seed=seed

@@ -1,0 +1,570 @@
+"""The numba backend of chainrule.compile: a traced program as one native call where it can be.
+
+Layer: jit (imports core's registry, errors, the extras helper and the program builder;
+numba itself is imported only when a program is lowered, so chainrule never needs it).
+
+The traced program (see :mod:`chainrule.jit.program`) is a list of statements, most of
+them one call of a primitive's forward function or VJP rule, the engine's ``fit_to`` (not
+lowered: NumPy runs it) or a gradient sum. Each statement is *lowered* when a native
+kernel exists for its call:
+
+- an entry of :data:`LOWERINGS`, keyed by primitive name: numba-subset versions of
+  forwards (and of VJP rules that are not a partial times the cotangent), written here
+  because they are backend code, like JAX's lowerings: the registry's entries stay free
+  of numba, which is optional, and of loops that only make sense to a compiler;
+- an elementwise entry whose forward is a NumPy ufunc (numba compiles ufuncs itself);
+- an elementwise entry's VJP built from its own ``partials`` (compiled by numba as they
+  are written in ``ops``: derivatives are still written in one place only).
+
+A kernel is used only after numba has compiled it for the statement's argument types
+and it returned the trace's dtype and rank; anything else (no kernel, numba cannot
+type the entry's partial, a float32 result that would become float64) falls back to
+NumPy *for that statement*: the program stays correct, and the statement costs what
+it costs in the NumPy backend. Consecutive lowered statements form one *segment*,
+compiled by numba into one function (intermediates never become Python objects); the
+Python wrapper around the segments keeps what only Python can do: reading parameters,
+``zero_grad()``, handing gradients to ``.grad`` and ``optimizer.step()``. Signatures,
+guards and aliasing are those of the NumPy backend: :class:`~chainrule.jit.Compiled`
+keys and checks programs the same way whichever backend lowers them.
+"""
+
+from __future__ import annotations
+
+import builtins
+import itertools
+import linecache
+import re
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..core.primitive import PRIMITIVES, mask, reciprocal
+from ..errors import TargetError
+from ..extras import require
+from .program import Expr, Literal, Operand, Program, Stmt, Value, live_statements, render, uses
+
+#: ``{0}[1]``: one item of a forward's (answer, residuals) pair.
+_ITEM = re.compile(r"^\{0\}\[(\d+)\]$")
+
+
+def numba_module() -> Any:
+    """numba, or MissingExtraError naming ``pip install 'chainrule[jit]'``."""
+    return require("numba", "chainrule.compile(backend='numba')")
+
+
+# --- kernels in numba's subset of Python ---------------------------------------------------
+# Each takes the arguments and keyword parameters of the entry's own function, and
+# returns what it returns (same dtype, same rank); the tests compare them with the entries.
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+# Kernels that loop over flattened arrays or call BLAS take any memory layout (a later
+# call may pass a strided view of the same shape and dtype): np.ascontiguousarray copies
+# only when needed.
+
+
+def _relu(x):
+    x = np.ascontiguousarray(x)
+    out = np.empty_like(x)
+    flat, source = out.reshape(-1), x.reshape(-1)
+    for i in range(flat.size):
+        v = source[i]
+        flat[i] = v if v > 0 or v != v else 0  # NaN stays NaN, as np.maximum keeps it
+    return out
+
+
+def _relu_vjp(g, ans, x):
+    """g where x > 0, else exactly 0 (an infinite g does not flow either)."""
+    g, x = np.ascontiguousarray(g), np.ascontiguousarray(x)
+    out = np.empty_like(g)
+    flat, cotangent, inputs = out.reshape(-1), g.reshape(-1), x.reshape(-1)
+    for i in range(flat.size):
+        flat[i] = cotangent[i] if inputs[i] > 0 else 0
+    return out
+
+
+def _linear(x, weight, bias=None):
+    out = np.ascontiguousarray(x) @ np.ascontiguousarray(weight).T
+    if bias is not None:
+        for i in range(out.shape[0]):
+            for j in range(out.shape[1]):
+                out[i, j] += bias[j]
+    return out
+
+
+def _linear_vjp_input(g, ans, x, weight, bias=None):
+    return np.ascontiguousarray(g) @ np.ascontiguousarray(weight)
+
+
+def _linear_vjp_weight(g, ans, x, weight, bias=None):
+    return np.ascontiguousarray(g).T @ np.ascontiguousarray(x)
+
+
+def _linear_vjp_bias(g, ans, x, weight, bias=None):
+    out = np.zeros(g.shape[1], g.dtype)
+    for i in range(g.shape[0]):
+        for j in range(g.shape[1]):
+            out[j] += g[i, j]
+    return out
+
+
+def _sum_all(x, axis=None, keepdims=False):
+    return x.dtype.type(x.sum())
+
+
+def _mean_all(x, axis=None, keepdims=False):
+    return x.dtype.type(x.sum() / x.size)
+
+
+def _sum_all_vjp(g, ans, x, axis=None, keepdims=False):
+    return np.full(x.shape, g, x.dtype)
+
+
+def _mean_all_vjp(g, ans, x, axis=None, keepdims=False):
+    return np.full(x.shape, g / x.size, x.dtype)
+
+
+def _cross_entropy(logits, target, label_smoothing, reduction):
+    """One pass per row: shift, exponentiate, normalize, pick the target's log-probability."""
+    rows, classes = logits.shape
+    probabilities = np.empty_like(logits)
+    losses = np.empty(rows, logits.dtype)
+    for i in range(rows):
+        t = target[i]
+        if t < 0 or t >= classes:
+            raise TargetError("cross_entropy: a target is out of bounds for the classes")
+        top = logits[i].max()
+        total = 0.0
+        shifted_sum = 0.0
+        for j in range(classes):
+            e = np.exp(logits[i, j] - top)
+            probabilities[i, j] = e
+            total += e
+            shifted_sum += logits[i, j] - top
+        log_total = np.log(total)
+        loss = log_total - (logits[i, t] - top)
+        if label_smoothing:
+            mean_logp = shifted_sum / classes - log_total
+            loss = (1.0 - label_smoothing) * loss - label_smoothing * mean_logp
+        losses[i] = loss
+        probabilities[i] /= total
+    if reduction == "mean":
+        return logits.dtype.type(losses.sum() / rows), probabilities
+    return logits.dtype.type(losses.sum()), probabilities
+
+
+def _cross_entropy_vjp(g, ans, logits, target, label_smoothing, reduction, res):
+    rows, classes = logits.shape
+    scale = logits.dtype.type(g / rows if reduction == "mean" else g)
+    slope = res * scale
+    for i in range(rows):
+        slope[i, target[i]] -= (1.0 - label_smoothing) * scale
+    if label_smoothing:
+        slope -= (label_smoothing / classes) * scale
+    return slope
+
+
+def _add(x, y):
+    return x + y
+
+
+def _subtract(x, y):
+    return x - y
+
+
+def _multiply(x, y):
+    return x * y
+
+
+def _divide(x, y):
+    return x / y
+
+
+def _negative(x):
+    return -x
+
+
+class Lowering:
+    """Native kernels for one primitive: its forward, and VJP kernels by argument number.
+
+    ``when(args, params)`` says for which trace-time arguments the kernels apply (the
+    cases they are written for); others fall back to NumPy.
+    """
+
+    __slots__ = ("forward", "vjps", "when")
+
+    def __init__(
+        self,
+        forward: Callable[..., Any] | None = None,
+        vjps: dict[int, Callable[..., Any]] | None = None,
+        when: Callable[[list, dict], bool] = lambda args, params: True,
+    ) -> None:
+        self.forward = forward
+        self.vjps = vjps or {}
+        self.when = when
+
+
+def _whole_array(args: list, params: dict) -> bool:
+    return params.get("axis") is None and not params.get("keepdims")
+
+
+def _matrices(args: list, params: dict) -> bool:
+    return all(np.ndim(a) == 2 for a in args[-3:-1]) if len(args) >= 3 else False
+
+
+def _class_rows(args: list, params: dict) -> bool:
+    return np.ndim(args[-1]) == 2 and params.get("reduction") in ("mean", "sum")
+
+
+#: The lowering table: primitive name -> its native kernels.
+LOWERINGS: dict[str, Lowering] = {
+    "add": Lowering(_add),
+    "subtract": Lowering(_subtract),
+    "multiply": Lowering(_multiply),
+    "divide": Lowering(_divide),
+    "negative": Lowering(_negative),
+    "sigmoid": Lowering(_sigmoid),
+    "relu": Lowering(_relu, {0: _relu_vjp}),
+    "linear": Lowering(
+        _linear, {0: _linear_vjp_input, 1: _linear_vjp_weight, 2: _linear_vjp_bias}, _matrices
+    ),
+    "sum": Lowering(_sum_all, {0: _sum_all_vjp}, _whole_array),
+    "mean": Lowering(_mean_all, {0: _mean_all_vjp}, _whole_array),
+    "cross_entropy": Lowering(_cross_entropy, {0: _cross_entropy_vjp}, _class_rows),
+}
+
+
+# --- finding a statement's kernel ------------------------------------------------------------
+
+
+#: Every kernel compiled in this process, by what it was made from (a function, or a
+#: partial with its arity and use): a later program reuses numba's compiled code.
+_JITTED: dict[Any, Any] = {}
+
+
+class _Kernels:
+    """Finds the kernel of each call a program makes."""
+
+    def __init__(self, numba: Any) -> None:
+        self.numba = numba
+        self._roles = _roles()
+
+    def jit(self, function: Callable[..., Any], key: Any = None) -> Any:
+        """``numba.njit(function)``, once per ``key`` (default: the function) per process.
+
+        This module's named kernels are also cached on disk by numba; kernels made from
+        an entry's partials are closures, which numba cannot cache.
+        """
+        key = function if key is None else key
+        found = _JITTED.get(key)
+        if found is None:
+            cache = function.__module__ == __name__ and "<" not in function.__qualname__
+            found = _JITTED[key] = self.numba.njit(function, cache=cache)
+        return found
+
+    def find(self, stmt: Stmt) -> Any:
+        """A numba dispatcher for the statement's call, or None (NumPy runs it)."""
+        function = stmt.function
+        if function is np.add:
+            return self.jit(_add)
+        role = self._roles.get(id(function))
+        if role is None:
+            return None
+        prim, which = role
+        args = [op.value for op in stmt.operands]
+        count = len(args) - len(stmt.keywords)
+        positional, params = args[:count], dict(zip(stmt.keywords, args[count:], strict=True))
+        lowering = LOWERINGS.get(prim.name)
+        if lowering is not None and lowering.when(positional, params):
+            kernel = lowering.forward if which == "forward" else lowering.vjps.get(which)
+            if kernel is not None:
+                return self.jit(kernel)
+        if prim.kind != "elementwise" or params:
+            return None
+        if which == "forward":
+            ufunc = prim.forward
+            if not isinstance(ufunc, np.ufunc):
+                return None
+            return self.jit(_call_ufunc(ufunc), ("ufunc", ufunc))
+        partial = prim.partials[which] if prim.partials else None
+        return None if partial is None else self._partial_rule(partial, count - 2)
+
+    def _partial_rule(self, partial: Any, arity: int) -> Any:
+        """``g·∂`` from an elementwise entry's own partial, compiled by numba."""
+        key = ("rule", partial, arity)
+        if type(partial) in (int, float):
+            return self.jit(_constant_rule(float(partial), arity), key)
+        if isinstance(partial, mask):
+            weight = self.jit(partial.weight)
+            return self.jit(_rule(weight, arity, "mask", self.jit(_select)), key)
+        if isinstance(partial, reciprocal):
+            return self.jit(_rule(self.jit(partial.denominator), arity, "divide"), key)
+        return self.jit(_rule(self.jit(partial), arity, "multiply"), key)
+
+
+def _roles() -> dict[int, tuple[Any, Any]]:
+    """id(function) -> (primitive, "forward" or the argument number of a VJP rule)."""
+    roles: dict[int, tuple[Any, Any]] = {}
+    for prim in PRIMITIVES.values():
+        roles[id(prim.forward)] = (prim, "forward")
+        if isinstance(prim.vjps, tuple):
+            for argnum, rule in enumerate(prim.vjps):
+                if rule is not None:
+                    roles.setdefault(id(rule), (prim, argnum))
+    return roles
+
+
+def _call_ufunc(ufunc: np.ufunc) -> Callable[..., Any]:
+    if ufunc.nin == 1:
+        return lambda x: ufunc(x)
+    return lambda x, y: ufunc(x, y)
+
+
+def _constant_rule(constant: float, arity: int) -> Callable[..., Any]:
+    """A constant partial: -1 negates (exactly, as the entry's rule does), others multiply."""
+    if constant == -1:
+        return (lambda g, ans, x: -g) if arity == 1 else (lambda g, ans, x, y: -g)
+    if arity == 1:
+        return lambda g, ans, x: g * constant
+    return lambda g, ans, x, y: g * constant
+
+
+def _rule(partial: Any, arity: int, how: str, select: Any = None) -> Callable[..., Any]:
+    """The VJP of one argument: the cotangent times, over, or selected by the partial
+    (``select``: :func:`_select` compiled)."""
+    if how == "mask":
+        if arity == 1:
+            return lambda g, ans, x: select(partial(ans, x), g)
+        return lambda g, ans, x, y: select(partial(ans, x, y), g)
+    if how == "divide":
+        if arity == 1:
+            return lambda g, ans, x: g / partial(ans, x)
+        return lambda g, ans, x, y: g / partial(ans, x, y)
+    if arity == 1:
+        return lambda g, ans, x: g * partial(ans, x)
+    return lambda g, ans, x, y: g * partial(ans, x, y)
+
+
+def _select(weight: Any, g: Any) -> Any:
+    """core.primitive.select's result: g·weight, and 0 (not inf·0) where the weight is 0."""
+    product = g * weight
+    return np.where(weight != 0, product, np.zeros_like(product))
+
+
+# --- the program: segments of lowered statements around Python ------------------------------
+
+
+def _weak(operand: Operand, dtype: np.dtype, elementwise: bool) -> str:
+    """An operand's text in native code; a Python number beside floating arrays of
+    ``dtype`` is written in that dtype (NumPy 2 treats it as weak; numba would widen
+    float32 to float64)."""
+    if (
+        elementwise
+        and isinstance(operand, Literal)
+        and type(operand.value) in (int, float)
+        and np.dtype(dtype).kind == "f"
+    ):
+        return f"np.{np.dtype(dtype).name}({operand.text})"
+    return render(operand)
+
+
+def _natively_typed(kernel: Any, stmt: Stmt, texts: list[str], numba: Any) -> bool:
+    """Whether numba compiles the kernel for the statement's trace-time arguments and the
+    result has the trace's dtype and rank (a float32 program must stay float32)."""
+    count = len(stmt.operands) - len(stmt.keywords)
+    values = []
+    for op, text in zip(stmt.operands, texts, strict=True):
+        value = op.value
+        if text.startswith("np.float") and type(value) in (int, float):
+            value = np.dtype(text[3 : text.index("(")]).type(value)
+        values.append(value)
+    try:
+        result = kernel(*values[:count], **dict(zip(stmt.keywords, values[count:], strict=True)))
+    except Exception:  # noqa: BLE001 - numba's typing errors have no common base we can rely on
+        return False
+    return _same_kind(result, stmt.target.value)
+
+
+def _same_kind(native: Any, traced: Any) -> bool:
+    if type(traced) is tuple:
+        return (
+            type(native) is tuple
+            and len(native) == len(traced)
+            and all(_same_kind(a, b) for a, b in zip(native, traced, strict=True))
+        )
+    if traced is None:
+        return native is None
+    if isinstance(traced, np.ndarray):
+        return (
+            isinstance(native, np.ndarray)
+            and native.dtype == traced.dtype
+            and native.shape == traced.shape
+        )
+    if isinstance(traced, np.generic):
+        # numba hands every float back as a Python float: the rank is what can be checked,
+        # and the wrapper makes it a NumPy scalar of the trace's dtype again.
+        return np.ndim(native) == 0 and not isinstance(native, np.ndarray)
+    return False
+
+
+def _lowered(stmt: Stmt, kernels: _Kernels, native: set[int]) -> str | None:
+    """The statement's native code (``v3 = k_sigmoid(v2)``), or None when it stays NumPy."""
+    if stmt.target is None:
+        return None
+    match = _ITEM.match(stmt.template)
+    if match and stmt.function is None:
+        source = stmt.operands[0]
+        if isinstance(source, Value) and id(source) in native:
+            return f"{stmt.target.name} = {source.name}[{match.group(1)}]"
+        return None
+    if stmt.function is None or not all(_nativeable(op) for op in stmt.operands):
+        return None
+    kernel = kernels.find(stmt)
+    if kernel is None:
+        return None
+    dtype = getattr(stmt.target.value, "dtype", None)
+    role = kernels._roles.get(id(stmt.function))
+    elementwise = (
+        stmt.function is np.add or (role is not None and role[0].kind == "elementwise")
+    ) and dtype is not None
+    texts = [_weak(op, dtype, elementwise) for op in stmt.operands]
+    if not _natively_typed(kernel, stmt, texts, kernels.numba):
+        return None
+    count = len(texts) - len(stmt.keywords)
+    fields = texts[:count] + [f"{k}={t}" for k, t in zip(stmt.keywords, texts[count:], strict=True)]
+    name = f"{_readable(stmt, kernels)}_{id(kernel)}"
+    _KERNEL_NAMES[name] = kernel
+    return f"{stmt.target.name} = {name}({', '.join(fields)})"
+
+
+_KERNEL_NAMES: dict[str, Any] = {}
+
+
+def _readable(stmt: Stmt, kernels: _Kernels) -> str:
+    """``sigmoid``, ``linear_vjp1``, ``add``: what the kernel computes, for the source."""
+    role = kernels._roles.get(id(stmt.function))
+    if role is None:
+        return "add"
+    prim, which = role
+    return prim.name if which == "forward" else f"{prim.name}_vjp{which}"
+
+
+def _nativeable(operand: Operand) -> bool:
+    """Operands numba can take: arrays, NumPy scalars, numbers, None, strings."""
+    if isinstance(operand, Expr):
+        return False
+    value = operand.value
+    if isinstance(operand, Literal):
+        return value is None or isinstance(value, (bool, int, float, str))
+    return isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "biuf"
+
+
+_counter = itertools.count()
+
+
+def generate_native(
+    name: str,
+    parameters: list[str],
+    statements: list[Stmt],
+    result: Operand,
+    namespace: dict[str, Any],
+    signature: str,
+) -> Program:
+    """The program's Python wrapper, with runs of lowered statements as numba functions."""
+    kernels = _Kernels(numba_module())
+    kept = live_statements(statements, result)
+    native_ids: set[int] = set()
+    codes: list[str | None] = []
+    for stmt in kept:
+        code = _lowered(stmt, kernels, native_ids)
+        if code is not None:
+            native_ids.add(id(stmt.target))
+        codes.append(code)
+    scope = dict(namespace)
+    lines = [
+        f"def {name}({', '.join(parameters)}):",
+        f'    """{signature}: generated by chainrule.compile(backend="numba")."""',
+    ]
+    segments: list[str] = []
+    index = 0
+    while index < len(kept):
+        if codes[index] is None:
+            lines.append("    " + kept[index].text())
+            index += 1
+            continue
+        end = index
+        while end < len(kept) and (codes[end] is not None or _pure_read(kept[end])):
+            end += 1
+        run = [(kept[i], codes[i]) for i in range(index, end)]
+        lines.extend(_segment(run, kept[end:], result, scope, kernels, segments))
+        index = end
+    lines.append("    return " + render(result))
+    source = "\n".join(lines) + "\n"
+    filename = f"<chainrule.compile numba {name} #{next(_counter)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(builtins.compile(source, filename, "exec"), scope)
+    return Program("\n".join([source, *segments]), scope[name], signature)
+
+
+def _segment(
+    run: list[tuple[Stmt, str | None]],
+    later: list[Stmt],
+    result: Operand,
+    scope: dict[str, Any],
+    kernels: _Kernels,
+    segments: list[str],
+) -> list[str]:
+    """The wrapper's lines for a run of statements: reads first, then one native call.
+
+    The segment takes the values it reads from outside and returns those read after
+    it; NumPy scalars come back from numba as Python numbers and are made NumPy
+    scalars of their dtype again.
+    """
+    lines = ["    " + stmt.text() for stmt, code in run if code is None]
+    natives = [(stmt, code) for stmt, code in run if code is not None]
+    made = {id(stmt.target) for stmt, _ in natives}
+    inputs: dict[int, Value] = {}
+    constants: set[str] = set()
+    for stmt, _ in natives:
+        for op in stmt.operands:
+            if isinstance(op, Value) and op.kind == "const":
+                constants.add(op.name)
+            for v in uses(op):
+                if id(v) not in made:
+                    inputs.setdefault(id(v), v)
+    needed = {id(v) for stmt in later for op in stmt.operands for v in uses(op)}
+    needed.update(id(v) for v in uses(result))
+    outputs = [stmt.target for stmt, _ in natives if id(stmt.target) in needed]
+    if not outputs:
+        return lines
+    function = f"segment{len(segments)}"
+    arguments = ", ".join(v.name for v in inputs.values())
+    body = [f"def {function}({arguments}):"]
+    body += ["    " + code for _, code in natives]
+    body.append(f"    return ({''.join(v.name + ', ' for v in outputs)})")
+    source = "\n".join(body) + "\n"
+    segment_scope = {"np": np, **{c: scope[c] for c in constants}, **_KERNEL_NAMES}
+    exec(builtins.compile(source, f"<chainrule.compile numba {function}>", "exec"), segment_scope)
+    name = f"{function}_{next(_counter)}"
+    compiled = kernels.numba.njit(segment_scope[function])
+    try:  # compiled now, for the trace's types: a failure falls back to NumPy, not an error
+        compiled.compile(tuple(kernels.numba.typeof(v.value) for v in inputs.values()))
+    except Exception:  # noqa: BLE001 - numba's typing and lowering errors share no base
+        return lines + ["    " + stmt.text() for stmt, _ in natives]
+    scope[name] = compiled
+    segments.append(source)
+    targets = "".join(v.name + ", " for v in outputs)
+    lines.append(f"    ({targets}) = {name}({arguments})")
+    for v in outputs:
+        if isinstance(v.value, np.generic):
+            lines.append(f"    {v.name} = np.{v.value.dtype.name}({v.name})")
+    return lines
+
+
+def _pure_read(stmt: Stmt) -> bool:
+    """``p0 = param0._data``: a read with no effect, safe to run before a segment."""
+    return stmt.target is not None and stmt.template == "{0}._data"
