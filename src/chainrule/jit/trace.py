@@ -32,6 +32,7 @@ import keyword
 import math
 import re
 from collections.abc import Callable
+from operator import is_
 from typing import Any
 
 import numpy as np
@@ -284,7 +285,10 @@ class Tracer:
         """A check that what the trace assumed still holds: each live tensor's
         ``requires_grad``, each module's mode and the identity of its parameters."""
         tensors = tuple(self._live_tensors)
-        modules = tuple(self._modules)
+        first_calls: dict[int, tuple] = {}
+        for entry in self._modules:  # a module called several times is checked once
+            first_calls.setdefault(id(entry[0]), entry)
+        modules = tuple(first_calls.values())
 
         def valid() -> bool:
             for tensor, requires_grad in tensors:
@@ -293,9 +297,9 @@ class Tracer:
             for module, training, params, buffers in modules:
                 if module.training is not training:
                     return False
-                if not _same_objects(module._parameters.values(), params):
+                if not _same_objects(module._parameters, params):
                     return False
-                if not _same_objects(module._buffers.values(), buffers):
+                if not _same_objects(module._buffers, buffers):
                     return False
             return True
 
@@ -636,11 +640,14 @@ def _convert(value: Any, dtype: np.dtype) -> Any:
     return _as_value(np.array(value, dtype=dtype))
 
 
-def _same_objects(current: Any, recorded: tuple) -> bool:
-    current = tuple(current)
-    return len(current) == len(recorded) and all(
-        a is b for a, b in zip(current, recorded, strict=True)
-    )
+def _same_objects(current: dict, recorded: tuple) -> bool:
+    """Whether a module's parameters (or buffers) are the very objects recorded, in order.
+
+    Runs at every call of a compiled function, once per module: identity is compared in C
+    (``map(is_, ...)``), and an empty table costs one length test."""
+    if len(current) != len(recorded):
+        return False
+    return not recorded or all(map(is_, current.values(), recorded))
 
 
 def _identity(operand: Operand) -> Any:
