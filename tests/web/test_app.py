@@ -32,7 +32,9 @@ def valid_report(data: dict) -> dict:
 
 
 def test_the_seed_report_is_the_cli_report(seed_report):
-    response = client.post("/api/explain", json={"expression": EXPRESSION, "point": {"x": 2, "z": 3}})
+    response = client.post(
+        "/api/explain", json={"expression": EXPRESSION, "point": {"x": 2, "z": 3}}
+    )
     assert response.status_code == 200
     assert valid_report(response.json()) == seed_report
     assert response.json()["gradient"] == pytest.approx(GRADIENT, rel=1e-14)

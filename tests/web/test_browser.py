@@ -63,10 +63,15 @@ def step_forward_through(page, report: dict) -> None:
         assert current_node(page) == variable["variable"]
         row = page.locator("#trace-table tr.current")
         assert row.get_attribute("data-variable") == variable["variable"]
-        assert float(row.locator("td").nth(2).inner_text()) == pytest.approx(variable["value"], rel=1e-14)
+        assert float(row.locator("td").nth(2).inner_text()) == pytest.approx(
+            variable["value"], rel=1e-14
+        )
         box = page.text_content(f'#graph .node[data-variable="{variable["variable"]}"] .val')
         assert shown_number(box) == pytest.approx(variable["value"], rel=1e-5)
-        assert page.inner_text("#step-status") == f"forward pass: step {k + 1} of {len(report['trace'])}"
+        assert (
+            page.inner_text("#step-status")
+            == f"forward pass: step {k + 1} of {len(report['trace'])}"
+        )
 
 
 def step_reverse_through(page, report: dict) -> None:

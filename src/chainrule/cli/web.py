@@ -7,6 +7,7 @@ self-contained file that steps through its expression offline.
 
 from __future__ import annotations
 
+import socket
 import threading
 import webbrowser
 from pathlib import Path
@@ -34,15 +35,21 @@ def serve_command(port: int, host: str, open_browser: bool) -> None:
     need("starlette", "chainrule serve")
     from ..web.app import create_app
 
+    try:  # bind here, so a port in use is one line, and --port 0 prints the port it got
+        listener = socket.create_server(
+            (host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET
+        )
+    except (OSError, OverflowError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise InputError(f"cannot listen on {host}:{port}: {reason}") from None
     shown = f"[{host}]" if ":" in host else host
-    url = f"http://{shown}:{port}/"
+    url = f"http://{shown}:{listener.getsockname()[1]}/"
     click.echo(f"chainrule explorer at {url}  (Ctrl+C stops it)")
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    try:
-        uvicorn.run(create_app(), host=host, port=port, log_level="warning")
-    except OSError as error:
-        raise InputError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    server = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning"))
+    with listener:
+        server.run(sockets=[listener])
 
 
 @main.command("export-html", cls=ExpressionCommand)

@@ -126,10 +126,6 @@ async def network_endpoint(request: Request) -> Response:
     return await _answer(request, _network_request)
 
 
-async def page_endpoint(request: Request) -> HTMLResponse:
-    return HTMLResponse(render_page())
-
-
 async def openapi_endpoint(request: Request) -> JSONResponse:
     return JSONResponse(openapi_document())
 
@@ -190,9 +186,7 @@ def openapi_document() -> dict[str, Any]:
                     "requestBody": {
                         "required": True,
                         "content": {
-                            "application/json": {
-                                "schema": {"$ref": "#/components/schemas/Network"}
-                            }
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Network"}}
                         },
                     },
                     "responses": {"200": report, **bad},
@@ -248,7 +242,15 @@ def openapi_document() -> dict[str, Any]:
 
 
 def create_app() -> Starlette:
-    """The explorer: ``/`` the page, ``/api/...`` the JSON API, ``/api/openapi.json`` its schema."""
+    """The explorer: ``/`` the page, ``/api/...`` the JSON API, ``/api/openapi.json`` its schema.
+
+    The page (with the seed's report) is built once here: it is the same for every request.
+    """
+    page = render_page()
+
+    async def page_endpoint(request: Request) -> HTMLResponse:
+        return HTMLResponse(page)
+
     return Starlette(
         routes=[
             Route("/", page_endpoint),

@@ -58,7 +58,7 @@ def _first_use(text: str, name: str) -> int:
 
 
 def _answer(action: Callable[[], Any]) -> Any:
-    """Run ``action``; the library's input errors become 400 (422 for a point outside the domain)."""
+    """Run ``action``: the library's input errors become 400 (a point off the domain, 422)."""
     try:
         with np.errstate(all="ignore"):
             return action()

@@ -62,7 +62,8 @@
   function layout(trace) {
     const level = {}, position = {};
     for (const v of trace) {
-      level[v.variable] = v.operands.length ? 1 + Math.max(...v.operands.map((o) => level[o])) : 0;
+      const known = v.operands.filter((o) => o in level);  // constants are not in the trace
+      level[v.variable] = v.op === "input" ? 0 : 1 + Math.max(-1, ...known.map((o) => level[o]));
     }
     const columns = [];
     trace.forEach((v, i) => { (columns[level[v.variable]] ||= []).push(v.variable); position[v.variable] = i; });
@@ -71,7 +72,10 @@
     columns.forEach((names, c) => {
       if (c > 0) {
         const ops = byName();
-        const centre = (n) => { const o = ops[n].operands; return o.reduce((s, x) => s + rowOf[x], 0) / o.length; };
+        const centre = (n) => {
+          const o = ops[n].operands.filter((x) => x in rowOf);
+          return o.length ? o.reduce((s, x) => s + rowOf[x], 0) / o.length : 0;
+        };
         names.sort((a, b) => centre(a) - centre(b) || position[a] - position[b]);
       }
       names.forEach((n, r) => { rowOf[n] = r; });
@@ -82,14 +86,33 @@
       const offset = (tallest - names.length) * ROW / 2;
       names.forEach((n, r) => { at[n] = { x: PAD + c * COL, y: PAD + 14 + offset + r * ROW }; });
     });
-    return { at, width: 2 * PAD + (columns.length - 1) * COL + BOX_W, height: 2 * PAD + 14 + tallest * ROW - (ROW - BOX_H) };
+    return { at, level, columns, width: 2 * PAD + (columns.length - 1) * COL + BOX_W, height: 2 * PAD + 14 + tallest * ROW - (ROW - BOX_H) };
+  }
+
+  // An edge that skips columns runs through the gaps between their boxes, not behind them.
+  function edgePath(x1, y1, x2, y2, from, to, columns, at) {
+    const points = [[x1, y1]];
+    for (let c = from + 1; c < to; c++) {
+      const boxes = columns[c].map((n) => at[n].y);
+      const gaps = [Math.min(...boxes) - 22, ...boxes.map((y) => y + BOX_H + (ROW - BOX_H) / 2)];
+      const x = at[columns[c][0]].x, wanted = y1 + (y2 - y1) * (x - x1) / (x2 - x1);
+      const y = gaps.reduce((best, g) => (Math.abs(g - wanted) < Math.abs(best - wanted) ? g : best));
+      points.push([x - 12, y], [x + BOX_W + 12, y]);
+    }
+    points.push([x2, y2]);
+    let d = `M${x1},${y1}`;
+    for (let k = 1; k < points.length; k++) {
+      const [px, py] = points[k - 1], [qx, qy] = points[k], mid = (px + qx) / 2;
+      d += py === qy ? ` L${qx},${qy}` : ` C${mid},${py} ${mid},${qy} ${qx},${qy}`;
+    }
+    return d;
   }
 
   function drawGraph() {
     const svg = $("graph");
     svg.replaceChildren();
     const trace = state.report.trace;
-    const { at, width, height } = layout(trace);
+    const { at, level, columns, width, height } = layout(trace);
     svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
     svg.setAttribute("width", width);
     svg.setAttribute("height", height);
@@ -100,9 +123,15 @@
       v.operands.forEach((o, k) => {
         const a = at[o], b = at[v.variable];
         const spread = v.operands.length > 1 ? (k - (v.operands.length - 1) / 2) * 18 : 0;
-        const x1 = a.x + BOX_W, y1 = a.y + BOX_H / 2, x2 = b.x, y2 = b.y + BOX_H / 2 + spread;
-        const mid = (x1 + x2) / 2;
-        el("path", { class: "edge", d: `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`,
+        const x2 = b.x, y2 = b.y + BOX_H / 2 + spread;
+        if (!a) {  // a constant operand: its value, written at the end of a short stub
+          el("path", { class: "edge", d: `M${x2 - 34},${y2} L${x2},${y2}`, "marker-end": "url(#arrow)" }, null, edges);
+          el("text", { class: "const", x: x2 - 38, y: y2 + 4, "text-anchor": "end" }, o, edges);
+          if (v.operands.length > 1) el("text", { class: "order", x: x2 - 12, y: y2 - 4 }, String(k + 1), edges);
+          return;
+        }
+        const x1 = a.x + BOX_W, y1 = a.y + BOX_H / 2;
+        el("path", { class: "edge", d: edgePath(x1, y1, x2, y2, level[o], level[v.variable], columns, at),
                      "marker-end": "url(#arrow)", "data-from": o, "data-to": v.variable }, null, edges);
         if (v.operands.length > 1) {
           el("text", { class: "order", x: x2 - 12, y: y2 - 4 }, String(k + 1), edges);
@@ -377,10 +406,17 @@
       "|" + "---|".repeat(head.length), ...body.map((row) => `| ${row.map((c) => c.replaceAll("|", "\\|")).join(" | ")} |`)].join("\n")).join("\n\n") + "\n";
   }
   function latex() {
-    const tex = (s) => s.replace(/([a-z])\u0304(\d*)/g, "\\bar{$1}_{$2}").replace(/∂/g, "\\partial ")
-      .replace(/·/g, "\\cdot ").replace(/\*/g, "\\cdot ").replace(/([a-z])(\d+)/g, "$1_{$2}").replace(/_\{\}/g, "");
+    const tex = (s) => {
+      if (s === "" ) return "";
+      if (s === "input") return "\\text{input}";
+      const seed = s.startsWith("1 (seed");
+      const math = (seed ? "1" : s).replace(/\*\*/g, "^").replace(/([a-z])\u0304(\d*)/g, "\\bar{$1}_{$2}")
+        .replace(/∂/g, "\\partial ").replace(/[·*]/g, "\\cdot ").replace(/\b([a-z]{2,})\(/g, "\\operatorname{$1}(")
+        .replace(/\b([a-z])(\d+)/g, "$1_{$2}").replace(/_\{\}/g, "");
+      return `$${math}$` + (seed ? " (seed)" : "");
+    };
     return tables().map(([title, head, body]) => ["% " + title, `\\begin{tabular}{${"l".repeat(head.length)}}`, "\\hline",
-      head.join(" & ") + " \\\\", "\\hline", ...body.map((row) => row.map((c) => `$${tex(c)}$`).join(" & ") + " \\\\"),
+      head.join(" & ") + " \\\\", "\\hline", ...body.map((row) => row.map(tex).join(" & ") + " \\\\"),
       "\\hline", "\\end{tabular}"].join("\n")).join("\n\n") + "\n";
   }
   function exportText(text, filename, type) {
@@ -485,7 +521,8 @@
     const link = (a, b, label, value, grad, k) => {
       const [x1, y1] = pos[a], [x2, y2] = pos[b];
       el("line", { x1, y1, x2, y2 }, null, svg);
-      const mx = x1 + (x2 - x1) * 0.45, my = y1 + (y2 - y1) * 0.45 - 8;
+      const along = label === "w12" ? 0.28 : label === "w21" ? 0.72 : 0.45;  // the two that cross
+      const mx = x1 + (x2 - x1) * along, my = y1 + (y2 - y1) * along - 8;
       el("text", { x: mx, y: my }, `${label} = ${fmt(value, 3)}`, svg);
       if (stage >= k) el("text", { x: mx, y: my + 13, fill: "#c2410c" }, `∂L = ${fmt(grad, 3)}`, svg);
     };
