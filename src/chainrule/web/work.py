@@ -4,7 +4,10 @@ Layer: web. :func:`explain_report`, :func:`network_report` and :func:`step_sweep
 validated request into strict JSON text (or raise :class:`RequestError`, a 4xx answer).
 :func:`run_limited` runs one of them in a new worker process and kills it when the time
 limit passes: a hostile expression can cost its own request a few seconds, never the
-server its memory or the next request its answer.
+server its memory or the next request its answer. Workers fork from multiprocessing's
+fork server, which (as for any multiprocessing program) imports the host's main module:
+``chainrule serve``, ``python -m chainrule serve`` and the uvicorn command qualify; a
+script read from stdin does not (its requests answer 500, "the worker stopped").
 """
 
 from __future__ import annotations
