@@ -175,4 +175,11 @@ def test_the_exported_page_steps_offline(page, seed_report, tmp_path):
     page.click("#export-md")
     markdown = page.input_value("#export-text")
     assert "| x̄ |" in markdown and "1208.38121512661" in markdown
+    with page.expect_download() as svg:
+        page.click("#export-svg")
+    drawing = svg.value.path().read_text("utf-8")
+    assert drawing.startswith("<svg") and 'data-variable="v8"' in drawing
+    with page.expect_download() as png:
+        page.click("#export-png")
+    assert png.value.path().read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     page.screenshot(path=tmp_path / "static.png", full_page=True)
