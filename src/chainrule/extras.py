@@ -22,6 +22,8 @@ EXTRA_OF = {
     "dask": "distributed",
     "distributed": "distributed",
     "numba": "jit",
+    "starlette": "web",
+    "uvicorn": "web",
 }
 _DISTRIBUTION = {"sklearn": "scikit-learn"}
 

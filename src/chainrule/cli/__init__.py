@@ -28,6 +28,9 @@ COMMANDS = {
     "on XOR.",
     "evaluate": "Score a saved model.npz: loss, accuracy and confusion matrix.",
     "sweep": "Grid or random search over train's options, each run a task on a Dask cluster.",
+    "serve": "Serve the explorer: step through forward and reverse passes in a browser.",
+    "export-html": "Write the explorer for EXPR at a point as one static HTML file (works "
+    "offline).",
 }
 SUMMARY = "Derivatives three ways, and neural networks, on NumPy."
 HELP_OPTIONS = ("-h", "--help")

@@ -137,4 +137,4 @@ def main() -> None:
 
 
 # Command modules register themselves on `main` when imported (at the end, after `main`).
-from . import explain, sweep, train  # noqa: E402,F401
+from . import explain, sweep, train, web  # noqa: E402,F401
