@@ -252,7 +252,10 @@ def _python_tree(source: _Source, start: int, end: int, one_before: bool = False
         tree = ast.parse(stripped.strip() and stripped, mode="eval").body
     except SyntaxError as error:
         column = (error.offset or 1) - 1
-        raise source.error(f"invalid syntax: {error.msg}", shift + column) from None
+        message = (
+            error.msg if error.msg.startswith("invalid syntax") else f"invalid syntax: {error.msg}"
+        )
+        raise source.error(message, shift + column) from None
     except RecursionError:
         return None
     except (ValueError, MemoryError) as error:
