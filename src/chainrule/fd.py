@@ -177,6 +177,7 @@ class GradcheckResult:
 
     @property
     def passed(self) -> bool:
+        """Whether every input's gradient agrees with finite differences."""
         return all(row.passed for row in self.rows)
 
     def __bool__(self) -> bool:

@@ -232,10 +232,12 @@ class Tensor(Traceable):
 
     @property
     def ndim(self) -> int:
+        """The number of axes."""
         return self._data.ndim
 
     @property
     def size(self) -> int:
+        """The number of elements."""
         return self._data.size
 
     @property

@@ -40,16 +40,19 @@ class LabeledData:
 
     @property
     def num_features(self) -> int:
+        """The number of feature columns."""
         return self.features.shape[1]
 
     @property
     def num_classes(self) -> int:
+        """The number of class names."""
         return len(self.classes)
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def subset(self, indices: np.ndarray) -> LabeledData:
+        """The rows at ``indices``, with the same name and classes."""
         return LabeledData(self.name, self.features[indices], self.labels[indices], self.classes)
 
 

@@ -116,6 +116,7 @@ class Module:
 
     # --- calling --------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The module's computation; subclasses define it and callers call the module."""
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -154,6 +155,7 @@ class Module:
                 yield name, module
 
     def children(self) -> Iterator[Module]:
+        """The direct submodules."""
         for _, module in self.named_children():
             yield module
 
@@ -179,6 +181,7 @@ class Module:
             yield param
 
     def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer) pairs, each buffer once, in registration order."""
         return self._named_members("_buffers", prefix, recurse)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
@@ -236,9 +239,11 @@ class Module:
         return self
 
     def float(self) -> Module:
+        """Convert floating parameters and buffers to float32, as :meth:`to`; return self."""
         return self.to(np.float32)
 
     def double(self) -> Module:
+        """Convert floating parameters and buffers to float64, as :meth:`to`; return self."""
         return self.to(np.float64)
 
     # --- state dict -----------------------------------------------------------
@@ -345,6 +350,7 @@ class Sequential(Module):
                 self.add_module(str(index), module)
 
     def forward(self, x: Any) -> Any:
+        """Feed ``x`` through the modules in order."""
         for module in self._modules.values():
             x = module(x)
         return x
@@ -362,6 +368,7 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def append(self, module: Module) -> Sequential:
+        """Add ``module`` at the end; return self."""
         self.add_module(str(len(self._modules)), module)
         return self
 
@@ -375,6 +382,7 @@ class ModuleList(Module):
             self.append(module)
 
     def append(self, module: Module) -> ModuleList:
+        """Add ``module`` at the end; return self."""
         self.add_module(str(len(self._modules)), module)
         return self
 

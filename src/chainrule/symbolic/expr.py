@@ -92,6 +92,7 @@ class Expr:
 
     @property
     def is_number(self) -> bool:
+        """Whether the expression is a constant."""
         return self.op == "const"
 
     @property
