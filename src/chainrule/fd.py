@@ -40,9 +40,9 @@ def default_step(scheme: str = "central", dtype: Any = np.float64) -> float:
     """
     eps = float(np.finfo(np.dtype(dtype)).eps)
     if scheme == "forward":
-        return eps**0.5
+        return float(eps**0.5)
     if scheme == "central":
-        return eps ** (1 / 3)
+        return float(eps ** (1 / 3))
     if scheme == "complex-step":
         return 1e-20
     raise ValueError(f"unknown finite-difference scheme {scheme!r}; choose one of {SCHEMES}")
@@ -54,7 +54,7 @@ def _evaluate(f: Callable[..., Any], arrays: list[np.ndarray]) -> np.ndarray:
     return np.asarray(out._data if isinstance(out, Tensor) else out)
 
 
-def _float_inputs(inputs: tuple) -> list[np.ndarray]:
+def _float_inputs(inputs: tuple[Any, ...]) -> list[np.ndarray]:
     arrays = []
     for i, value in enumerate(inputs):
         array = np.array(_to_array(value), copy=True)
@@ -119,11 +119,11 @@ def _difference(
         return _evaluate(f, moved)
 
     if scheme == "central":
-        return (at(h) - at(-h)) / (2 * h)
+        return np.asarray((at(h) - at(-h)) / (2 * h))
     if scheme == "forward":
-        return (at(h) - base) / h
+        return np.asarray((at(h) - base) / h)
     with complex_step():
-        return np.imag(at(1j * h)) / h
+        return np.asarray(np.imag(at(1j * h)) / h)
 
 
 def gradient(
