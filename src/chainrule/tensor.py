@@ -678,6 +678,14 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
         ans, res = ans
     if type(ans) not in _VALUE_TYPES:
         ans = _as_value(ans)
+    mode = current_mode()
+    if mode.trace is not None and any(ans is value for value in values):
+        # A forward that hands back an operand itself (relu of a positive NumPy scalar,
+        # matrix_power(x, 1)): a trace follows values by identity, so the result gets its
+        # own object, or it would be read as the operand (and be that operand at every
+        # later call or example, whatever the operation does there).
+        ans = ans.copy()
+        result = (ans, res) if prim.residuals else ans
     # The fields _wrap sets, written out here: this runs once per operation.
     out = _new_node(Tensor)
     out._data = ans
@@ -686,7 +694,6 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
     out._grad = None
     out._version = 0
     out._retain = False
-    mode = current_mode()
     # An integer or boolean result has no gradient, whatever rules its operation has
     # (a custom op counting elements, say): only floating and complex results record.
     if record and prim.differentiable and mode.grad and ans.dtype.kind in "fc":

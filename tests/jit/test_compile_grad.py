@@ -157,3 +157,28 @@ def test_detached_computed_scalar_is_traced_not_frozen():
     for values in ([1.0, 2.0], [3.0, 5.0]):
         x = cr.tensor(values)
         assert compiled(x).item() == normalized(x).item()
+
+
+def test_a_forward_that_hands_back_its_operand_is_not_mistaken_for_it():
+    """relu of a positive NumPy scalar returns the scalar itself; a trace follows values by
+    identity, so compiled (and vmapped) gradients read relu's result as its operand, and at a
+    point where relu is flat they gave b - a instead of 0."""
+
+    def g(a, b):
+        return cr.relu(b - a) * a
+
+    compiled = cr.compile(cr.grad(g))
+    for a, b in ((-4.0, 2.0), (0.8, -0.08), (-1.0, 3.0)):
+        assert compiled(np.float64(a), np.float64(b)) == cr.grad(g)(np.float64(a), np.float64(b))
+
+    def f(a, b):
+        return 10.0 / (cr.relu(b - a) + a) ** 2
+
+    a, b = np.array([-4.0, 0.8]), np.array([2.0, -0.08])
+    expected = [cr.grad(f)(x, y) for x, y in zip(a, b, strict=True)]
+    np.testing.assert_allclose(cr.vmap(cr.grad(f))(a, b), expected, rtol=1e-12)
+
+    power = cr.compile(cr.grad(lambda m: (cr.linalg.matrix_power(m, 1) * m).sum()))
+    for scale in (1.0, -2.0):
+        m = scale * np.eye(2)
+        np.testing.assert_allclose(power(m), 2 * m)
