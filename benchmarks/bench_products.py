@@ -16,11 +16,9 @@ import os
 for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[variable] = "1"
 
-import statistics  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
+from harness import interleaved_medians  # noqa: E402
 
 import chainrule as cr  # noqa: E402
 
@@ -43,18 +41,6 @@ WORKLOADS = {
 }
 
 
-def median_times(contenders: dict[str, Callable[[], object]], number: int) -> dict:
-    """Median seconds per call of each contender, measured interleaved."""
-    samples: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(REPEATS):
-        for name, run in contenders.items():
-            start = time.perf_counter()
-            for _ in range(number):
-                run()
-            samples[name].append((time.perf_counter() - start) / number)
-    return {name: statistics.median(times) for name, times in samples.items()}
-
-
 def bench(name: str, subscripts: str, shapes: list, optimize: bool) -> None:
     rng = np.random.default_rng(0)
     arrays = [rng.standard_normal(shape) for shape in shapes]
@@ -72,7 +58,7 @@ def bench(name: str, subscripts: str, shapes: list, optimize: bool) -> None:
         tensors = [torch.tensor(a, requires_grad=True) for a in arrays]
         contenders["torch backward"] = lambda: torch.einsum(subscripts, *tensors).sum().backward()
     number = max(1, int(2e6 / max(np.prod(shape) for shape in shapes)))
-    times = median_times(contenders, number)
+    times = interleaved_medians(contenders, REPEATS, number)
     line = (
         f"{name:28s} forward {times['ours'] * 1e6:9.1f} us = "
         f"{times['ours'] / times['numpy']:5.2f}x np.einsum"

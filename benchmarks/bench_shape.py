@@ -11,11 +11,10 @@ PyTorch runs on one thread.
 
 from __future__ import annotations
 
-import statistics
-import time
 from collections.abc import Callable
 
 import numpy as np
+from harness import interleaved_medians
 
 import chainrule as cr
 
@@ -42,18 +41,6 @@ OPERATIONS: dict[str, tuple[Callable, Callable | None]] = {
     ),
     "split": (lambda m, x: m.split(x, 4, axis=1)[1], lambda x: x.tensor_split(4, 1)[1]),
 }
-
-
-def median_times(contenders: dict[str, Callable[[], object]]) -> dict[str, float]:
-    """Median seconds per call of each contender, measured interleaved."""
-    samples: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(REPEATS):
-        for name, run in contenders.items():
-            start = time.perf_counter()
-            for _ in range(NUMBER):
-                run()
-            samples[name].append((time.perf_counter() - start) / NUMBER)
-    return {name: statistics.median(times) for name, times in samples.items()}
 
 
 def main() -> None:
@@ -86,7 +73,7 @@ def main() -> None:
                 (theirs(xt) * wt).sum().backward()
 
             contenders["torch backward"] = torch_backward
-        times = median_times(contenders)
+        times = interleaved_medians(contenders, REPEATS, NUMBER)
         against_torch = (
             f"{times['ours backward'] / times['torch backward']:10.2f}"
             if "torch backward" in times

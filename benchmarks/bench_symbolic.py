@@ -19,29 +19,17 @@ import math
 import random
 import statistics
 import time
-from collections.abc import Callable
 
 import mpmath
 import numpy as np
 import sympy as sp
+from harness import interleaved_medians
 
 import chainrule as cr
 import chainrule.symbolic as S
 from chainrule.examples import recitation as seed
 
 REPEATS = 15
-
-
-def median_times(contenders: dict[str, Callable[[], object]], repeats: int, number: int) -> dict:
-    """Median seconds per call of each contender, measured interleaved."""
-    samples: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(repeats):
-        for name, run in contenders.items():
-            start = time.perf_counter()
-            for _ in range(number):
-                run()
-            samples[name].append((time.perf_counter() - start) / number)
-    return {name: statistics.median(times) for name, times in samples.items()}
 
 
 def random_expression(rng: random.Random, leaves: int) -> str:
@@ -143,7 +131,7 @@ def bench_compile_gradient() -> None:
     got = compiled(2.0, 3.0)
     assert math.isclose(got[0], want[0], rel_tol=1e-14), (got, want)
     assert all(math.isclose(a, b, rel_tol=1e-13) for a, b in zip(got[1], want[1], strict=True))
-    times = median_times(
+    times = interleaved_medians(
         {
             "compile_gradient": lambda: compiled(2.0, 3.0),
             "hand-written closed form": lambda: closed_form(2.0, 3.0),

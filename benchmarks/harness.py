@@ -49,6 +49,21 @@ class Result:
         return self.median
 
 
+def interleaved_medians(
+    contenders: dict[str, Callable[[], object]], repeats: int, number: int
+) -> dict[str, float]:
+    """Median seconds per call of each contender over ``repeats`` interleaved rounds of
+    ``number`` calls (the scripts that time a fixed number of calls use this)."""
+    samples: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(repeats):
+        for name, run in contenders.items():
+            start = time.perf_counter()
+            for _ in range(number):
+                run()
+            samples[name].append((time.perf_counter() - start) / number)
+    return {name: statistics.median(times) for name, times in samples.items()}
+
+
 def _calibrate(run: Callable[[], object], target_seconds: float) -> int:
     """How many calls make one round last about ``target_seconds``."""
     number = 1
