@@ -65,3 +65,8 @@ class MissingExtraError(ChainruleError, ImportError):
 class VmapError(ChainruleError, RuntimeError):
     """Something ``chainrule.vmap`` cannot batch faithfully: a value that differs per example
     leaving for Python (``if`` on it, ``float()``), an in-place write, ``backward()``."""
+
+
+class DeviceError(ChainruleError, ValueError):
+    """Values on different devices (or array libraries) in one operation, an unknown device
+    name, or an operation with no implementation for the values' array library."""

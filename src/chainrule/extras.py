@@ -22,10 +22,16 @@ EXTRA_OF = {
     "dask": "distributed",
     "distributed": "distributed",
     "numba": "jit",
+    "cupy": "gpu",
+    "array_api_compat": "gpu",
     "starlette": "web",
     "uvicorn": "web",
 }
-_DISTRIBUTION = {"sklearn": "scikit-learn"}
+_DISTRIBUTION = {
+    "sklearn": "scikit-learn",
+    "cupy": "cupy-cuda12x",
+    "array_api_compat": "array-api-compat",
+}
 
 
 def install_hint(extra: str) -> str:

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from .core import backend
 from .core.mode import current_mode
 from .core.primitive import PRIMITIVES, Primitive, composite, surface_key
 from .errors import DtypeError
@@ -292,6 +293,8 @@ def _generate_all() -> None:
 
 _generate_all()
 globals().update(PUBLIC)
+# Rules written with chainrule.core.backend.xp run on Tensors through chainrule itself.
+backend.set_traceable_namespace(Tensor, sys.modules[__package__])
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:

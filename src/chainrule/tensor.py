@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from .core import engine
+from .core import backend, engine
 from .core.mode import current_mode
 from .core.primitive import Primitive, Traceable, set_apply_hook
 from .errors import ChainruleError, DetachError, DtypeError, ShapeError
@@ -68,10 +68,16 @@ def _to_array(data: Any, dtype: Any = None, copy: bool = False) -> np.ndarray:
     """An ndarray from Python scalars, lists, arrays or Tensors.
 
     Python floats (and lists holding them) get the default dtype; Python ints
-    int64 and bools bool, as in PyTorch; NumPy arrays keep their dtype.
+    int64 and bools bool, as in PyTorch; NumPy arrays keep their dtype. Arrays of another
+    library (CuPy, any Array API namespace) stay that library's, on their device.
     """
     if isinstance(data, Tensor):
         data = data._data
+    if _is_foreign(data):
+        space = backend.namespace(data)
+        if dtype is not None:
+            return space.astype(data, _foreign_dtype(space, dtype), copy=copy)
+        return space.asarray(data, copy=True) if copy else data
     if dtype is not None:
         return np.array(data, dtype=dtype, copy=copy or None)
     if isinstance(data, (np.ndarray, np.generic)):
@@ -86,6 +92,20 @@ def _to_array(data: Any, dtype: Any = None, copy: bool = False) -> np.ndarray:
             f"cannot make a tensor from {type(data).__name__} data of dtype {array.dtype}"
         )
     return array
+
+
+def _is_foreign(data: Any) -> bool:
+    """Whether ``data`` is an array of a library other than NumPy (CuPy, array_api_strict)."""
+    return type(data) not in backend.NUMPY_TYPES and (
+        hasattr(data, "__array_namespace__") or type(data).__module__.startswith("cupy")
+    )
+
+
+def _foreign_dtype(space: Any, dtype: Any) -> Any:
+    """The library's own dtype for a NumPy dtype (or for one of its own)."""
+    if isinstance(dtype, (np.dtype, type, str)):
+        return getattr(space, np.dtype(dtype).name)
+    return dtype
 
 
 def _refuse_grad(array: np.ndarray) -> None:
@@ -133,12 +153,12 @@ class Tensor(Traceable):
             value = data  # immutable: held as it is
         else:
             value = _to_array(data, dtype)
-            if value.ndim == 0 and not isinstance(data, np.ndarray):
+            if value.ndim == 0 and type(value) is np.ndarray and not isinstance(data, np.ndarray):
                 value = value[()]
             trace = current_mode().trace
             if trace is not None:
                 converted = trace.converted
-        if requires_grad and value.dtype.kind not in "fc":
+        if requires_grad and backend.kind(value) not in "fc":
             _refuse_grad(value)
         self._data = value
         self._seq = next(_creation_order)
@@ -209,7 +229,7 @@ class Tensor(Traceable):
         """The value as an ndarray. Assigning to it counts as an in-place write."""
         self._leaving(".data")
         value = self._data
-        if type(value) is not np.ndarray:
+        if type(value) is not np.ndarray and type(value) in backend.NUMPY_TYPES:
             value = np.array(value)
             _DATA_SLOT.__set__(self, value)
         return value
@@ -239,6 +259,33 @@ class Tensor(Traceable):
     def size(self) -> int:
         """The number of elements."""
         return self._data.size
+
+    @property
+    def device(self) -> backend.Device:
+        """Where the value lives: ``cpu`` (NumPy), ``cuda:0`` (CuPy), or another library's."""
+        return backend.device_of(self._data)
+
+    def to(self, device: backend.Device | str) -> Tensor:
+        """This tensor on ``device`` ("cpu", "cuda", "cuda:1"), on the graph: gradients flow
+        back to this one's device. Itself when it is there already, as in PyTorch."""
+        target = backend.Device.parse(device)
+        if backend.device_of(self._data) == target:
+            return self
+        return apply(shape_ops.to_device, (self,), {"device": target})
+
+    def cpu(self) -> Tensor:
+        """This tensor in host memory (NumPy), on the graph: ``t.to("cpu")``."""
+        return self.to("cpu")
+
+    def cuda(self, index: int = 0) -> Tensor:
+        """This tensor on the GPU ``index`` (CuPy), on the graph: ``t.to(f"cuda:{index}")``."""
+        return self.to(f"cuda:{index}")
+
+    def __array_namespace__(self, api_version: str | None = None) -> Any:
+        """The Array API namespace of Tensors: chainrule itself (``chainrule.acos``, ...)."""
+        import chainrule
+
+        return chainrule
 
     @property
     def grad(self) -> Tensor | None:
@@ -286,19 +333,33 @@ class Tensor(Traceable):
         self._leaving(".numpy()")
         if self.requires_grad and current_mode().grad:
             raise _detach_error(self, "t.numpy()")
+        if type(self._data) not in backend.NUMPY_TYPES:
+            self._refuse_host_copy("t.numpy()")
+            return np.asarray(backend.to_device(self._data, backend.CPU))
         return self.data
+
+    def _refuse_host_copy(self, what: str) -> None:
+        """A GPU value never becomes a NumPy array implicitly (PyTorch's rule): say .cpu()."""
+        device = self.device
+        if device.platform == "cuda":
+            raise TypeError(
+                f"{what}: the tensor is on {device}; copy it to host memory first with .cpu()"
+            )
 
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number."""
         if self._data.size != 1:
             raise ShapeError(f"item(): the tensor has shape {self.shape}, not a single element")
         self._leaving(".item()")
-        return self._data.item()
+        value = self._data
+        if type(value) not in backend.NUMPY_TYPES:
+            value = np.asarray(backend.to_device(value, backend.CPU))
+        return value.item()
 
     def tolist(self) -> Any:
         """The values as nested Python lists."""
         self._leaving(".tolist()")
-        return self._data.tolist()
+        return np.asarray(backend.to_device(self._data, backend.CPU)).tolist()
 
     def detach(self) -> Tensor:
         """The same values, cut from the graph (shares memory)."""
@@ -309,12 +370,13 @@ class Tensor(Traceable):
         return apply(shape_ops.identity, (self,), _NO_PARAMS)._own_copy()
 
     def _own_copy(self) -> Tensor:
-        self._data = self._data.copy()
+        data = self._data
+        self._data = data.copy() if hasattr(data, "copy") else backend.xp.asarray(data, copy=True)
         return self
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place (leaves only) and return self."""
-        if requires_grad and self._data.dtype.kind not in "fc":
+        if requires_grad and backend.kind(self._data) not in "fc":
             _refuse_grad(self._data)
         self.requires_grad = requires_grad
         return self
@@ -326,9 +388,13 @@ class Tensor(Traceable):
         self._retain = True
 
     def __repr__(self) -> str:
-        body = np.array2string(self._data, separator=", ", prefix="tensor(")
+        value = self._data
         extras = []
-        dtype = self._data.dtype
+        if type(value) not in backend.NUMPY_TYPES:
+            extras.append(f"device='{self.device}'")
+            value = np.asarray(backend.to_device(value, backend.CPU))
+        body = np.array2string(value, separator=", ", prefix="tensor(")
+        dtype = value.dtype
         # Shown unless it is the default: the default float, or the complex type of its precision.
         usual = _default_dtype
         if dtype.kind == "c":
@@ -375,7 +441,11 @@ class Tensor(Traceable):
         self._leaving("np.asarray()/np.array()")
         if self.requires_grad and current_mode().grad:
             raise _detach_error(self, "np.asarray(t)")
-        return np.array(self._data, dtype=dtype, copy=copy)
+        value = self._data
+        if type(value) not in backend.NUMPY_TYPES:
+            self._refuse_host_copy("np.asarray(t)")
+            value = backend.to_device(value, backend.CPU)
+        return np.array(value, dtype=dtype, copy=copy)
 
     def _leaving(self, what: str) -> None:
         """The value leaves for Python: refused while a trace records it (chainrule.compile)."""
@@ -415,12 +485,14 @@ class Tensor(Traceable):
                     "output must be a scalar (one element). Reduce it (e.g. .sum()) or pass "
                     f"gradient= with shape {self.shape}"
                 )
-            if self._data.dtype.kind == "c":
+            if backend.kind(self._data) == "c":
                 raise DtypeError(
                     "backward(): the output is complex; without gradient= it must be real "
                     "(as in PyTorch). Take a real function of it (abs, .real) or pass gradient="
                 )
             seed = _ones_like(self._data)
+        elif type(self._data) not in backend.NUMPY_TYPES:
+            seed = _foreign_seed(self, gradient)
         else:
             given = _to_array(gradient)
             if given.dtype.kind == "c" and self._data.dtype.kind != "c":
@@ -457,6 +529,8 @@ class Tensor(Traceable):
                 "under `with chainrule.no_grad():`, or use an out-of-place operation"
             )
         data = self._data
+        if type(data) not in backend.NUMPY_TYPES:
+            return data  # another library's array: its own in-place operations
         if type(data) is not np.ndarray or data.base is not None or not data.flags.writeable:
             self._data = data = np.array(data)
         return data
@@ -604,10 +678,14 @@ _WRITE_CLOCK = engine.WRITE_CLOCK
 #: What a tensor's value is: an ndarray, or a NumPy scalar for a 0-d value.
 _VALUE_TYPES = frozenset({np.ndarray, *(np.dtype(code).type for code in np.typecodes["All"])})
 
+#: Operands NumPy's forwards take as they are (anything else: look up its namespace).
+_PLAIN_OPERANDS = backend.NUMPY_TYPES | {type(None)}
+
 
 def _as_value(result: Any) -> Any:
-    """A forward function's result as a tensor value: an ndarray, or a NumPy scalar if 0-d."""
-    if isinstance(result, (np.ndarray, np.generic)):
+    """A forward function's result as a tensor value: an ndarray, or a NumPy scalar if 0-d
+    (another library's array as it is)."""
+    if isinstance(result, (np.ndarray, np.generic)) or _is_foreign(result):
         return result
     result = np.asarray(result)
     return result[()] if result.ndim == 0 else result
@@ -617,7 +695,35 @@ def _ones_like(value: Any) -> Any:
     """Ones of the value's shape and dtype (a NumPy scalar for a scalar)."""
     if type(value) is np.ndarray:
         return np.ones(value.shape, value.dtype)
+    if type(value) not in backend.NUMPY_TYPES:
+        return backend.xp.ones_like(value)
     return type(value)(1)
+
+
+def _floating(value: Any) -> bool:
+    """Whether a result is floating or complex, so it can carry a gradient."""
+    dtype = value.dtype
+    if type(dtype) in _NUMPY_DTYPES:
+        return dtype.kind in "fc"
+    return backend.kind(value) in "fc"
+
+
+_NUMPY_DTYPES = frozenset(type(np.dtype(code)) for code in np.typecodes["All"])
+
+
+def _foreign_seed(output: Tensor, gradient: Any) -> Any:
+    """``backward(gradient)``'s seed for an output held by another library, on its device."""
+    value = output._data
+    seed = gradient._data if isinstance(gradient, Tensor) else gradient
+    if type(seed) in backend.NUMPY_TYPES:
+        seed = backend.to_device(np.asarray(seed), output.device)
+    space = backend.namespace(value, seed)
+    seed = space.astype(seed, value.dtype)
+    if seed.shape != value.shape:
+        raise ShapeError(
+            f"backward(): gradient has shape {seed.shape} but the output has shape {value.shape}"
+        )
+    return seed
 
 
 def _wrap(value: Any) -> Tensor:
@@ -652,15 +758,23 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
     """
     values = []
     record = False
+    forward = prim.forward
     for arg in args:
         if isinstance(arg, Tensor):
-            values.append(arg._data)
+            value = arg._data
+            values.append(value)
             if arg.requires_grad:
                 record = True
         else:
+            value = arg
             values.append(arg)
+        if type(value) not in _PLAIN_OPERANDS:
+            forward = None  # another library's array (or a sequence): find the namespace below
+    if forward is None:
+        space = backend.namespace(*values)
+        forward = prim.forward if space is np else prim.forward_on(space)
     try:
-        ans = prim.forward(*values, **params) if params else prim.forward(*values)
+        ans = forward(*values, **params) if params else forward(*values)
     except ChainruleError:
         raise
     except (ValueError, IndexError) as error:
@@ -684,7 +798,7 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
         # matrix_power(x, 1)): a trace follows values by identity, so the result gets its
         # own object, or it would be read as the operand (and be that operand at every
         # later call or example, whatever the operation does there).
-        ans = ans.copy()
+        ans = ans.copy() if hasattr(ans, "copy") else backend.xp.asarray(ans, copy=True)
         result = (ans, res) if prim.residuals else ans
     # The fields _wrap sets, written out here: this runs once per operation.
     out = _new_node(Tensor)
@@ -696,7 +810,7 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
     out._retain = False
     # An integer or boolean result has no gradient, whatever rules its operation has
     # (a custom op counting elements, say): only floating and complex results record.
-    if record and prim.differentiable and mode.grad and ans.dtype.kind in "fc":
+    if record and prim.differentiable and mode.grad and _floating(ans):
         out.requires_grad = True
         out._prim = prim
         out._inputs = args
@@ -730,6 +844,10 @@ def _accumulate_grad(node: Tensor, gradient: Any, owned: bool) -> None:
         node._grad = gradient if current is None else current + gradient
         return
     dtype = node._data.dtype
+    if type(gradient) not in backend.NUMPY_TYPES:
+        gradient = backend.xp.astype(gradient, dtype, copy=not owned)
+        node._grad = _wrap(gradient) if current is None else _wrap(current._data + gradient)
+        return
     if current is None:
         if type(gradient) is np.ndarray:
             if not owned or gradient.dtype is not dtype:

@@ -47,6 +47,7 @@ from typing import Any
 
 import numpy as np
 
+from .backend import NUMPY_TYPES, kind, namespace, xp
 from .mode import MODE, current_mode, with_grad
 from .primitive import Traceable
 
@@ -186,15 +187,23 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     if gshape == shape:
         return g
     axes = broadcast_axes(gshape, shape)
+    if type(g) is np.ndarray:
+        if axes:
+            g = np.add.reduce(g, axis=axes)
+        return g if g.shape == shape else g.reshape(shape)
     if axes:
-        g = np.add.reduce(g, axis=axes)
-    if g.shape != shape:
-        g = g.reshape(shape)
-    return g
+        g = xp.sum(g, axis=axes)
+    return g if g.shape == shape else xp.reshape(g, shape)
 
 
 def fit(contribution: Any, data: Any) -> Any:
     """A VJP contribution brought to its operand's shape (unbroadcast) and dtype."""
+    if type(data) not in NUMPY_TYPES and type(contribution) in NUMPY_TYPES:
+        # a constant contribution (a Python number) to another library's array
+        space = namespace(data)
+        contribution = space.asarray(contribution, dtype=data.dtype, device=data.device)
+        if contribution.shape != data.shape:
+            contribution = space.broadcast_to(contribution, data.shape)
     return fit_to(contribution, data.shape, data.dtype)
 
 
@@ -204,7 +213,7 @@ def fit_to(contribution: Any, shape: tuple[int, ...], dtype: np.dtype) -> Any:
     A complex contribution to a real value keeps its real part, as in JAX: a real input
     moved by dx changes a real-valued result by Re(g·dx) (no conjugate: JAX's pairing).
     """
-    if not isinstance(contribution, (np.ndarray, np.generic, Traceable)):
+    if type(contribution) in NUMPY_TYPES and not isinstance(contribution, (np.ndarray, np.generic)):
         contribution = np.asarray(contribution)
     if contribution.shape != shape:
         contribution = unbroadcast(contribution, shape)
@@ -213,13 +222,18 @@ def fit_to(contribution: Any, shape: tuple[int, ...], dtype: np.dtype) -> Any:
     return contribution
 
 
-def _cast(value: Any, dtype: np.dtype) -> Any:
+def _cast(value: Any, dtype: Any) -> Any:
     """``value`` in ``dtype``; from complex to real through the real part, explicitly."""
-    if value.dtype.kind == "c" and dtype.kind != "c":
-        value = np.real(value)
-        if value.dtype == dtype:
-            return value
-    return value.astype(dtype)
+    if type(value) in NUMPY_TYPES:
+        if value.dtype.kind == "c" and dtype.kind != "c":
+            value = np.real(value)
+            if value.dtype == dtype:
+                return value
+        return value.astype(dtype)
+    data = value._data if isinstance(value, Traceable) else value
+    if kind(data) == "c" and "complex" not in str(dtype):
+        value = xp.real(value)
+    return value.astype(dtype) if isinstance(value, Traceable) else xp.astype(value, dtype)
 
 
 def _modified_error(node: Any) -> RuntimeError:
@@ -312,6 +326,7 @@ def backprop(
     pop, push = heappop, heappush
     clock = WRITE_CLOCK
     ndarray = np.ndarray
+    numpy_types = NUMPY_TYPES
     mode_token = MODE.set(with_grad(mode, create_graph))
     try:
         # The hot path: the first comparison of modified() and the common case of
@@ -367,7 +382,7 @@ def backprop(
                 data = inp._data
                 kind = type(data)
                 if type(contribution) is not kind or (
-                    kind is ndarray
+                    (kind is ndarray or kind not in numpy_types)
                     and (contribution.shape != data.shape or contribution.dtype is not data.dtype)
                 ):
                     if recorder is not None:
@@ -444,7 +459,7 @@ def _broadcast_to_node(t: Any, node: Any) -> Any:
     (and its dtype: the real part of a complex tangent of a real-valued output)."""
     data = node._data
     if t.shape != data.shape:
-        t = np.broadcast_to(t, data.shape)
+        t = xp.broadcast_to(t, data.shape)
     if t.dtype != data.dtype:
         t = _cast(t, data.dtype)
     return t

@@ -18,7 +18,12 @@ A :class:`Primitive` is the single place an operation is described. It says
   SymPy counterpart, exact values) when it belongs to the symbolic language;
 - how tests sample it: ``domains`` (elementwise) or ``sample``;
 - how it runs on a batch (``chainrule.vmap``): its ``batch`` rule, derived here for
-  elementwise operations.
+  elementwise operations;
+- how it runs on other array libraries (CuPy, any Array API namespace; see
+  :mod:`chainrule.core.backend`): a forward that is a NumPy ufunc becomes the namespace's
+  function of the standard's name (``np.arccos`` -> ``xp.acos``); a forward written with
+  :data:`~chainrule.core.backend.xp` runs anywhere; one that needs NumPy (``portable=False``)
+  or has a better spelling elsewhere names its per-backend forwards in ``implementations``.
 
 The tensor layer generates the public functions, Tensor methods and NumPy dispatch
 tables by looping over :data:`PRIMITIVES`; the symbolic layer generates its
@@ -34,11 +39,12 @@ arrays saved by the forward pass for the first-order (array) sweep; when rules r
 on Tensors to record a differentiable backward pass, ``res`` is None and the rule
 recomputes what it needs from its (differentiable) arguments.
 
-Rules are written with NumPy ufuncs, operators and array methods only, so the same
-rule runs on plain arrays (a fast first-order backward pass) and on Tensors (which
-dispatch NumPy calls back to primitives, recording the backward pass itself for
-higher-order derivatives). Operations with no NumPy spelling are reached through
-:meth:`Primitive.bind`, which does the same dispatch explicitly.
+Rules are written with the array namespace :data:`~chainrule.core.backend.xp`
+(``xp.cos(x)``, the Array API standard's names) and operators, so the same rule runs on
+plain arrays of any backend (a fast first-order backward pass) and on Tensors (whose
+namespace is chainrule itself, recording the backward pass for higher-order
+derivatives). Operations the standard lacks are reached through :meth:`Primitive.bind`,
+which does the same dispatch explicitly.
 """
 
 from __future__ import annotations
@@ -49,6 +55,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import DeviceError
+from .backend import backend_name, kind, xp
 from .mode import current_mode
 
 Rule = Callable[..., Any]
@@ -241,10 +249,9 @@ def select(weight: Any, g: Any) -> Any:
         return g * weight if weight else g.dtype.type(0)
     if type(g) is np.ndarray and np.isfinite(np.add.reduce(g, axis=None)):
         return g * weight
-    dtype = weight.dtype if hasattr(weight, "dtype") else np.asarray(weight).dtype
-    flows = weight if dtype == np.bool_ else weight != 0
-    chosen = np.where(flows, g, 0)
-    return chosen if flows is weight else chosen * np.where(flows, weight, 1)
+    flows = weight if kind(weight) == "b" else weight != 0
+    chosen = xp.where(flows, g, 0)
+    return chosen if flows is weight else chosen * xp.where(flows, weight, 1)
 
 
 def _rule_from_partial(partial: Rule | int | float, arity: int) -> Rule:
@@ -292,6 +299,24 @@ def _takes_parameters(function: Rule) -> bool:
     return code is None or bool(code.co_kwonlyargcount) or bool(code.co_flags & 0x0C)
 
 
+#: NumPy ufunc names -> the Array API standard's names, where they differ.
+STANDARD_NAMES = {
+    "arccos": "acos",
+    "arcsin": "asin",
+    "arctan": "atan",
+    "arccosh": "acosh",
+    "arcsinh": "asinh",
+    "arctanh": "atanh",
+    "arctan2": "atan2",
+    "power": "pow",
+    "absolute": "abs",
+    "conjugate": "conj",
+    "left_shift": "bitwise_left_shift",
+    "right_shift": "bitwise_right_shift",
+    "invert": "bitwise_invert",
+}
+
+
 class Primitive:
     """One operation: forward, derivative rules, its public names, notation and samples.
 
@@ -333,6 +358,11 @@ class Primitive:
     differs per example (targets, an index computed from batched values), is run once per
     example by ``chainrule.vmap``. A rule's ``raw()`` gives Tensors under vmap (see
     :func:`raw`), so masks are recorded: compute them with chainrule's NumPy functions.
+
+    ``implementations`` maps an array library's name ("cupy", "array_api_strict") to the
+    forward for its arrays, for operations the Array API standard does not spell (a
+    ``cupyx.scipy.special`` function); ``portable=False`` says the forward needs NumPy, so
+    other libraries get only what ``implementations`` names (see :meth:`forward_on`).
     """
 
     __slots__ = (
@@ -357,6 +387,9 @@ class Primitive:
         "residuals",
         "batch",
         "doc",
+        "implementations",
+        "portable",
+        "_forwards",
     )
 
     def __init__(
@@ -382,6 +415,8 @@ class Primitive:
         residuals: bool = False,
         batch: Rule | None = None,
         doc: str | None = None,
+        implementations: Mapping[str, Callable[..., Any]] | None = None,
+        portable: bool = True,
     ) -> None:
         if kind not in KINDS:
             raise ValueError(f"primitive {name!r}: kind must be one of {KINDS}, got {kind!r}")
@@ -419,6 +454,37 @@ class Primitive:
             batch = batch_elementwise(self)
         self.batch = batch
         self.doc = doc or (forward.__doc__ or "").strip().split("\n\n")[0] or name
+        self.implementations = dict(implementations or {})
+        self.portable = portable
+        self._forwards: dict[str, Callable[..., Any]] = {}
+
+    def forward_on(self, space: Any) -> Callable[..., Any]:
+        """The forward for arrays of the namespace ``space`` (``forward`` itself for NumPy).
+
+        In order: the entry's ``implementations`` for that library; for a NumPy ufunc, the
+        namespace's function of the standard's name; a portable forward (written with
+        ``xp``) as it is. Otherwise DeviceError: the operation does not run there.
+        """
+        name = backend_name(space)
+        found = self._forwards.get(name)
+        if found is not None:
+            return found
+        found = self.implementations.get(name)
+        if found is None and name == "numpy":
+            found = self.forward
+        elif found is None and isinstance(self.forward, np.ufunc):
+            spelled = STANDARD_NAMES.get(self.forward.__name__, self.forward.__name__)
+            found = getattr(space, spelled, None)
+        elif found is None and self.portable:
+            found = self.forward
+        if found is None:
+            where = ", ".join(["numpy", *sorted(self.implementations)])
+            raise DeviceError(
+                f"{self.name} has no implementation for {name} arrays (it runs on {where}); "
+                "move the operands with .to('cpu')"
+            )
+        self._forwards[name] = found
+        return found
 
     def vjp(self, argnum: int) -> Rule | None:
         """The reverse rule for positional argument ``argnum`` (None if not differentiable)."""
@@ -466,7 +532,7 @@ def batch_elementwise(prim: Primitive) -> Rule:
         per_example = [np.ndim(a) - b for a, b in zip(args, batched, strict=True)]
         rank = max(per_example)
         aligned = [
-            a.reshape(a.shape[:1] + (1,) * (rank - r) + a.shape[1:]) if b and r < rank else a
+            xp.reshape(a, a.shape[:1] + (1,) * (rank - r) + a.shape[1:]) if b and r < rank else a
             for a, b, r in zip(args, batched, per_example, strict=True)
         ]
         return prim.bind(*aligned, **params)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core import backend
 from ..core.mode import in_complex_step
 from ..core.primitive import Primitive, Traceable, composite, raw, register
 from ..errors import ShapeError
@@ -531,6 +532,23 @@ identity = _shape_op(
     label="id",
     batch=lambda batched, x: identity.bind(x),
     doc="The same value on a new node (clone, the inputs of transforms).",
+)
+
+
+def _to_device_vjp(g, ans, x, *, device):
+    """The cotangent goes back to the operand's device."""
+    return to_device.bind(g, device=backend.device_of(x))
+
+
+to_device = _shape_op(
+    "to_device",
+    lambda x, *, device: backend.to_device(x, device),
+    (_to_device_vjp,),
+    (lambda t, ans, x, *, device: to_device.bind(t, device=device),),
+    lambda rng: [((d.real(rng, (3,)),), {"device": backend.CPU})],
+    label="to",
+    batch=lambda batched, x, *, device: to_device.bind(x, device=device),
+    doc="The same values on another device (t.to('cuda'), t.cpu()): a copy on the graph.",
 )
 
 reshape = _shape_op(
