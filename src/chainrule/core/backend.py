@@ -116,6 +116,41 @@ def namespace(*values: Any) -> Any:
     return found
 
 
+def array_namespace(value: Any) -> Any:
+    """The namespace of the array behind ``value`` (a Tensor's value's, not chainrule): where
+    a rule makes constants (``array_namespace(x).eye(n, dtype=..., device=native_device(x))``).
+    """
+    if _traceable_type is not None and isinstance(value, _traceable_type):
+        value = value._data
+    return namespace(value)
+
+
+def native_device(value: Any) -> Any:
+    """The array library's own device object for the array behind ``value`` ("cpu" for
+    NumPy): what its creation functions take as ``device=``."""
+    if _traceable_type is not None and isinstance(value, _traceable_type):
+        value = value._data
+    if type(value) in NUMPY_TYPES:
+        return "cpu"
+    return value.device
+
+
+def library_function(name: str) -> Callable[..., Any]:
+    """A forward that calls the function ``name`` of its arguments' library (CuPy has
+    ``einsum``, the standard does not): for a Primitive's ``implementations``. A library
+    without it raises DeviceError."""
+
+    def forward(*args: Any, **kwargs: Any) -> Any:
+        space = namespace(*args)
+        found = getattr(space, name, None)
+        if found is None:
+            raise DeviceError(f"{name} is not available for {backend_name(space)} arrays")
+        return found(*args, **kwargs)
+
+    forward.__name__ = forward.__qualname__ = name
+    return forward
+
+
 def backend_name(xp_module: Any) -> str:
     """The array library's name: "numpy", "cupy", "array_api_strict", ..."""
     if xp_module is np:

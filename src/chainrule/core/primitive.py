@@ -361,8 +361,10 @@ class Primitive:
 
     ``implementations`` maps an array library's name ("cupy", "array_api_strict") to the
     forward for its arrays, for operations the Array API standard does not spell (a
-    ``cupyx.scipy.special`` function); ``portable=False`` says the forward needs NumPy, so
-    other libraries get only what ``implementations`` names (see :meth:`forward_on`).
+    ``cupyx.scipy.special`` function); the key "array_api" names a forward written with
+    the standard's functions only, for any library without its own. ``portable=False``
+    says the forward needs NumPy, so other libraries get only what ``implementations``
+    names (see :meth:`forward_on`).
     """
 
     __slots__ = (
@@ -461,7 +463,8 @@ class Primitive:
     def forward_on(self, space: Any) -> Callable[..., Any]:
         """The forward for arrays of the namespace ``space`` (``forward`` itself for NumPy).
 
-        In order: the entry's ``implementations`` for that library; for a NumPy ufunc, the
+        In order: the entry's ``implementations`` for that library, or its "array_api"
+        one; for a NumPy ufunc, the
         namespace's function of the standard's name; a portable forward (written with
         ``xp``) as it is. Otherwise DeviceError: the operation does not run there.
         """
@@ -470,6 +473,8 @@ class Primitive:
         if found is not None:
             return found
         found = self.implementations.get(name)
+        if found is None and name != "numpy":
+            found = self.implementations.get("array_api")
         if found is None and name == "numpy":
             found = self.forward
         elif found is None and isinstance(self.forward, np.ufunc):
