@@ -158,7 +158,9 @@ class Tensor(Traceable):
             trace = current_mode().trace
             if trace is not None:
                 converted = trace.converted
-        if requires_grad and backend.kind(value) not in "fc":
+        if requires_grad and not (
+            value.dtype.kind in "fc" if type(value) in _VALUE_TYPES else _floating(value)
+        ):
             _refuse_grad(value)
         self._data = value
         self._seq = next(_creation_order)
@@ -790,7 +792,8 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
     res = None
     if prim.residuals:
         ans, res = ans
-    if type(ans) not in _VALUE_TYPES:
+    native = type(ans) in _VALUE_TYPES
+    if not native:
         ans = _as_value(ans)
     mode = current_mode()
     if mode.trace is not None and any(ans is value for value in values):
@@ -810,7 +813,12 @@ def apply(prim: Primitive, args: tuple, params: dict) -> Tensor:
     out._retain = False
     # An integer or boolean result has no gradient, whatever rules its operation has
     # (a custom op counting elements, say): only floating and complex results record.
-    if record and prim.differentiable and mode.grad and _floating(ans):
+    if (
+        record
+        and prim.differentiable
+        and mode.grad
+        and (ans.dtype.kind in "fc" if native else _floating(ans))
+    ):
         out.requires_grad = True
         out._prim = prim
         out._inputs = args

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core import engine
+from ..core import backend, engine
 from ..core.anomaly import user_line
 from ..core.mode import tracing
 from ..core.primitive import Primitive
@@ -367,7 +367,7 @@ class Tracer:
         """``apply`` ran ``prim``: write the call of its forward function down."""
         operands = [self.operand(a) for a in args]
         keywords = {key: self.operand(v) for key, v in params.items()}
-        var = self.call(prim.forward, prim.name, operands, keywords, result)
+        var = self.call(_forward_for(prim, args), prim.name, operands, keywords, result)
         value = out._data
         if prim.residuals:
             ans, res = result
@@ -633,6 +633,12 @@ class Tracer:
             result = fn(*args, **kwargs)
             expression = self.output(result)
         return result, expression
+
+
+def _forward_for(prim: Primitive, args: tuple) -> Callable[..., Any]:
+    """The forward ``apply`` ran: NumPy's, or the one for the operands' array library."""
+    space = backend.namespace(*(a._data if isinstance(a, Tensor) else a for a in args))
+    return prim.forward if space is np else prim.forward_on(space)
 
 
 def _convert(value: Any, dtype: np.dtype) -> Any:
