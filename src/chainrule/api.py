@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .core import engine
+from .core import backend, engine
+from .core.backend import xp
 from .core.mode import current_trace, enable_grad, no_grad, tracing
 from .core.primitive import Primitive
 from .errors import DtypeError, ShapeError
@@ -49,7 +50,7 @@ def _normalize_argnums(argnums: int | Sequence[int], nargs: int, name: str) -> t
 def _float_array(value: Any, name: str, position: int) -> np.ndarray:
     """Inputs as floating point arrays; Python ints and int lists become the default dtype."""
     array = _to_array(value)
-    if array.dtype.kind in "fc":
+    if backend.kind(array) in "fc":
         return array
     if not isinstance(value, (np.ndarray, np.generic, Tensor)) and array.dtype.kind in "iub":
         return array.astype(get_default_dtype())
@@ -102,9 +103,11 @@ def _export(value: Any, nested: bool) -> Any:
     """Tensors inside a transform; arrays (floats for scalars) at the outermost call."""
     if nested:
         return value if isinstance(value, Tensor) else Tensor(value)
-    array = value._data if isinstance(value, Tensor) else np.asarray(value)
-    if array.ndim:
-        return array
+    array = value._data if isinstance(value, Tensor) else value
+    if type(array) in backend.NUMPY_TYPES:
+        array = np.asarray(array)
+    if array.ndim or type(array) is not np.ndarray:
+        return array  # another library's 0-d array stays one: no device-to-host copy
     number = array.item()
     trace = current_trace()
     if trace is not None:
@@ -128,7 +131,7 @@ def _gradients(
         )
     else:
         grads = [None] * len(inputs)
-    return [np.zeros_like(x._data) if g is None else g for g, x in zip(grads, inputs, strict=True)]
+    return [xp.zeros_like(x._data) if g is None else g for g, x in zip(grads, inputs, strict=True)]
 
 
 def _check_complex(
@@ -309,7 +312,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
         seeds.append(tangent)
     (tangent_out,) = engine.push_tangents([out], inputs, seeds, create_graph=nested)
     if tangent_out is None:
-        tangent_out = np.zeros_like(out._data)
+        tangent_out = xp.zeros_like(out._data)
     return _export(out, nested), _export(tangent_out, nested)
 
 
@@ -491,7 +494,7 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., 
             seeds.append(tangent)
         (tangent_out,) = engine.push_tangents([out], inputs, seeds, create_graph=recorded)
         if tangent_out is None:
-            tangent_out = np.zeros_like(out._data)
+            tangent_out = xp.zeros_like(out._data)
         return _export(tangent_out, recorded)
 
     return _export(out, nested), f_jvp
