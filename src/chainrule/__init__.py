@@ -26,6 +26,7 @@ from .api import (
     vjp,
 )
 from .core.anomaly import detect_anomaly, is_anomaly_enabled
+from .core.backend import Device
 from .core.mode import enable_grad, is_grad_enabled, no_grad
 from .core.primitive import PRIMITIVES, Notation
 from .custom import CustomOp, Function, FunctionCtx, custom_jvp, custom_op, custom_vjp
@@ -56,6 +57,7 @@ __all__ = [
     "custom_op",
     "custom_vjp",
     # the library
+    "Device",
     "PRIMITIVES",
     "Tensor",
     "array",

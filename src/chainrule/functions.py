@@ -297,17 +297,33 @@ globals().update(PUBLIC)
 backend.set_traceable_namespace(Tensor, sys.modules[__package__])
 
 
-def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
-    """A new Tensor holding a copy of ``data``.
+def tensor(
+    data: Any,
+    requires_grad: bool = False,
+    dtype: Any = None,
+    device: backend.Device | str | None = None,
+) -> Tensor:
+    """A new Tensor holding a copy of ``data``, on ``device`` if given ("cpu", "cuda").
 
     Python floats and lists of floats get the default dtype (float64), Python ints
     int64; NumPy arrays keep their dtype unless ``dtype`` is given. Data on the graph
     stays on it: a Tensor that requires grad, or a (nested) sequence holding one,
     gives a copy that gradients flow back through (``.detach()`` first to cut it).
+    Arrays of another library (CuPy, array-api-strict) stay that library's.
 
     >>> tensor([1.0, 2.0], requires_grad=True)
     tensor([1., 2.], requires_grad=True)
     """
+    made = _tensor(data, requires_grad, dtype)
+    if device is None or made.device == device:
+        return made
+    if not made.is_leaf:
+        return made.to(device)  # data on the graph stays on it
+    return Tensor(backend.to_device(made._data, device), requires_grad=made.requires_grad)
+
+
+def _tensor(data: Any, requires_grad: bool, dtype: Any) -> Tensor:
+    """:func:`tensor` on the data's own device."""
     if type(data) in (float, int, bool, complex):
         return Tensor(data, requires_grad, dtype)
     if isinstance(data, Tensor) or (isinstance(data, (list, tuple)) and holds_tensor(data)):
