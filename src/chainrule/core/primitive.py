@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DeviceError
-from .backend import backend_name, kind, xp
+from .backend import NUMPY_TYPES, backend_name, kind, namespace, xp
 from .mode import current_mode
 
 Rule = Callable[..., Any]
@@ -510,8 +510,16 @@ class Primitive:
         return rules(argnum)
 
     def evaluate(self, *args: Any, **params: Any) -> Any:
-        """The forward value alone, residuals dropped: what the operation computes."""
-        ans = self.forward(*args, **params)
+        """The forward value alone, residuals dropped: what the operation computes (with the
+        forward for the operands' library when they are not NumPy's)."""
+        forward = self.forward
+        for a in args:
+            if type(a) not in NUMPY_TYPES and a is not None:
+                space = namespace(*args)
+                if space is not np:
+                    forward = self.forward_on(space)
+                break
+        ans = forward(*args, **params)
         return ans[0] if self.residuals else ans
 
     def bind(self, *args: Any, **params: Any) -> Any:

@@ -82,6 +82,22 @@ def along_axis(op: str, default: int | None) -> Callable[..., tuple[tuple, dict]
     return prepare
 
 
+def standard_dtype(dtype: Any) -> np.dtype:
+    """A dtype given as any library's (NumPy's, CuPy's, array_api_strict's, a name) as the
+    NumPy dtype of the same name: what entries hold as their ``dtype`` parameter, so that
+    parameters compare and hash alike whatever library the caller named it in. A forward
+    on another library's arrays turns it back into that library's (``shape.native_dtype``).
+    """
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        name = str(dtype).rpartition(".")[2]  # array_api_strict.float32, torch.float32
+        try:
+            return np.dtype(name)
+        except TypeError:
+            raise TypeError(f"not a dtype: {dtype!r}") from None
+
+
 def operand_sequence(prepare: Callable[..., Any]) -> Callable[..., Any]:
     """Mark a prepare function whose first argument is a sequence of operands
     (concatenate, stack): it receives them as a tuple of Tensors."""

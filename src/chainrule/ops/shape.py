@@ -7,21 +7,52 @@ concatenation) and each JVP is the operation itself applied to the tangent.
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 
 from ..core import backend
+from ..core.backend import xp
 from ..core.mode import in_complex_step
 from ..core.primitive import Primitive, Traceable, composite, raw, register
 from ..errors import ShapeError
 from . import arguments
 from . import domains as d
-from .arguments import normalize_axis, one_axis, operand_sequence
+from .arguments import normalize_axis, one_axis, operand_sequence, standard_dtype
 
 
 def _shape_op(name, forward, vjps, jvps, sample, label=None, **surface):
     return register(
         Primitive(name, forward, vjps, jvps, kind="shape", sample=sample, label=label, **surface)
     )
+
+
+# --- other array libraries: parameters and constants in the operand's library ----------
+
+
+def native_dtype(dtype: np.dtype, like: Any) -> Any:
+    """NumPy's ``dtype`` (an entry's parameter) as the dtype of the library of ``like``, an
+    array or a Tensor."""
+    space = backend.array_namespace(like)
+    return dtype if space is np else getattr(space, dtype.name)
+
+
+def on_library(values: np.ndarray, like: Any) -> Any:
+    """A NumPy constant (index positions, weights) as an array of ``like``'s library, on its
+    device; the NumPy array itself beside NumPy values."""
+    space = backend.array_namespace(like)
+    if space is np:
+        return values
+    return space.asarray(values, device=backend.native_device(like))
+
+
+def host(value: Any) -> Any:
+    """An index or a count given as any library's array, as a NumPy one: it is a parameter,
+    which the host reads (slices, None and numbers as they are)."""
+    if backend.is_numpy(value) or value is None or isinstance(value, slice) or value is Ellipsis:
+        return value
+    return np.asarray(backend.to_device(value, backend.CPU))
 
 
 # --- prepare functions: a public call's arguments to operands and parameters ----------
@@ -92,6 +123,17 @@ def _prepare_transpose(x, *dims, axes=None):
     return (x,), {"axes": normalized}
 
 
+def _prepare_matrix_transpose(x):
+    """Swap the last two axes (the Array API's matrix_transpose, a stack of matrices)."""
+    if x.ndim < 2:
+        raise ShapeError(f"matrix_transpose: needs at least 2 dimensions, got shape {x.shape}")
+    return (x,), {"axes": (*range(x.ndim - 2), x.ndim - 1, x.ndim - 2)}
+
+
+def _inverse_permutation(axes):
+    return tuple(int(a) for a in np.argsort(axes))
+
+
 def _prepare_swapaxes(x, axis1, axis2):
     """Exchange two axes by a transpose."""
     axes = list(range(x.ndim))
@@ -115,7 +157,7 @@ def _prepare_astype(x, dtype, copy=True):
     """A cast to an integer or boolean dtype has no gradient (its result is piecewise
     constant), so it is applied to the detached value: the result never requires grad.
     ``copy`` is NumPy's; a cast is a new node either way, so it changes nothing here."""
-    dtype = np.dtype(dtype)
+    dtype = standard_dtype(dtype)
     if dtype.kind not in "fc" and getattr(x, "requires_grad", False):
         x = x.detach()
     return (x,), {"dtype": dtype}
@@ -224,7 +266,7 @@ def _batch_index_add(batched, x, *, index, shape):
 def _batch_broadcast_to(batched, x, *, shape):
     """Unit axes after the batch axis up to the target's rank, then one broadcast."""
     xshape = np.shape(x)
-    aligned = x.reshape(xshape[:1] + (1,) * (len(shape) - len(xshape) + 1) + xshape[1:])
+    aligned = xp.reshape(x, shape=xshape[:1] + (1,) * (len(shape) - len(xshape) + 1) + xshape[1:])
     return broadcast_to.bind(aligned, shape=xshape[:1] + tuple(shape))
 
 
@@ -453,6 +495,12 @@ def _splitting(op, equal):
     return function
 
 
+def _unstack(x, axis=0):
+    """The slices of ``x`` along ``axis``, as a tuple (the Array API's unstack)."""
+    axis = one_axis(axis, x.ndim, "unstack")
+    return tuple(getitem.bind(x, index=_along(x.ndim, axis, i)) for i in range(x.shape[axis]))
+
+
 def _meshgrid(x, *more, indexing="xy", sparse=False):
     """np.meshgrid: coordinate tensors over the grid of the (flattened) inputs, one reshape
     and one broadcast each (``indexing`` "xy": the first two axes swapped, as NumPy)."""
@@ -471,8 +519,19 @@ def _meshgrid(x, *more, indexing="xy", sparse=False):
     return tuple(grids)
 
 
+def _broadcast_arrays(x, *more):
+    """np.broadcast_arrays: every argument broadcast to their common shape (a tuple)."""
+    tensors = (x, *(_like(x, m) for m in more))
+    try:
+        shape = np.broadcast_shapes(*(t.shape for t in tensors))
+    except ValueError:
+        shown = ", ".join(str(t.shape) for t in tensors)
+        raise ShapeError(f"broadcast_arrays: shapes {shown} do not broadcast together") from None
+    return tuple(t if t.shape == shape else broadcast_to.bind(t, shape=shape) for t in tensors)
+
+
 def _index_array(indices, op):
-    indices = np.asarray(raw(indices))
+    indices = np.asarray(host(raw(indices)))
     if indices.dtype.kind not in "iu":
         raise TypeError(f"{op}: indices must be integers, got dtype {indices.dtype}")
     return indices
@@ -554,8 +613,8 @@ to_device = _shape_op(
 reshape = _shape_op(
     "reshape",
     lambda x, *, shape: np.reshape(x, shape),
-    (lambda g, ans, x, *, shape: g.reshape(x.shape),),
-    (lambda t, ans, x, *, shape: t.reshape(shape),),
+    (lambda g, ans, x, *, shape: xp.reshape(g, shape=x.shape),),
+    (lambda t, ans, x, *, shape: xp.reshape(t, shape=shape),),
     lambda rng: [
         ((d.real(rng, (3, 4)),), {"shape": (2, 6)}),
         ((d.real(rng, (2, 3, 2)),), {"shape": (12,)}),
@@ -590,26 +649,30 @@ reshape = _shape_op(
     ),
     signature=_prepare_reshape,
     batch=lambda batched, x, *, shape: reshape.bind(x, shape=np.shape(x)[:1] + shape),
+    implementations={"array_api": lambda x, *, shape: xp.reshape(x, shape=shape)},
     doc="The same values in a new shape (one entry may be -1).",
 )
 
 transpose = _shape_op(
     "transpose",
     lambda x, *, axes: np.transpose(x, axes),
-    (lambda g, ans, x, *, axes: g.transpose(tuple(np.argsort(axes))),),
-    (lambda t, ans, x, *, axes: t.transpose(axes),),
+    (lambda g, ans, x, *, axes: xp.permute_dims(g, axes=_inverse_permutation(axes)),),
+    (lambda t, ans, x, *, axes: xp.permute_dims(t, axes=axes),),
     lambda rng: [
         ((d.real(rng, (3, 4)),), {"axes": (1, 0)}),
         ((d.real(rng, (2, 3, 4)),), {"axes": (2, 0, 1)}),
     ],
     names=(
         "transpose",
+        ("permute_dims", _prepare_transpose),
+        ("matrix_transpose", _prepare_matrix_transpose),
         ("swapaxes", _prepare_swapaxes),
         ("moveaxis", _prepare_moveaxis),
         ("rollaxis", _prepare_rollaxis),
     ),
     methods=(
         "transpose",
+        ("permute", _prepare_transpose),
         ("swapaxes", _prepare_swapaxes),
         ("moveaxis", _prepare_moveaxis),
         ("movedim", _prepare_moveaxis),
@@ -622,6 +685,7 @@ transpose = _shape_op(
     ),
     signature=_prepare_transpose,
     batch=lambda batched, x, *, axes: transpose.bind(x, axes=(0, *(a + 1 for a in axes))),
+    implementations={"array_api": lambda x, *, axes: xp.permute_dims(x, axes=axes)},
     doc="Permute axes as np.transpose does (default: reverse them).",
 )
 
@@ -629,15 +693,24 @@ broadcast_to = _shape_op(
     "broadcast_to",
     lambda x, *, shape: np.broadcast_to(x, shape),
     (lambda g, ans, x, *, shape: g,),  # the engine sums g back to x's shape
-    (lambda t, ans, x, *, shape: np.broadcast_to(t, shape),),
+    (lambda t, ans, x, *, shape: xp.broadcast_to(t, shape=shape),),
     lambda rng: [
         ((d.real(rng, (3, 1)),), {"shape": (2, 3, 4)}),
         ((d.real(rng, ()),), {"shape": (5,)}),
     ],
-    names=("broadcast_to", ("meshgrid", composite(_meshgrid))),
-    numpy=(np.broadcast_to, (np.meshgrid, composite(_meshgrid))),
+    names=(
+        "broadcast_to",
+        ("broadcast_arrays", composite(_broadcast_arrays)),
+        ("meshgrid", composite(_meshgrid)),
+    ),
+    numpy=(
+        np.broadcast_to,
+        (np.broadcast_arrays, composite(_broadcast_arrays)),
+        (np.meshgrid, composite(_meshgrid)),
+    ),
     signature=_prepare_broadcast_to,
     batch=_batch_broadcast_to,
+    implementations={"array_api": lambda x, *, shape: xp.broadcast_to(x, shape=shape)},
     doc="Repeat ``x`` along broadcast axes to reach ``shape``.",
 )
 
@@ -654,6 +727,12 @@ def _cast(x, *, dtype):
     return x.astype(dtype, copy=False)
 
 
+def _cast_standard(x, *, dtype):
+    if dtype.kind == "f" and backend.is_complex(x):
+        x = xp.real(x)
+    return xp.astype(x, native_dtype(dtype, x))
+
+
 cast = _shape_op(
     "cast",
     _cast,
@@ -667,6 +746,7 @@ cast = _shape_op(
     methods=("astype",),
     signature=_prepare_astype,
     batch=lambda batched, x, *, dtype: cast.bind(x, dtype=dtype),
+    implementations={"array_api": _cast_standard},
     doc="Convert to ``dtype``; the gradient is converted back to the input's dtype.",
 )
 
@@ -690,16 +770,102 @@ def _index_add(g, *, index, shape):
     return out
 
 
+def _is_basic_item(item):
+    return (
+        item is None
+        or item is Ellipsis
+        or isinstance(item, slice)
+        or isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_))
+    )
+
+
+def _standard_basic_index(shape, index):
+    """A basic index as the Array API standard takes it: every axis named (a trailing
+    Ellipsis), Python ints, and slice bounds inside their axis (NumPy clips bounds; the
+    standard leaves others unspecified). None for an index that is not basic, or selects
+    nothing."""
+    items = index if isinstance(index, tuple) else (index,)
+    if not all(_is_basic_item(item) for item in items):
+        return None
+    if not any(item is Ellipsis for item in items):
+        items = (*items, Ellipsis)
+    named = sum(1 for item in items if item is not None and item is not Ellipsis)
+    standard = []
+    axis = 0
+    for item in items:
+        if item is Ellipsis:
+            axis += len(shape) - named
+        elif isinstance(item, slice):
+            steps = range(*item.indices(shape[axis]))
+            if not steps:
+                return None
+            stop = steps[-1] + steps.step
+            item = slice(steps[0], stop if 0 <= stop <= shape[axis] else None, steps.step)
+            axis += 1
+        elif item is not None:
+            item = int(item)
+            axis += 1
+        standard.append(item)
+    return tuple(standard)
+
+
+def _positions(shape, index):
+    """Where each entry of ``array_of(shape)[index]`` comes from, as flat positions (NumPy)."""
+    items = index if isinstance(index, tuple) else (index,)
+    return np.arange(math.prod(shape)).reshape(shape)[tuple(host(item) for item in items)]
+
+
+def _getitem_standard(x, *, index):
+    """x[index] with NumPy's indexing on a standard array: a basic index as the standard
+    spells it; any other (integer and boolean arrays) as one gather of flat positions."""
+    basic = _standard_basic_index(x.shape, index)
+    if basic is not None:
+        return x[basic]
+    positions = _positions(x.shape, index)
+    flat = xp.take(xp.reshape(x, shape=(-1,)), on_library(positions.reshape(-1), x), axis=0)
+    return xp.reshape(flat, shape=positions.shape)
+
+
+def _gather_plan(targets, size):
+    """How to add up entries sent to ``size`` places (``targets[i]``: entry i's place) with
+    gathers alone, as the standard has no scatter. ``sources`` has one row per place hit:
+    the entries sent there, padded with ``len(targets)`` (a zero appended to the entries);
+    ``rows`` gives each place its row of sums, or ``len(sources)`` (a zero) when none."""
+    count = len(targets)
+    hit, inverse, hits = np.unique(targets, return_inverse=True, return_counts=True)
+    order = np.argsort(inverse, kind="stable")
+    rank = np.arange(count) - (np.cumsum(hits) - hits)[inverse[order]]
+    sources = np.full((len(hit), max(int(hits.max(initial=0)), 1)), count)
+    sources[inverse[order], rank] = order
+    rows = np.full(size, len(hit))
+    rows[hit] = np.arange(len(hit))
+    return sources, rows
+
+
+def _index_add_standard(x, *, index, shape):
+    """np.add.at into zeros on a standard array: each place's entries gathered into a row
+    and summed (in index order, as add.at adds them), then one gather puts the sums in place."""
+    positions = _positions(shape, index)
+    sources, rows = _gather_plan(positions.reshape(-1), math.prod(shape))
+    zero = backend.array_namespace(x).zeros((1,), dtype=x.dtype, device=backend.native_device(x))
+    entries = xp.reshape(xp.broadcast_to(x, shape=positions.shape), shape=(-1,))
+    gathered = xp.take(xp.concat([entries, zero]), on_library(sources.reshape(-1), x), axis=0)
+    sums = xp.sum(xp.reshape(gathered, shape=sources.shape), axis=1)
+    placed = xp.take(xp.concat([sums, zero]), on_library(rows, x), axis=0)
+    return xp.reshape(placed, shape=shape)
+
+
 index_add = _shape_op(
     "index_add",
     _index_add,
-    (lambda g, ans, x, *, index, shape: g[index],),
+    (lambda g, ans, x, *, index, shape: getitem.bind(g, index=index),),
     (lambda t, ans, x, *, index, shape: index_add.bind(t, index=index, shape=shape),),
     lambda rng: [
         ((d.real(rng, (3,)),), {"index": np.array([0, 2, 0]), "shape": (4,)}),
         ((d.real(rng, (2, 3)),), {"index": (slice(0, 2), slice(1, 4)), "shape": (3, 5)}),
     ],
     batch=_batch_index_add,
+    implementations={"array_api": _index_add_standard},
     doc="Zeros of ``shape`` with ``x`` added at ``index`` (the transpose of indexing).",
 )
 
@@ -707,7 +873,7 @@ getitem = _shape_op(
     "getitem",
     lambda x, *, index: x[index],
     (lambda g, ans, x, *, index: index_add.bind(g, index=index, shape=x.shape),),
-    (lambda t, ans, x, *, index: t[index],),
+    (lambda t, ans, x, *, index: getitem.bind(t, index=index),),
     lambda rng: [
         ((d.real(rng, (4, 5)),), {"index": (1,)}),
         ((d.real(rng, (4, 5)),), {"index": (slice(1, 3), slice(None, None, 2))}),
@@ -728,6 +894,7 @@ getitem = _shape_op(
         ("take_along_axis", _prepare_take_along_axis),
         ("split", composite(_splitting("split", equal=True))),
         ("array_split", composite(_splitting("array_split", equal=False))),
+        ("unstack", composite(_unstack)),
     ),
     methods=(
         ("flip", _prepare_flip),
@@ -749,6 +916,7 @@ getitem = _shape_op(
         (np.array_split, composite(_splitting("array_split", equal=False))),
     ),
     batch=_batch_getitem,
+    implementations={"array_api": _getitem_standard},
     doc="x[index] (Tensor.__getitem__).",
 )
 
@@ -759,8 +927,7 @@ def _offsets(sizes):
 
 
 def _part(g, axis, start, stop):
-    index = (slice(None),) * axis + (slice(int(start), int(stop)),)
-    return g[index]
+    return g[(slice(None),) * axis + (slice(int(start), int(stop)), Ellipsis)]
 
 
 def _concatenate_vjp(argnum):
@@ -792,6 +959,7 @@ concatenate = _shape_op(
     ],
     names=(
         "concatenate",
+        ("concat", _joining("concat", 0)),
         ("vstack", _stacking("vstack", 2, lambda first: 0)),
         ("hstack", _stacking("hstack", 1, lambda first: 0 if first.ndim == 1 else 1)),
         ("dstack", _stacking("dstack", 3, lambda first: 2)),
@@ -808,13 +976,14 @@ concatenate = _shape_op(
     ),
     signature=_joining("concatenate", 0),
     batch=lambda batched, *xs, axis: concatenate.bind(*_lifted(xs, batched), axis=axis + 1),
+    implementations={"array_api": lambda *xs, axis: xp.concat(xs, axis=axis)},
     doc="Join tensors along an existing axis.",
 )
 
 
 def _stack_vjp(argnum):
     def rule(g, ans, *xs, axis):
-        return g[(slice(None),) * axis + (argnum,)]
+        return g[(slice(None),) * axis + (argnum, Ellipsis)]
 
     return rule
 
@@ -840,6 +1009,7 @@ stack = _shape_op(
     numpy=(np.stack,),
     signature=prepare_stack,
     batch=lambda batched, *xs, axis: stack.bind(*_lifted(xs, batched), axis=axis + 1),
+    implementations={"array_api": lambda *xs, axis: xp.stack(xs, axis=axis)},
     doc="Join tensors of equal shape along a new axis.",
 )
 
@@ -871,8 +1041,8 @@ def _negated(shift):
 
 def _roll_batch(batched, x, *, shift, axis):
     if axis is None:
-        flat = roll.bind(x.reshape((x.shape[0], -1)), shift=(shift,), axis=(1,))
-        return flat.reshape(x.shape)
+        flat = roll.bind(xp.reshape(x, shape=(x.shape[0], -1)), shift=(shift,), axis=(1,))
+        return xp.reshape(flat, shape=x.shape)
     return roll.bind(x, shift=shift, axis=tuple(a + 1 for a in axis))
 
 
@@ -891,6 +1061,7 @@ roll = _shape_op(
     numpy=(np.roll,),
     signature=_prepare_roll,
     batch=_roll_batch,
+    implementations={"array_api": lambda x, *, shift, axis: xp.roll(x, shift=shift, axis=axis)},
     doc="Shift entries along axes with wrap-around (np.roll); the gradient rolls back.",
 )
 
@@ -916,7 +1087,7 @@ def _prepare_pad(x, pad_width, mode="constant", *, constant_values=None):
     gradient), edge, reflect, symmetric or wrap; ``pad_width`` in any NumPy form."""
     if mode not in PAD_MODES:
         raise ValueError(f"pad: mode must be one of {PAD_MODES}, got {mode!r}")
-    width = _pairs(raw(pad_width), x.ndim, "pad", "pad_width")
+    width = _pairs(host(raw(pad_width)), x.ndim, "pad", "pad_width")
     if any(not isinstance(n, int) or n < 0 for pair in width for n in pair):
         raise ShapeError(f"pad: pad_width {pad_width!r} must hold non-negative integers")
     if mode != "constant" and any(
@@ -932,7 +1103,7 @@ def _prepare_pad(x, pad_width, mode="constant", *, constant_values=None):
             raise TypeError(
                 "pad: constant_values carry no gradient; pass numbers (or .detach() them)"
             )
-        values = _pairs(raw(constant_values), x.ndim, "pad", "constant_values")
+        values = _pairs(host(raw(constant_values)), x.ndim, "pad", "constant_values")
     return (x,), {"width": width, "mode": mode, "constant_values": values}
 
 
@@ -940,6 +1111,32 @@ def _pad(x, *, width, mode, constant_values):
     if constant_values is None:
         return np.pad(x, width, mode)
     return np.pad(x, width, mode, constant_values=constant_values)
+
+
+def _pad_standard(x, *, width, mode, constant_values):
+    """np.pad with the standard's functions: a gather of np.pad's index map per axis for the
+    copying modes; for constants, blocks joined to each axis in turn, each spanning the
+    axes padded before it, so that a corner holds the last axis's value, as NumPy's."""
+    if mode != "constant":
+        for axis, ((before, after), length) in enumerate(zip(width, x.shape, strict=True)):
+            if before or after:
+                source = np.pad(np.arange(length), (before, after), mode)
+                x = xp.take(x, on_library(source, x), axis=axis)
+        return x
+    space = backend.array_namespace(x)
+    values = constant_values or ((0, 0),) * x.ndim
+    for axis in range(x.ndim):
+        blocks = [x]
+        for at, size, value in zip((0, 1), width[axis], values[axis], strict=True):
+            if size:
+                block_shape = x.shape[:axis] + (size,) + x.shape[axis + 1 :]
+                fill = space.full(
+                    block_shape, value, dtype=x.dtype, device=backend.native_device(x)
+                )
+                blocks.insert(0 if at == 0 else len(blocks), fill)
+        if len(blocks) > 1:
+            x = xp.concat(blocks, axis=axis)
+    return x
 
 
 def _pad_vjp(g, ans, x, *, width, mode, constant_values):
@@ -1000,6 +1197,7 @@ pad = _shape_op(
     numpy=(np.pad,),
     signature=_prepare_pad,
     batch=_pad_batch,
+    implementations={"array_api": _pad_standard},
     doc="Pad with constants or copies of the edges (np.pad modes " + ", ".join(PAD_MODES) + ").",
 )
 
@@ -1012,7 +1210,7 @@ def _prepare_repeat(x, repeats, axis=None, **aliases):
         axis, _ = arguments.torch_names(
             "repeat", None if "dim" in aliases else axis, False, aliases
         )
-    counts = np.asarray(raw(repeats))
+    counts = np.asarray(host(raw(repeats)))
     if counts.dtype.kind not in "iu" or counts.ndim > 1 or (counts < 0).any():
         raise ShapeError(f"repeat: repeats must be non-negative integers, got {repeats!r}")
     axis = None if axis is None else one_axis(axis, x.ndim, "repeat")
@@ -1034,17 +1232,22 @@ def _repeat_vjp(g, ans, x, *, repeats, axis):
     length = shape[axis]
     if isinstance(repeats, int):
         copies = g.shape[:axis] + (length, repeats) + g.shape[axis + 1 :]
-        summed = g.reshape(copies).sum(axis=axis + 1)
+        summed = xp.sum(xp.reshape(g, shape=copies), axis=axis + 1)
     else:
         source = np.repeat(np.arange(length), repeats)
         summed = index_add.bind(g, index=_along(g.ndim, axis, source), shape=shape)
-    return summed.reshape(x.shape) if flat else summed
+    return xp.reshape(summed, shape=x.shape) if flat else summed
 
 
 def _repeat_batch(batched, x, *, repeats, axis):
     if axis is None:
-        return repeat.bind(x.reshape((x.shape[0], -1)), repeats=repeats, axis=1)
+        return repeat.bind(xp.reshape(x, shape=(x.shape[0], -1)), repeats=repeats, axis=1)
     return repeat.bind(x, repeats=repeats, axis=axis + 1)
+
+
+def _repeat_standard(x, *, repeats, axis):
+    counts = repeats if isinstance(repeats, int) else on_library(np.asarray(repeats), x)
+    return xp.repeat(x, counts, axis=axis)
 
 
 repeat = _shape_op(
@@ -1063,6 +1266,7 @@ repeat = _shape_op(
     numpy=(np.repeat,),
     signature=_prepare_repeat,
     batch=_repeat_batch,
+    implementations={"array_api": _repeat_standard},
     doc="Repeat each entry (np.repeat; Tensor.repeat_interleave as in PyTorch). There is no "
     "Tensor.repeat: NumPy's means this, PyTorch's means tile.",
 )
@@ -1071,7 +1275,7 @@ repeat = _shape_op(
 def _prepare_tile(x, reps=None, *, dims=None):
     """np.tile (PyTorch's ``dims=``): the tensor repeated ``reps`` times along each axis."""
     reps = dims if reps is None else reps
-    counts = np.atleast_1d(np.asarray(raw(reps)))
+    counts = np.atleast_1d(np.asarray(host(raw(reps))))
     if counts.size == 0:  # np.tile(x, ()): no repetition
         counts = counts.astype(np.int64)
     if counts.dtype.kind not in "iu" or counts.ndim != 1 or (counts < 0).any():
@@ -1085,12 +1289,12 @@ def _tile_vjp(g, ans, x, *, reps):
     shape = (1,) * (len(reps) - x.ndim) + x.shape
     interleaved = tuple(size for pair in zip(reps, shape, strict=True) for size in pair)
     copies = tuple(range(0, 2 * len(reps), 2))
-    return g.reshape(interleaved).sum(axis=copies).reshape(x.shape)
+    return xp.reshape(xp.sum(xp.reshape(g, shape=interleaved), axis=copies), shape=x.shape)
 
 
 def _tile_batch(batched, x, *, reps):
     example = x.shape[1:]
-    lifted = x.reshape(x.shape[:1] + (1,) * (len(reps) - len(example)) + example)
+    lifted = xp.reshape(x, shape=x.shape[:1] + (1,) * (len(reps) - len(example)) + example)
     return tile.bind(lifted, reps=(1, *reps))
 
 
@@ -1110,6 +1314,7 @@ tile = _shape_op(
     numpy=(np.tile,),
     signature=_prepare_tile,
     batch=_tile_batch,
+    implementations={"array_api": lambda x, *, reps: xp.tile(x, reps)},
     doc="Repeat the whole tensor along each axis (np.tile, PyTorch's Tensor.tile/repeat).",
 )
 
@@ -1143,6 +1348,7 @@ def _triangle(op, keep):
         numpy=(keep,),
         signature=prepare,
         batch=batch,
+        implementations={"array_api": lambda x, *, k: getattr(xp, op)(x, k=k)},
         doc=f"The {'lower' if op == 'tril' else 'upper'} triangle of the last two axes from "
         "diagonal ``k`` on (np." + op + "); the other entries 0.",
     )
@@ -1179,9 +1385,10 @@ def _prepare_diff(x, n=1, axis=-1, prepend=None, append=None, **aliases):
 def _diff_vjp(g, ans, x, *, n, axis):
     """The transpose of one difference is minus the difference of the zero-bordered
     cotangent; applied ``n`` times."""
+    width = tuple((1, 1) if a == axis else (0, 0) for a in range(np.ndim(g)))
     for _ in range(n):
-        border = np.zeros(g.shape[:axis] + (1,) + g.shape[axis + 1 :], dtype=g.dtype)
-        g = -diff.bind(np.concatenate([border, g, border], axis=axis), n=1, axis=axis)
+        bordered = pad.bind(g, width=width, mode="constant", constant_values=None)
+        g = -diff.bind(bordered, n=1, axis=axis)
     return g
 
 
@@ -1200,5 +1407,6 @@ diff = _shape_op(
     numpy=(np.diff,),
     signature=_prepare_diff,
     batch=lambda batched, x, *, n, axis: diff.bind(x, n=n, axis=axis + 1),
+    implementations={"array_api": lambda x, *, n, axis: xp.diff(x, axis=axis, n=n)},
     doc="Differences of neighbours along an axis, ``n`` times (np.diff).",
 )
