@@ -46,6 +46,7 @@ ORACLES = {
     "unsqueeze": np.expand_dims,
     "flatten": np.ravel,
     "movedim": np.moveaxis,
+    "permute": np.transpose,
     "take_along_dim": np.take_along_axis,
     "tensor_split": np.array_split,
     "repeat_interleave": np.repeat,
