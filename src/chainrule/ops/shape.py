@@ -775,7 +775,8 @@ def _is_basic_item(item):
         item is None
         or item is Ellipsis
         or isinstance(item, slice)
-        or isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_))
+        or isinstance(item, (int, np.integer))
+        and not isinstance(item, (bool, np.bool_))
     )
 
 
