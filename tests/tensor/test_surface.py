@@ -47,6 +47,7 @@ ORACLES = {
     "flatten": np.ravel,
     "movedim": np.moveaxis,
     "permute": np.transpose,
+    "empty_like": np.zeros_like,
     "take_along_dim": np.take_along_axis,
     "tensor_split": np.array_split,
     "repeat_interleave": np.repeat,
