@@ -3,6 +3,13 @@
 Layer: ops. Every rule here is linear, so each VJP is the transposed operation
 (reshape back, inverse permutation, scatter-add for indexing, slicing for
 concatenation) and each JVP is the operation itself applied to the tangent.
+
+On other array libraries (CuPy, any Array API namespace) each entry runs its
+``implementations["array_api"]`` forward, written with the standard's functions (NumPy's
+own forward stays the fast path for NumPy arrays), and its rules run through
+:data:`~chainrule.core.backend.xp`. NumPy's indexing, which the standard only partly has,
+becomes a gather of flat positions worked out on the host, and its transpose, np.add.at,
+gathers and sums (the standard has no scatter).
 """
 
 from __future__ import annotations
