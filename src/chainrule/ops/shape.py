@@ -1393,10 +1393,11 @@ def _prepare_diff(x, n=1, axis=-1, prepend=None, append=None, **aliases):
 def _diff_vjp(g, ans, x, *, n, axis):
     """The transpose of one difference is minus the difference of the zero-bordered
     cotangent; applied ``n`` times."""
-    width = tuple((1, 1) if a == axis else (0, 0) for a in range(np.ndim(g)))
     for _ in range(n):
-        bordered = pad.bind(g, width=width, mode="constant", constant_values=None)
-        g = -diff.bind(bordered, n=1, axis=axis)
+        shape = g.shape[:axis] + (1,) + g.shape[axis + 1 :]
+        space = backend.array_namespace(g)
+        border = space.zeros(shape, dtype=g.dtype, device=backend.native_device(g))
+        g = -diff.bind(xp.concat([border, g, border], axis=axis), n=1, axis=axis)
     return g
 
 
