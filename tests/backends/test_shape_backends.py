@@ -177,3 +177,16 @@ def test_array_api_names_of_the_tensor_namespace():
         cr.matrix_transpose(cr.tensor([1.0, 2.0]))
     with pytest.raises(ShapeError, match="broadcast_arrays"):
         cr.broadcast_arrays(cr.tensor(np.ones(3)), cr.tensor(np.ones(4)))
+
+
+def test_numbers_beside_a_strict_tensor_join_its_library():
+    t = cr.tensor(strict(np.arange(4.0, dtype=np.float32)))
+    appended = cr.append(t, 2.5)
+    assert appended.dtype == xs.float32
+    np.testing.assert_array_equal(to_numpy(appended), np.append(np.arange(4.0), 2.5))
+    differences = cr.diff(t, prepend=-1.0, append=9)
+    expected = np.diff(np.arange(4.0, dtype=np.float32), prepend=-1.0, append=9)
+    np.testing.assert_array_equal(to_numpy(differences), expected)
+    rows, columns = cr.meshgrid(t, 1.0)
+    assert rows.shape == columns.shape == (1, 4)
+    assert type(columns._data).__module__.startswith("array_api_strict")

@@ -288,13 +288,16 @@ def _along(ndim, axis, item):
 def _like(first, value):
     """``value`` as an operand of the same kind as ``first`` (a Tensor beside a Tensor), so
     every result of a function of several arguments is on the graph. A Python number takes
-    ``first``'s dtype where it fits (float32 stays float32), as in arithmetic."""
+    ``first``'s dtype where it fits (float32 stays float32), as in arithmetic, and its
+    library and device."""
     if isinstance(value, Traceable):
         return value
     if isinstance(value, (list, tuple)) and _holds_traceable(value):
         return stack.bind(*(_like(first, item) for item in value), axis=0)
     if isinstance(value, (int, float, complex)):
-        value = np.asarray(value, dtype=np.result_type(first.dtype, value))
+        space = backend.array_namespace(first)
+        dtype = space.result_type(first.dtype, value)
+        value = space.asarray(value, dtype=dtype, device=backend.native_device(first))
     return type(first)(value)
 
 
