@@ -3,9 +3,9 @@ full_like (differentiable in the fill value only).
 
 Layer: ops (imports numpy, chainrule.core, chainrule.errors and ops.shape's helpers). A
 created array's entries depend on its endpoints or fill value, never on a template's values,
-so a template carries no gradient. Each function takes the Array API's ``dtype=`` (any library's dtype) and
-``device=`` ("cpu", "cuda", "cuda:N" or a Device): its operands are moved there first, on
-the graph, so the result is computed by that device's library.
+so a template carries no gradient. Each function takes the Array API's ``dtype=`` (any
+library's dtype) and ``device=`` ("cpu", "cuda", "cuda:N" or a Device): its operands are
+moved there first, on the graph, so the result is computed by that device's library.
 """
 
 from __future__ import annotations
