@@ -327,6 +327,14 @@ def device_of(value: Any) -> Device:
     return Device(name, None, native)
 
 
+def _namespace_of_platform(platform: str) -> Any:
+    """The namespace whose arrays report ``platform`` (a library seen before, by name)."""
+    for space in _FOREIGN.values():
+        if backend_name(space) == platform:
+            return space
+    raise DeviceError(f"no arrays of {platform} have been seen: cannot move data there")
+
+
 def cupy_module(purpose: str) -> types.ModuleType:
     """CuPy, or MissingExtraError naming ``pip install 'chainrule[gpu]'``."""
     return require("cupy", purpose)
@@ -341,6 +349,10 @@ def to_device(value: Any, device: Device | str) -> Any:
     current = device_of(value)
     if current == target:
         return value
+    if target.platform not in ("cpu", "cuda"):  # back to another library's device
+        host = to_device(value, CPU) if current.platform != "cpu" else value
+        space = _namespace_of_platform(target.platform)
+        return space.asarray(np.asarray(host), device=target.native)
     if target.platform == "cpu":
         if current.platform == "cuda":
             host = value.get()

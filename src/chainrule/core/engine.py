@@ -73,9 +73,10 @@ WRITE_CLOCK = _WriteClock()
 _LAST_WRITE: dict[int, tuple[weakref.ref, int]] = {}
 
 
-def owner(array: np.ndarray) -> np.ndarray:
-    """The array that owns ``array``'s memory (itself unless it is a view)."""
-    while isinstance(array.base, np.ndarray):
+def owner(array: Any) -> Any:
+    """The array that owns ``array``'s memory (itself unless it is a NumPy view; arrays of
+    other libraries, which do not say, as themselves)."""
+    while isinstance(getattr(array, "base", None), np.ndarray):
         array = array.base
     return array
 
