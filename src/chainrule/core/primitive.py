@@ -249,6 +249,8 @@ def select(weight: Any, g: Any) -> Any:
         return g * weight if weight else g.dtype.type(0)
     if type(g) is np.ndarray and np.isfinite(np.add.reduce(g, axis=None)):
         return g * weight
+    if type(weight) is bool:  # a constant mask (flat functions): nothing, or all, flows
+        return g if weight else xp.zeros_like(g)
     flows = weight if kind(weight) == "b" else weight != 0
     chosen = xp.where(flows, g, 0)
     return chosen if flows is weight else chosen * xp.where(flows, weight, 1)

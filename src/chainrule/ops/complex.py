@@ -18,8 +18,12 @@ a complex value stands for a real one, and ``real`` and ``conj`` act as the iden
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from ..core import backend
+from ..core.backend import xp
 from ..core.mode import in_complex_step
 from ..core.primitive import Primitive, register
 from . import domains as d
@@ -27,17 +31,31 @@ from . import domains as d
 
 def _real(x):
     """The real part; under the complex step the identity (the analytic extension of x ↦ x)."""
-    return x if in_complex_step() else np.real(x)
+    return x if in_complex_step() else xp.real(x)
+
+
+def _imag(x):
+    """The imaginary part; 0 for real x (which the standard's imag refuses)."""
+    if backend.is_numpy(x):
+        return np.imag(x)
+    return xp.imag(x) if backend.kind(x) == "c" else xp.zeros_like(x)
 
 
 def _conj(x):
     """The complex conjugate; under the complex step the identity (real x is its own)."""
-    return x if in_complex_step() else np.conj(x)
+    return x if in_complex_step() else xp.conj(x)
 
 
 def _angle(x, *, deg=False):
     """The argument of x in (-π, π] (0 or π for real x), in degrees when ``deg``."""
     return np.angle(x, deg)
+
+
+def _standard_angle(x, *, deg=False):
+    """NumPy's angle with the standard's functions: atan2 of the parts (times 180/π)."""
+    imag = xp.imag(x) if backend.kind(x) == "c" else xp.zeros_like(x)
+    angle = xp.atan2(imag, xp.real(x))
+    return angle * (180 / math.pi) if deg else angle
 
 
 def _angle_slope(ans, x, *, deg):
@@ -72,7 +90,7 @@ real = register(
 imag = register(
     Primitive(
         "imag",
-        np.imag,  # 0 for real x, so also right under the complex step
+        _imag,  # 0 for real x, so also right under the complex step
         partials=(lambda ans, x: -1j,),
         kind="elementwise",
         names=("imag",),
@@ -88,8 +106,8 @@ conj = register(
     Primitive(
         "conj",
         _conj,
-        (lambda g, ans, x: np.conj(g),),
-        (lambda t, ans, x: np.conj(t),),
+        (lambda g, ans, x: xp.conj(g),),
+        (lambda t, ans, x: xp.conj(t),),
         kind="elementwise",
         names=("conj", "conjugate"),
         methods=("conj", "conjugate"),
@@ -110,6 +128,8 @@ angle = register(
         names=("angle",),
         methods=("angle",),
         numpy=(np.angle,),
+        portable=False,
+        implementations={"array_api": _standard_angle},
         signature=_prepare_angle,
         sample=lambda rng: [
             ((d.nonzero(rng, (3, 4)),), {"deg": False}),

@@ -23,8 +23,19 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..core import backend
+from ..core.backend import xp
 from ..core.mode import in_complex_step
-from ..core.primitive import Notation, Primitive, composite, mask, raw, reciprocal, register
+from ..core.primitive import (
+    Notation,
+    Primitive,
+    Traceable,
+    composite,
+    mask,
+    raw,
+    reciprocal,
+    register,
+)
 from ..errors import ShapeError
 from . import domains as d
 
@@ -32,7 +43,7 @@ from . import domains as d
 def _real(value):
     """The real part of a mask's operand (the complex step's perturbation is not compared);
     real values as they are, so Tensors (vmap's detached values, see ``raw``) pass too."""
-    return value.real if np.result_type(getattr(value, "dtype", type(value))).kind == "c" else value
+    return xp.real(value) if _is_complex(value) else value
 
 
 def _elementwise(name, forward, *, domains, numpy=(), methods=None, names=None, **entry):
@@ -54,8 +65,14 @@ def _elementwise(name, forward, *, domains, numpy=(), methods=None, names=None, 
 
 
 def _is_complex(x):
+    """Whether ``x`` (an array of any library, a number or a Tensor) holds complex numbers."""
     dtype = getattr(x, "dtype", None)
-    return np.iscomplexobj(x) if dtype is None else dtype.kind == "c"
+    if dtype is None:
+        return isinstance(x, complex)
+    kind = getattr(dtype, "kind", None)
+    if kind is not None:
+        return kind == "c"
+    return backend.kind(x._data if isinstance(x, Traceable) else x) == "c"
 
 
 def _real_only(ufunc):
@@ -155,14 +172,14 @@ divide = _elementwise(
 
 def _log_base(x):
     """log(x) where the base is nonzero; 0 where it is zero (there x**y is flat in y for y > 0)."""
-    return np.log(np.where(raw(x) == 0, 1.0, x))
+    return xp.log(xp.where(raw(x) == 0, 1.0, x))
 
 
 def _power(x, y):
     """x**y; a square is x * x, the same bits as np.power at a fraction of the cost."""
     if type(y) in (int, float) and y == 2:
         return x * x
-    return np.power(x, y)
+    return xp.pow(x, y)
 
 
 def _power_slope(x, y):
@@ -176,15 +193,15 @@ def _power_slope(x, y):
     if type(y) in (int, float):
         if y == 2:
             return y * x
-        return y * x ** (y - 1) if y != 0 else np.zeros_like(raw(x))
+        return y * x ** (y - 1) if y != 0 else xp.zeros_like(raw(x))
     base, exponent = raw(x), raw(y)
-    regular = np.logical_and(np.isfinite(base), base != 0)
-    degenerate = np.logical_and(exponent == 0, np.logical_not(regular))
+    regular = xp.logical_and(xp.isfinite(base), base != 0)
+    degenerate = xp.logical_and(exponent == 0, xp.logical_not(regular))
     # Branch on concrete values only: under vmap (raw gives Tensors) the safe form always.
-    if isinstance(degenerate, (np.ndarray, np.generic)) and not degenerate.any():
+    if not isinstance(degenerate, Traceable) and not xp.any(degenerate):
         return y * x ** (y - 1)
-    safe = np.where(degenerate, 1.0, x)
-    return np.where(degenerate, 0.0, y * safe ** (y - 1))
+    safe = xp.where(degenerate, 1.0, x)
+    return xp.where(degenerate, 0.0, y * safe ** (y - 1))
 
 
 power = _elementwise(
@@ -193,6 +210,7 @@ power = _elementwise(
     operators=("__pow__", "__rpow__"),
     partials=(lambda ans, x, y: _power_slope(x, y), lambda ans, x, y: ans * _log_base(x)),
     domains=(d.positive, d.real),
+    names=("power", "pow"),
     numpy=(np.power,),
     methods=(),
     label="**",
@@ -279,7 +297,7 @@ expm1 = _elementwise(
 sin = _elementwise(
     "sin",
     np.sin,
-    partials=(lambda ans, x: np.cos(x),),
+    partials=(lambda ans, x: xp.cos(x),),
     domains=(d.real,),
     numpy=(np.sin,),
     notation=Notation(r"\sin", math.sin, "sin", exact={0: 0}, parity="odd"),
@@ -289,7 +307,7 @@ sin = _elementwise(
 cos = _elementwise(
     "cos",
     np.cos,
-    partials=(lambda ans, x: -np.sin(x),),
+    partials=(lambda ans, x: -xp.sin(x),),
     domains=(d.real,),
     numpy=(np.cos,),
     notation=Notation(r"\cos", math.cos, "cos", exact={0: 1}, parity="even"),
@@ -309,7 +327,7 @@ tan = _elementwise(
 sinh = _elementwise(
     "sinh",
     np.sinh,
-    partials=(lambda ans, x: np.cosh(x),),
+    partials=(lambda ans, x: xp.cosh(x),),
     domains=(d.real,),
     numpy=(np.sinh,),
     notation=Notation(r"\sinh", math.sinh, "sinh", exact={0: 0}, parity="odd", inverse="arcsinh"),
@@ -319,7 +337,7 @@ sinh = _elementwise(
 cosh = _elementwise(
     "cosh",
     np.cosh,
-    partials=(lambda ans, x: np.sinh(x),),
+    partials=(lambda ans, x: xp.sinh(x),),
     domains=(d.real,),
     numpy=(np.cosh,),
     notation=Notation(r"\cosh", math.cosh, "cosh", exact={0: 1}, parity="even"),
@@ -343,7 +361,7 @@ tanh = _elementwise(
 arcsin = _elementwise(
     "arcsin",
     np.arcsin,
-    partials=(reciprocal(lambda ans, x: np.sqrt((1 - x) * (1 + x))),),
+    partials=(reciprocal(lambda ans, x: xp.sqrt((1 - x) * (1 + x))),),
     domains=(d.unit_interior,),
     names=("arcsin", "asin"),
     methods=("arcsin", "asin"),
@@ -363,7 +381,7 @@ arcsin = _elementwise(
 arccos = _elementwise(
     "arccos",
     np.arccos,
-    partials=(reciprocal(lambda ans, x: -np.sqrt((1 - x) * (1 + x))),),
+    partials=(reciprocal(lambda ans, x: -xp.sqrt((1 - x) * (1 + x))),),
     domains=(d.unit_interior,),
     names=("arccos", "acos"),
     methods=("arccos", "acos"),
@@ -394,7 +412,7 @@ arctan = _elementwise(
 arcsinh = _elementwise(
     "arcsinh",
     np.arcsinh,
-    partials=(reciprocal(lambda ans, x: np.sqrt(x * x + 1)),),
+    partials=(reciprocal(lambda ans, x: xp.sqrt(x * x + 1)),),
     domains=(d.real,),
     names=("arcsinh", "asinh"),
     methods=("arcsinh", "asinh"),
@@ -413,7 +431,7 @@ arcsinh = _elementwise(
 arccosh = _elementwise(
     "arccosh",
     np.arccosh,
-    partials=(reciprocal(lambda ans, x: np.sqrt((x - 1) * (x + 1))),),
+    partials=(reciprocal(lambda ans, x: xp.sqrt((x - 1) * (x + 1))),),
     domains=(d.above_one,),
     names=("arccosh", "acosh"),
     methods=("arccosh", "acosh"),
@@ -498,6 +516,7 @@ exp2 = _elementwise(
     partials=(lambda ans, x: ans * _LN2,),
     domains=(d.real,),
     numpy=(np.exp2,),
+    implementations={"array_api": lambda x: xp.pow(2.0, x)},
     notation=Notation(
         r"2^{{{0}}}",
         math.exp2,
@@ -518,12 +537,29 @@ square = _elementwise(
     doc="Elementwise x * x.",
 )
 
+
+def _standard_reciprocal(x):
+    """1 / x with the standard's functions; integers as NumPy's C division gives them
+    (±1 for ±1, else 0)."""
+    if backend.kind(x) in "iu":
+        return xp.where(xp.abs(x) == 1, x, 0)
+    return 1 / x
+
+
+def _standard_cbrt(x):
+    """The real cube root with the standard's functions (within an ulp of np.cbrt)."""
+    if _is_complex(x):
+        raise TypeError("cbrt: complex inputs are not supported")
+    return xp.copysign(xp.pow(xp.abs(x), 1 / 3), x)
+
+
 reciprocal_function = _elementwise(
     "reciprocal",
     np.reciprocal,
     partials=(lambda ans, x: -(ans * ans),),
     domains=(d.nonzero,),
     numpy=(np.reciprocal,),
+    implementations={"array_api": _standard_reciprocal},
     notation=Notation(rewrite=lambda x: 1 / x),
     doc="Elementwise 1 / x (NumPy's: integer input gives integer division).",
 )
@@ -534,6 +570,8 @@ cbrt = _elementwise(
     partials=(reciprocal(lambda ans, x: 3 * (ans * ans)),),
     domains=(d.nonzero,),
     numpy=(np.cbrt,),
+    portable=False,
+    implementations={"cupy": backend.library_function("cbrt"), "array_api": _standard_cbrt},
     notation=Notation(
         r"\sqrt[3]{{{0}}}",
         math.cbrt,
@@ -562,15 +600,23 @@ _SINC_SLOPE_SERIES = _sinc_slope_series(8)
 def _sinc_slope(ans, x):
     """d sinc/dx = (cos(pi x) - sinc(x)) / x, from its series near 0, so that it is accurate
     there and its own derivatives are too (sinc''(0) = -pi^2/3, not the 0 of a mask)."""
-    near = np.abs(_real(raw(x))) < _SINC_SERIES_RADIUS
-    closed = (np.cos(np.pi * x) - ans) / (np.where(near, 1.0, x) if np.any(near) else x)
-    if not np.any(near):
+    near = xp.abs(_real(raw(x))) < _SINC_SERIES_RADIUS
+    # Under vmap (raw gives Tensors) the values must not choose: both forms, selected.
+    some_near = isinstance(near, Traceable) or bool(xp.any(near))
+    closed = (xp.cos(math.pi * x) - ans) / (xp.where(near, 1.0, x) if some_near else x)
+    if not some_near:
         return closed
     xx = x * x
     series = _SINC_SLOPE_SERIES[0]
     for c in _SINC_SLOPE_SERIES[1:]:
         series = series * xx + c
-    return np.where(near, x * series, closed)
+    return xp.where(near, x * series, closed)
+
+
+def _standard_sinc(x):
+    """sin(pi x) / (pi x), 1 at 0, with the standard's functions: NumPy's own formula."""
+    y = math.pi * xp.where(x == 0, 1.0e-20, x)
+    return xp.sin(y) / y
 
 
 sinc = _elementwise(
@@ -579,6 +625,8 @@ sinc = _elementwise(
     partials=(_sinc_slope,),
     domains=(d.real,),
     numpy=(np.sinc,),
+    portable=False,
+    implementations={"array_api": _standard_sinc},
     notation=Notation(
         r"\operatorname{sinc}",
         None,
@@ -613,6 +661,8 @@ deg2rad = _elementwise(
     names=("deg2rad", "radians"),
     methods=("deg2rad",),
     numpy=(np.deg2rad, np.radians),
+    portable=False,
+    implementations={"array_api": lambda x: x * _RADIANS_PER_DEGREE},
     notation=Notation(
         r"\operatorname{deg2rad}",
         math.radians,
@@ -632,6 +682,8 @@ rad2deg = _elementwise(
     names=("rad2deg", "degrees"),
     methods=("rad2deg",),
     numpy=(np.rad2deg, np.degrees),
+    portable=False,
+    implementations={"array_api": lambda x: x * _DEGREES_PER_RADIAN},
     notation=Notation(
         r"\operatorname{rad2deg}",
         math.degrees,
@@ -648,7 +700,7 @@ def _sigmoid(x):
     """1 / (1 + exp(-x)), as PyTorch computes it: no cancellation anywhere, and where
     exp(-x) overflows to inf the result is exactly 0 (that overflow is silenced)."""
     with np.errstate(over="ignore"):
-        return 1 / (1 + np.exp(-x))
+        return 1 / (1 + xp.exp(-x))
 
 
 def _scalar_sigmoid(v: float) -> float:
@@ -687,6 +739,8 @@ arctan2 = _elementwise(
     names=("arctan2", "atan2"),
     methods=("arctan2", "atan2"),
     numpy=(np.arctan2,),
+    portable=False,
+    implementations={"array_api": xp.atan2},
     notation=Notation(r"\operatorname{arctan2}", math.atan2, "atan2", aliases=("atan2",)),
     doc="Elementwise angle of the point (x, y) (first argument y), in [-pi, pi].",
 )
@@ -697,6 +751,8 @@ hypot = _elementwise(
     partials=(lambda ans, x, y: x / ans, lambda ans, x, y: y / ans),
     domains=(d.nonzero, d.nonzero),
     numpy=(np.hypot,),
+    portable=False,
+    implementations={"array_api": xp.hypot},
     notation=Notation(
         r"\operatorname{hypot}",
         math.hypot,
@@ -716,6 +772,8 @@ logaddexp = _elementwise(
     partials=(lambda ans, x, y: _sigmoid(x - y), lambda ans, x, y: _sigmoid(y - x)),
     domains=(d.real, d.real),
     numpy=(np.logaddexp,),
+    portable=False,
+    implementations={"array_api": xp.logaddexp},
     notation=Notation(
         r"\operatorname{logaddexp}",
         None,
@@ -735,6 +793,8 @@ logaddexp2 = _elementwise(
     ),
     domains=(d.real, d.real),
     numpy=(np.logaddexp2,),
+    portable=False,
+    implementations={"array_api": lambda x, y: xp.logaddexp(x * _LN2, y * _LN2) / _LN2},
     notation=Notation(
         r"\operatorname{logaddexp2}",
         None,
@@ -750,17 +810,17 @@ logaddexp2 = _elementwise(
 def _abs(x):
     """|x|: a complex number's modulus, except under the complex step (chainrule.fd), where
     a complex value is a real one plus a step and abs is its analytic extension ±x."""
-    if _is_complex(x):
-        return np.where(x.real < 0, -x, x) if in_complex_step() else np.abs(x)
-    return np.abs(x)
+    if _is_complex(x) and in_complex_step():
+        return xp.where(xp.real(x) < 0, -x, x)
+    return xp.abs(x)
 
 
 def _abs_slope(ans, x):
     """sign(x) for real x; conj(x)/|x| for complex x (taken as 0 at 0, as JAX does), so
     the VJP is g·conj(x)/|x| and the JVP Re(t·conj(x)/|x|), JAX's convention."""
     if not _is_complex(raw(x)):
-        return np.sign(raw(x))
-    return np.conj(x) / np.where(raw(ans) == 0, 1, ans)
+        return xp.sign(raw(x))
+    return xp.conj(x) / xp.where(raw(ans) == 0, 1, ans)
 
 
 abs = _elementwise(  # noqa: A001 - NumPy's name
@@ -791,7 +851,7 @@ def _relu(x):
     kind = type(x)
     if kind is np.float64 or kind is np.float32:
         return x if x > 0 or x != x else kind(0)
-    return np.where(x.real > 0, x, 0) if _is_complex(x) else np.maximum(x, 0)
+    return xp.where(xp.real(x) > 0, x, 0) if _is_complex(x) else xp.maximum(x, 0)
 
 
 def _step(x):
@@ -816,24 +876,33 @@ relu = _elementwise(
 )
 
 
+def _weights(wins, ties, *operands):
+    """1 where ``wins``, 0.5 where ``ties``, else 0, in the operands' (real) floating dtype:
+    the selection weights of maximum, minimum, fmax and fmin."""
+    arrays = [v for v in operands if hasattr(v, "dtype")]
+    if not arrays:
+        dtype = np.result_type(*operands)
+    else:
+        dtype = backend.array_namespace(arrays[0]).result_type(*(v.dtype for v in arrays))
+    return xp.astype(wins, dtype) + 0.5 * xp.astype(ties, dtype)
+
+
 def _pick_weight(x, y):
     """1 where x wins, 0.5 on ties, 0 where y wins (comparing real parts)."""
     xv, yv = _real(raw(x)), _real(raw(y))
-    dtype = np.result_type(*(getattr(v, "dtype", v) for v in (xv, yv)))
-    weight = np.where(xv > yv, 1.0, np.where(xv == yv, 0.5, 0.0))
-    return weight if weight.dtype == dtype else weight.astype(dtype)
+    return _weights(xv > yv, xv == yv, xv, yv)
 
 
 def _maximum(x, y):
-    if np.iscomplexobj(x) or np.iscomplexobj(y):
-        return np.where(np.real(x) >= np.real(y), x, y)
-    return np.maximum(x, y)
+    if _is_complex(x) or _is_complex(y):
+        return xp.where(xp.real(x) >= xp.real(y), x, y)
+    return xp.maximum(x, y)
 
 
 def _minimum(x, y):
-    if np.iscomplexobj(x) or np.iscomplexobj(y):
-        return np.where(np.real(x) <= np.real(y), x, y)
-    return np.minimum(x, y)
+    if _is_complex(x) or _is_complex(y):
+        return xp.where(xp.real(x) <= xp.real(y), x, y)
+    return xp.minimum(x, y)
 
 
 maximum = _elementwise(
@@ -891,21 +960,32 @@ def _weight_ignoring_nan(x, y, beats):
     """fmax's or fmin's choice for x: 1 where x wins (``beats(x, y)``, or y is NaN and x is
     not), 0.5 on ties (both NaN included), 0 where y wins; comparing real parts."""
     xv, yv = _real(raw(x)), _real(raw(y))
-    x_nan, y_nan = np.isnan(xv), np.isnan(yv)
+    x_nan, y_nan = xp.isnan(xv), xp.isnan(yv)
     x_wins = beats(xv, yv) | (y_nan & ~x_nan)
     tie = (xv == yv) | (x_nan & y_nan)
-    return np.where(x_wins, 1.0, np.where(tie, 0.5, 0.0)).astype(np.result_type(xv, yv), copy=False)
+    return _weights(x_wins, tie, xv, yv)
+
+
+def _ignoring_nan(choose):
+    """fmax (``choose`` is maximum) or fmin (minimum) with the standard's functions: the
+    other operand where one is NaN."""
+
+    def forward(x, y):
+        return xp.where(xp.isnan(x), y, xp.where(xp.isnan(y), x, choose(x, y)))
+
+    return forward
 
 
 fmax = _elementwise(
     "fmax",
     np.fmax,
     partials=(
-        mask(lambda ans, x, y: _weight_ignoring_nan(x, y, np.greater)),
-        mask(lambda ans, x, y: _weight_ignoring_nan(y, x, np.greater)),
+        mask(lambda ans, x, y: _weight_ignoring_nan(x, y, operator.gt)),
+        mask(lambda ans, x, y: _weight_ignoring_nan(y, x, operator.gt)),
     ),
     domains=(d.with_nans, d.distinct),
     numpy=(np.fmax,),
+    implementations={"array_api": _ignoring_nan(xp.maximum)},
     doc="Elementwise larger of x and y, ignoring NaN (NaN only where both are); ties send "
     "half the gradient to each, and a NaN operand gets none.",
 )
@@ -914,18 +994,19 @@ fmin = _elementwise(
     "fmin",
     np.fmin,
     partials=(
-        mask(lambda ans, x, y: _weight_ignoring_nan(x, y, np.less)),
-        mask(lambda ans, x, y: _weight_ignoring_nan(y, x, np.less)),
+        mask(lambda ans, x, y: _weight_ignoring_nan(x, y, operator.lt)),
+        mask(lambda ans, x, y: _weight_ignoring_nan(y, x, operator.lt)),
     ),
     domains=(d.with_nans, d.distinct),
     numpy=(np.fmin,),
+    implementations={"array_api": _ignoring_nan(xp.minimum)},
     doc="Elementwise smaller of x and y, ignoring NaN (NaN only where both are); ties send "
     "half the gradient to each, and a NaN operand gets none.",
 )
 
 
 def _where(condition, x, y):
-    return np.where(condition, x, y)
+    return xp.where(condition, x, y)
 
 
 def _select(condlist, choicelist, default=0):
@@ -940,7 +1021,7 @@ def _select(condlist, choicelist, default=0):
         )
     out = default
     for condition, choice in zip(reversed(conditions), reversed(choices), strict=True):
-        if np.asarray(raw(condition)).dtype != np.bool_:
+        if backend.kind(raw(condition)) != "b":
             raise TypeError(f"select: conditions must be boolean, got {raw(condition).dtype}")
         out = where.bind(condition, choice, out)
     return out
@@ -951,13 +1032,13 @@ where = _elementwise(
     _where,
     vjps=(
         None,
-        lambda g, ans, c, x, y: np.where(raw(c), g, 0.0),
-        lambda g, ans, c, x, y: np.where(raw(c), 0.0, g),
+        lambda g, ans, c, x, y: xp.where(raw(c), g, 0.0),
+        lambda g, ans, c, x, y: xp.where(raw(c), 0.0, g),
     ),
     jvps=(
         None,
-        lambda t, ans, c, x, y: np.where(raw(c), t, 0.0),
-        lambda t, ans, c, x, y: np.where(raw(c), 0.0, t),
+        lambda t, ans, c, x, y: xp.where(raw(c), t, 0.0),
+        lambda t, ans, c, x, y: xp.where(raw(c), 0.0, t),
     ),
     domains=(lambda rng, shape: rng.random(size=shape) < 0.5, d.real, d.real),
     names=("where", ("select", composite(_select))),
@@ -972,18 +1053,19 @@ where = _elementwise(
 
 
 def _clip(x, lo, hi):
-    return np.clip(x, lo, hi)
+    return xp.clip(x, lo, hi)
 
 
 def _inside(x, lo, hi):
     """True where lo <= x <= hi (x passes through clip); a missing bound is no limit."""
     xv = _real(raw(x))
-    inside = np.ones(np.shape(xv), dtype=bool)
-    if lo is not None:
-        inside = np.logical_and(inside, xv >= _real(raw(lo)))
-    if hi is not None:
-        inside = np.logical_and(inside, xv <= _real(raw(hi)))
-    return inside
+    if lo is None and hi is None:
+        return xp.ones_like(xv, dtype=backend.array_namespace(xv).bool)
+    above_lo = None if lo is None else xv >= _real(raw(lo))
+    below_hi = None if hi is None else xv <= _real(raw(hi))
+    if above_lo is None or below_hi is None:
+        return below_hi if above_lo is None else above_lo
+    return xp.logical_and(above_lo, below_hi)
 
 
 def _below(x, lo, hi):
@@ -991,14 +1073,14 @@ def _below(x, lo, hi):
     xv, lv = _real(raw(x)), _real(raw(lo))
     below = xv < lv
     if hi is not None:
-        below = np.logical_and(below, lv <= _real(raw(hi)))
+        below = xp.logical_and(below, lv <= _real(raw(hi)))
     return below
 
 
 def _above(x, lo, hi):
     """True where hi wins (max(x, lo) > hi, NumPy's order): there clip's output is hi."""
     xv = _real(raw(x))
-    floor = xv if lo is None else np.maximum(xv, _real(raw(lo)))
+    floor = xv if lo is None else xp.maximum(xv, _real(raw(lo)))
     return floor > _real(raw(hi))
 
 
@@ -1038,7 +1120,7 @@ clip = register(
 def _quotient(ans, x, y):
     """The integer q with x = q y + ans, recovered from the remainder itself (so it agrees with
     the forward at the jumps, where x / y may round across an integer)."""
-    return np.rint((x - ans) / y)
+    return xp.round((x - ans) / y)
 
 
 remainder = _elementwise(
@@ -1050,6 +1132,8 @@ remainder = _elementwise(
     names=("remainder", "mod"),
     methods=("remainder",),
     numpy=(np.remainder,),
+    portable=False,
+    implementations={"array_api": xp.remainder},
     label="%",
     doc="Elementwise x - y * floor(x / y): the sign of y, as Python's % (also ``t % y``).",
 )
@@ -1060,6 +1144,8 @@ fmod = _elementwise(
     partials=(1, lambda ans, x, y: -_quotient(ans, x, y)),
     domains=(d.dividend, d.divisor),
     numpy=(np.fmod,),
+    portable=False,
+    implementations={"array_api": lambda x, y: xp.copysign(xp.remainder(xp.abs(x), xp.abs(y)), x)},
     doc="Elementwise x - y * trunc(x / y): the sign of x, as C's fmod.",
 )
 
@@ -1073,6 +1159,19 @@ def _nan_to_num(x, *, nan, posinf, neginf):
         replaced = np.nan_to_num(x.real, nan=nan, posinf=posinf, neginf=neginf)
         return np.where(np.isfinite(x.real), x, replaced)
     return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+
+def _standard_nan_to_num(x, *, nan, posinf, neginf):
+    """nan_to_num with the standard's functions (real input): None is the dtype's extreme."""
+    if _is_complex(x):
+        raise TypeError("nan_to_num: complex inputs are supported on NumPy arrays only")
+    if backend.kind(x) not in "fc":
+        return x
+    limits = backend.array_namespace(x).finfo(x.dtype)
+    posinf = float(limits.max) if posinf is None else posinf
+    neginf = float(limits.min) if neginf is None else neginf
+    replaced = xp.where(x > 0, xp.full_like(x, posinf), neginf)
+    return xp.where(xp.isnan(x), nan, xp.where(xp.isinf(x), replaced, x))
 
 
 def _replacement(value, op, what):
@@ -1103,11 +1202,13 @@ nan_to_num = register(
     Primitive(
         "nan_to_num",
         _nan_to_num,
-        partials=(mask(lambda ans, x, **replacements: np.isfinite(_real(raw(x)))),),
+        partials=(mask(lambda ans, x, **replacements: xp.isfinite(_real(raw(x)))),),
         kind="elementwise",
         names=("nan_to_num",),
         methods=("nan_to_num",),
         numpy=(np.nan_to_num,),
+        portable=False,
+        implementations={"array_api": _standard_nan_to_num},
         signature=_prepare_nan_to_num,
         sample=lambda rng: [
             ((_specials(rng, (3, 4)),), {"nan": 0.0, "posinf": 5.0, "neginf": -5.0}),
@@ -1126,20 +1227,22 @@ nan_to_num = register(
 _FLAT = mask(lambda ans, *args, **params: False)
 
 
-def _on_real_part(ufunc):
-    """``ufunc``, extended under the complex step by applying it to the real part: constant
-    in the imaginary direction, the real-analytic extension the step needs (as sign's).
-    Other complex input is refused, as NumPy does."""
+def _on_real_part(function):
+    """``function`` (``xp.floor``: the standard's, NumPy's ufunc on NumPy arrays), extended
+    under the complex step by applying it to the real part: constant in the imaginary
+    direction, the real-analytic extension the step needs (as sign's). Other complex input
+    is refused, as NumPy does."""
+    name = function.__name__
 
     def forward(x):
         if not _is_complex(x):
-            return ufunc(x)
+            return function(x)
         if not in_complex_step():  # a complex value of its own: NumPy refuses it too
-            raise TypeError(f"{ufunc.__name__}: complex inputs are not supported")
-        return ufunc(x.real).astype(x.dtype)
+            raise TypeError(f"{name}: complex inputs are not supported")
+        return xp.astype(function(xp.real(x)), x.dtype)
 
-    forward.__name__ = forward.__qualname__ = ufunc.__name__
-    forward.__doc__ = f"NumPy's {ufunc.__name__}; under the complex step, of the real part."
+    forward.__name__ = forward.__qualname__ = name
+    forward.__doc__ = f"The standard's {name}; under the complex step, of the real part."
     return forward
 
 
@@ -1147,8 +1250,8 @@ def _sign(x):
     """-1, 0 or 1; a complex number's z/|z| as in NumPy 2, except under the complex step,
     where it is the sign of the real part (the real-analytic extension the step needs)."""
     if _is_complex(x) and in_complex_step():
-        return np.sign(x.real).astype(x.dtype)
-    return np.sign(x)
+        return xp.astype(xp.sign(xp.real(x)), x.dtype)
+    return xp.sign(x)
 
 
 sign = register(
@@ -1183,6 +1286,15 @@ def _heaviside(x, at_zero=0):
     return np.heaviside(np.real(x), at_zero)
 
 
+def _standard_heaviside(x, at_zero):
+    """The step function with the standard's functions: NaN stays NaN, as in NumPy."""
+    if _is_complex(at_zero):
+        raise TypeError("heaviside: a complex value at zero is not supported")
+    x = _real(x)
+    step = xp.where(x > 0, xp.ones_like(x), xp.where(x < 0, xp.zeros_like(x), at_zero))
+    return xp.where(xp.isnan(x), x, step)
+
+
 def _scalar_heaviside(v: float, at_zero: float = 0.0) -> float:
     if v != v:
         return v
@@ -1198,6 +1310,8 @@ heaviside = register(
         names=("heaviside",),
         methods=("heaviside",),
         numpy=(np.heaviside,),
+        portable=False,
+        implementations={"array_api": _standard_heaviside},
         signature="binary",
         domains=(d.nonzero, lambda rng, shape: rng.choice([0.0, 0.5, 1.0], size=shape)),
         notation=Notation(
@@ -1336,7 +1450,7 @@ logical_not = _elementwise(
 
 floor = _elementwise(
     "floor",
-    _on_real_part(np.floor),
+    _on_real_part(xp.floor),
     partials=(_FLAT,),
     doc="Largest integer <= x, elementwise; its gradient is 0.",
     domains=(d.between_integers,),
@@ -1344,7 +1458,7 @@ floor = _elementwise(
 )
 ceil = _elementwise(
     "ceil",
-    _on_real_part(np.ceil),
+    _on_real_part(xp.ceil),
     partials=(_FLAT,),
     doc="Smallest integer >= x, elementwise; its gradient is 0.",
     domains=(d.between_integers,),
@@ -1352,7 +1466,7 @@ ceil = _elementwise(
 )
 trunc = _elementwise(
     "trunc",
-    _on_real_part(np.trunc),
+    _on_real_part(xp.trunc),
     partials=(_FLAT,),
     doc="x rounded toward zero, elementwise (NumPy's fix is the same); its gradient is 0.",
     domains=(d.between_integers,),
@@ -1364,6 +1478,18 @@ trunc = _elementwise(
 
 def _round(x, *, decimals):
     return np.round(x, decimals)
+
+
+def _standard_round(x, *, decimals):
+    """NumPy's rounding with the standard's functions: halves to even after scaling by a
+    power of ten (multiplying for decimals > 0, dividing for < 0), as NumPy scales."""
+    if decimals == 0:
+        return xp.round(x)
+    if decimals > 0:
+        scale = 10.0**decimals
+        return xp.round(x * scale) / scale
+    scale = 10.0**-decimals
+    return xp.round(x / scale) * scale
 
 
 def _prepare_round(x, decimals=0):
@@ -1387,6 +1513,8 @@ round = register(  # noqa: A001 - NumPy's name
         names=("round", ("rint", _prepare_rint)),
         methods=("round",),
         numpy=(np.round, np.around, (np.rint, _prepare_rint)),
+        portable=False,
+        implementations={"array_api": _standard_round},
         signature=_prepare_round,
         sample=lambda rng: [
             ((d.between_halves(rng, (3, 4)),), {"decimals": 0}),
@@ -1483,16 +1611,28 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _HALF_SQRT_PI = math.sqrt(math.pi) / 2.0
 
 
+def _cupyx_special(name):
+    """The forward ``cupyx.scipy.special.<name>`` for CuPy arrays (imported when first used)."""
+
+    def forward(x):
+        from cupyx.scipy import special
+
+        return getattr(special, name)(x)
+
+    forward.__name__ = forward.__qualname__ = name
+    return forward
+
+
 def _polynomial(x, coefficients, leading_one=False):
     """Horner's rule, highest power first (Cephes' polevl, or p1evl with ``leading_one``)."""
-    result = x + coefficients[0] if leading_one else np.full_like(x, coefficients[0])
+    result = x + coefficients[0] if leading_one else xp.full_like(x, coefficients[0])
     for c in coefficients[1:]:
         result = result * x + c
     return result
 
 
 def _refuse_complex(x, op):
-    if np.iscomplexobj(x):
+    if _is_complex(x):
         raise TypeError(f"{op}: complex inputs are not supported (its formula is piecewise in |x|)")
 
 
@@ -1508,34 +1648,32 @@ def _erfc_tail(a):
     exp(-a^2) is taken as exp(-h^2) exp(-(2h + l) l) with a = h + l and h a multiple of
     1/16 (so h^2 is exact): the rounding of a^2 would cost up to a^2 ulps.
     """
-    a = np.clip(a, 1.0, 30.0)
-    ratio = np.where(
+    a = xp.clip(a, 1.0, 30.0)
+    ratio = xp.where(
         a < 8.0,
         _polynomial(a, _ERFC_P) / _polynomial(a, _ERFC_Q, leading_one=True),
         _polynomial(a, _ERFC_R) / _polynomial(a, _ERFC_S, leading_one=True),
     )
-    high = np.round(a * 16.0) / 16.0
+    high = xp.round(a * 16.0) / 16.0
     low = a - high
-    return np.exp(-high * high) * np.exp(-(2.0 * high + low) * low) * ratio
+    return xp.exp(-high * high) * xp.exp(-(2.0 * high + low) * low) * ratio
 
 
 def _erf(x):
     """The error function of real x (within a few ulps of math.erf)."""
     _refuse_complex(x, "erf")
-    x = np.asarray(x)
-    inside = np.abs(x) <= 1.0
-    near = _erf_near_zero(np.where(inside, x, 0.0))
-    return np.where(inside, near, np.sign(x) * (1.0 - _erfc_tail(np.abs(x))))
+    inside = xp.abs(x) <= 1.0
+    near = _erf_near_zero(xp.where(inside, x, 0.0))
+    return xp.where(inside, near, xp.sign(x) * (1.0 - _erfc_tail(xp.abs(x))))
 
 
 def _erfc(x):
     """1 - erf(x) of real x, to full relative precision where it is tiny (large x)."""
     _refuse_complex(x, "erfc")
-    x = np.asarray(x)
-    inside = np.abs(x) <= 1.0
-    near = _erf_near_zero(np.where(inside, x, 0.0))
-    tail = _erfc_tail(np.abs(x))
-    return np.where(inside, 1.0 - near, np.where(x > 0, tail, 2.0 - tail))
+    inside = xp.abs(x) <= 1.0
+    near = _erf_near_zero(xp.where(inside, x, 0.0))
+    tail = _erfc_tail(xp.abs(x))
+    return xp.where(inside, 1.0 - near, xp.where(x > 0, tail, 2.0 - tail))
 
 
 #: Above this |x|, erfinv's Halley steps solve log erfc(y) = log(1 - |x|), which stays well
@@ -1551,33 +1689,33 @@ def _erfinv(x):
     convergence) reach double precision: within a few ulps, also as |x| -> 1.
     """
     _refuse_complex(x, "erfinv")
-    x = np.asarray(x)
-    a = np.abs(x)
+    a = xp.abs(x)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        log_gap = np.log1p(-a * a)
+        log_gap = xp.log1p(-a * a)
         b = 2.0 / (math.pi * 0.147) + log_gap / 2.0
-        y = np.sqrt(np.sqrt(b * b - log_gap / 0.147) - b)
-        target = np.log(1.0 - a)
+        y = xp.sqrt(xp.sqrt(b * b - log_gap / 0.147) - b)
+        target = xp.log(1.0 - a)
         for _ in range(_ERFINV_STEPS):
             inside = y <= 1.0  # y >= 0: erf and erfc of y from one evaluation of each piece
-            near = _erf_near_zero(np.where(inside, y, 0.0))
+            near = _erf_near_zero(xp.where(inside, y, 0.0))
             far = _erfc_tail(y)
-            slope = _TWO_OVER_SQRT_PI * np.exp(-y * y)
-            residual = np.where(inside, near, 1.0 - far) - a  # Halley on erf(y) - a: f'' = -2y f'
+            slope = _TWO_OVER_SQRT_PI * xp.exp(-y * y)
+            residual = xp.where(inside, near, 1.0 - far) - a  # Halley on erf(y) - a: f'' = -2y f'
             central = y - residual / (slope * (1.0 + y * residual))
-            complement = np.where(inside, 1.0 - near, far)  # Halley on log erfc(y) - log(1 - a)
-            h = np.log(complement) - target
+            complement = xp.where(inside, 1.0 - near, far)  # Halley on log erfc(y) - log(1 - a)
+            h = xp.log(complement) - target
             m = slope / complement  # -h', and h'' = m (2 y - m)
             tail = y + 2.0 * h / (2.0 * m - h * (2.0 * y - m))
-            y = np.where(a <= _ERFINV_TAIL, central, tail)
-        y = np.where(a == 1.0, np.inf, y)
-    return np.copysign(y, x)
+            y = xp.where(a <= _ERFINV_TAIL, central, tail)
+        y = xp.where(a == 1.0, math.inf, y)
+    return xp.copysign(y, x)
 
 
 erf = _elementwise(
     "erf",
     _erf,
-    partials=(lambda ans, x: _TWO_OVER_SQRT_PI * np.exp(-x * x),),
+    implementations={"cupy": _cupyx_special("erf")},
+    partials=(lambda ans, x: _TWO_OVER_SQRT_PI * xp.exp(-x * x),),
     domains=(lambda rng, shape: rng.uniform(-3.0, 3.0, size=shape),),
     notation=Notation(r"\operatorname{erf}", math.erf, "erf", exact={0: 0}, parity="odd"),
     doc="Elementwise error function (exact GELU uses it); real inputs only.",
@@ -1586,7 +1724,8 @@ erf = _elementwise(
 erfc = _elementwise(
     "erfc",
     _erfc,
-    partials=(lambda ans, x: -_TWO_OVER_SQRT_PI * np.exp(-x * x),),
+    implementations={"cupy": _cupyx_special("erfc")},
+    partials=(lambda ans, x: -_TWO_OVER_SQRT_PI * xp.exp(-x * x),),
     domains=(lambda rng, shape: rng.uniform(-3.0, 3.0, size=shape),),
     notation=Notation(r"\operatorname{erfc}", math.erfc, "erfc", exact={0: 1}),
     doc="Elementwise complementary error function 1 - erf(x), accurate where it is tiny; "
@@ -1596,7 +1735,8 @@ erfc = _elementwise(
 erfinv = _elementwise(
     "erfinv",
     _erfinv,
-    partials=(lambda ans, x: _HALF_SQRT_PI * np.exp(ans * ans),),
+    implementations={"cupy": _cupyx_special("erfinv")},
+    partials=(lambda ans, x: _HALF_SQRT_PI * xp.exp(ans * ans),),
     domains=(d.unit_interior,),
     notation=Notation(r"\operatorname{erf}^{-1}", None, "erfinv", exact={0: 0}, parity="odd"),
     doc="Elementwise inverse error function on [-1, 1] (±inf at ±1); real inputs only.",
