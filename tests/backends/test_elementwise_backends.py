@@ -118,6 +118,7 @@ EDGES = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy's own, on NaN and inf - inf
 @pytest.mark.parametrize(
     ("name", "args", "params"), EDGES, ids=[f"{e[0]}-{i}" for i, e in enumerate(EDGES)]
 )
