@@ -9,6 +9,8 @@ tests/backends/test_array_api_strict.py; this file checks the forwards themselve
 from __future__ import annotations
 
 import math
+import sys
+import types
 
 import numpy as np
 import pytest
@@ -208,3 +210,50 @@ def test_pow_records_the_power_entry():
     assert y._prim is PRIMITIVES["power"]
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), 3.0 * np.array([1.5, 2.0]) ** 2)
+
+
+#: Entries whose CuPy forward is CuPy's function of the same name (NumPy's signature).
+CUPY_FUNCTIONS = [
+    ("exp2", (np.array([-1.5, 0.0, 3.0]),), {}),
+    ("cbrt", (np.array([-8.0, 2.0]),), {}),
+    ("sinc", (np.array([0.0, 0.3]),), {}),
+    ("deg2rad", (np.array([90.0]),), {}),
+    ("rad2deg", (np.array([1.0]),), {}),
+    ("logaddexp2", (np.array([1.0, 2.0]), np.array([0.5, -3.0])), {}),
+    ("fmax", (np.array([np.nan, 1.0]), np.array([2.0, np.nan])), {}),
+    ("fmin", (np.array([np.nan, 1.0]), np.array([2.0, np.nan])), {}),
+    ("fmod", (np.array([-5.5, 5.5]), np.array([2.0, -2.0])), {}),
+    ("nan_to_num", (np.array([np.nan, np.inf]),), DEFAULTS),
+    ("heaviside", (np.array([-1.0, 0.0, 1.0]), np.array(0.5)), {}),
+    ("round", (np.array([0.125, 2.5]),), {"decimals": 2}),
+    ("angle", (np.array([1 + 1j]),), {"deg": True}),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "params"), CUPY_FUNCTIONS, ids=[entry[0] for entry in CUPY_FUNCTIONS]
+)
+def test_cupy_forwards_name_functions_numpy_also_has(name, args, params):
+    """No GPU here: a stand-in namespace named like array-api-compat's CuPy one picks the
+    entry's CuPy forward, which calls the function of that name of its arguments' library
+    (NumPy's, here), with NumPy's signature, which CuPy mirrors."""
+    stand_in = types.ModuleType("array_api_compat.cupy")
+    forward = PRIMITIVES[name].implementations["cupy"]
+    assert PRIMITIVES[name].forward_on(stand_in) is forward
+    expected = on_numpy(name, *args, **params)
+    np.testing.assert_array_equal(np.asarray(forward(*args, **params)), expected)
+
+
+def test_cupy_error_functions_come_from_cupyx(monkeypatch):
+    special = types.ModuleType("cupyx.scipy.special")
+    special.erf = np.vectorize(math.erf)
+    special.erfc = np.vectorize(math.erfc)
+    scipy = types.ModuleType("cupyx.scipy")
+    scipy.special = special
+    monkeypatch.setitem(sys.modules, "cupyx", types.ModuleType("cupyx"))
+    monkeypatch.setitem(sys.modules, "cupyx.scipy", scipy)
+    monkeypatch.setitem(sys.modules, "cupyx.scipy.special", special)
+    x = np.array([-2.0, 0.1, 1.5])
+    for name in ("erf", "erfc"):
+        forward = PRIMITIVES[name].implementations["cupy"]
+        np.testing.assert_allclose(forward(x), on_numpy(name, x), rtol=1e-15)

@@ -129,7 +129,10 @@ angle = register(
         methods=("angle",),
         numpy=(np.angle,),
         portable=False,
-        implementations={"array_api": _standard_angle},
+        implementations={
+            "cupy": backend.library_function("angle"),
+            "array_api": _standard_angle,
+        },
         signature=_prepare_angle,
         sample=lambda rng: [
             ((d.nonzero(rng, (3, 4)),), {"deg": False}),

@@ -517,7 +517,10 @@ exp2 = _elementwise(
     partials=(lambda ans, x: ans * _LN2,),
     domains=(d.real,),
     numpy=(np.exp2,),
-    implementations={"array_api": lambda x: xp.pow(2.0, x)},
+    implementations={
+        "cupy": backend.library_function("exp2"),
+        "array_api": lambda x: xp.pow(2.0, x),
+    },
     notation=Notation(
         r"2^{{{0}}}",
         math.exp2,
@@ -633,7 +636,10 @@ sinc = _elementwise(
     domains=(d.real,),
     numpy=(np.sinc,),
     portable=False,
-    implementations={"array_api": _standard_sinc},
+    implementations={
+        "cupy": backend.library_function("sinc"),
+        "array_api": _standard_sinc,
+    },
     notation=Notation(
         r"\operatorname{sinc}",
         None,
@@ -669,7 +675,10 @@ deg2rad = _elementwise(
     methods=("deg2rad",),
     numpy=(np.deg2rad, np.radians),
     portable=False,
-    implementations={"array_api": lambda x: x * _RADIANS_PER_DEGREE},
+    implementations={
+        "cupy": backend.library_function("deg2rad"),
+        "array_api": lambda x: x * _RADIANS_PER_DEGREE,
+    },
     notation=Notation(
         r"\operatorname{deg2rad}",
         math.radians,
@@ -690,7 +699,10 @@ rad2deg = _elementwise(
     methods=("rad2deg",),
     numpy=(np.rad2deg, np.degrees),
     portable=False,
-    implementations={"array_api": lambda x: x * _DEGREES_PER_RADIAN},
+    implementations={
+        "cupy": backend.library_function("rad2deg"),
+        "array_api": lambda x: x * _DEGREES_PER_RADIAN,
+    },
     notation=Notation(
         r"\operatorname{rad2deg}",
         math.degrees,
@@ -810,7 +822,10 @@ logaddexp2 = _elementwise(
     domains=(d.real, d.real),
     numpy=(np.logaddexp2,),
     portable=False,
-    implementations={"array_api": _standard_logaddexp2},
+    implementations={
+        "cupy": backend.library_function("logaddexp2"),
+        "array_api": _standard_logaddexp2,
+    },
     notation=Notation(
         r"\operatorname{logaddexp2}",
         None,
@@ -1001,7 +1016,10 @@ fmax = _elementwise(
     ),
     domains=(d.with_nans, d.distinct),
     numpy=(np.fmax,),
-    implementations={"array_api": _ignoring_nan(xp.maximum)},
+    implementations={
+        "cupy": backend.library_function("fmax"),
+        "array_api": _ignoring_nan(xp.maximum),
+    },
     doc="Elementwise larger of x and y, ignoring NaN (NaN only where both are); ties send "
     "half the gradient to each, and a NaN operand gets none.",
 )
@@ -1015,7 +1033,10 @@ fmin = _elementwise(
     ),
     domains=(d.with_nans, d.distinct),
     numpy=(np.fmin,),
-    implementations={"array_api": _ignoring_nan(xp.minimum)},
+    implementations={
+        "cupy": backend.library_function("fmin"),
+        "array_api": _ignoring_nan(xp.minimum),
+    },
     doc="Elementwise smaller of x and y, ignoring NaN (NaN only where both are); ties send "
     "half the gradient to each, and a NaN operand gets none.",
 )
@@ -1171,7 +1192,10 @@ fmod = _elementwise(
     domains=(d.dividend, d.divisor),
     numpy=(np.fmod,),
     portable=False,
-    implementations={"array_api": lambda x, y: xp.copysign(xp.remainder(xp.abs(x), xp.abs(y)), x)},
+    implementations={
+        "cupy": backend.library_function("fmod"),
+        "array_api": lambda x, y: xp.copysign(xp.remainder(xp.abs(x), xp.abs(y)), x),
+    },
     doc="Elementwise x - y * trunc(x / y): the sign of x, as C's fmod.",
 )
 
@@ -1234,7 +1258,10 @@ nan_to_num = register(
         methods=("nan_to_num",),
         numpy=(np.nan_to_num,),
         portable=False,
-        implementations={"array_api": _standard_nan_to_num},
+        implementations={
+            "cupy": backend.library_function("nan_to_num"),
+            "array_api": _standard_nan_to_num,
+        },
         signature=_prepare_nan_to_num,
         sample=lambda rng: [
             ((_specials(rng, (3, 4)),), {"nan": 0.0, "posinf": 5.0, "neginf": -5.0}),
@@ -1337,7 +1364,10 @@ heaviside = register(
         methods=("heaviside",),
         numpy=(np.heaviside,),
         portable=False,
-        implementations={"array_api": _standard_heaviside},
+        implementations={
+            "cupy": backend.library_function("heaviside"),
+            "array_api": _standard_heaviside,
+        },
         signature="binary",
         domains=(d.nonzero, lambda rng, shape: rng.choice([0.0, 0.5, 1.0], size=shape)),
         notation=Notation(
@@ -1540,7 +1570,10 @@ round = register(  # noqa: A001 - NumPy's name
         methods=("round",),
         numpy=(np.round, np.around, (np.rint, _prepare_rint)),
         portable=False,
-        implementations={"array_api": _standard_round},
+        implementations={
+            "cupy": backend.library_function("round"),
+            "array_api": _standard_round,
+        },
         signature=_prepare_round,
         sample=lambda rng: [
             ((d.between_halves(rng, (3, 4)),), {"decimals": 0}),
