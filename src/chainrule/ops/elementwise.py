@@ -5,6 +5,14 @@ derivatives are written. Binary rules return gradients of the broadcast shape;
 the engine sums them back to each operand's shape. Where NumPy has the function, the
 forward is NumPy's ufunc, so results on real arrays are NumPy's to the bit.
 
+Other array libraries (CuPy, any Array API namespace; see chainrule.core.backend): a ufunc
+forward becomes the library's function of the standard's name, and forwards and rules are
+written with ``xp`` (``xp.cos(x)``), so they compute with the library of their operands
+(chainrule itself on Tensors). A forward that needs NumPy (``portable=False``: sinc,
+nan_to_num, heaviside, ...) names its CuPy function and an "array_api" composition of the
+standard's functions, equal to NumPy's to a few ulps (to the bit where NumPy uses the
+same formula: sinc, deg2rad, fmod, angle).
+
 Forward functions accept complex inputs and stay analytic there (the kinks of
 relu, maximum and minimum are decided by the real part), so the complex-step method of
 chainrule.fd works through them; abs (the modulus), sign (z/|z|) and floor, ceil and
