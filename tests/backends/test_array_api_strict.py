@@ -83,7 +83,7 @@ def run(prim, args, params, strict: bool):
         weight = cr.Tensor(convert(random_like(rng, to_numpy(g._data))))
         second = engine.backprop(
             (g * weight).sum(),
-            cr.Tensor(convert(np.float64(1.0).astype(to_numpy(g._data).dtype))),
+            convert(np.float64(1.0).astype(to_numpy(g._data).dtype)),
             [tensors[j] for j in positions],
         )
         for j, h in zip(positions, second, strict=True):
