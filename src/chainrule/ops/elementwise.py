@@ -183,11 +183,16 @@ def _log_base(x):
     return xp.log(xp.where(raw(x) == 0, 1.0, x))
 
 
-def _power(x, y):
-    """x**y; a square is x * x, the same bits as np.power at a fraction of the cost."""
-    if type(y) in (int, float) and y == 2:
-        return x * x
-    return xp.pow(x, y)
+def _power_with(pow_function):
+    """The forward x**y computed by ``pow_function`` (np.power, or the standard's pow for
+    other libraries); a square is x * x, the same bits as np.power at a fraction of the cost."""
+
+    def power(x, y):
+        if type(y) in (int, float) and y == 2:
+            return x * x
+        return pow_function(x, y)
+
+    return power
 
 
 def _power_slope(x, y):
@@ -214,12 +219,14 @@ def _power_slope(x, y):
 
 power = _elementwise(
     "power",
-    _power,
+    _power_with(np.power),
     operators=("__pow__", "__rpow__"),
     partials=(lambda ans, x, y: _power_slope(x, y), lambda ans, x, y: ans * _log_base(x)),
     domains=(d.positive, d.real),
     names=("power", "pow"),
     numpy=(np.power,),
+    portable=False,
+    implementations={"array_api": _power_with(xp.pow)},
     methods=(),
     label="**",
     infix="**",
@@ -915,15 +922,16 @@ relu = _elementwise(
 )
 
 
-def _weights(wins, ties, *operands):
-    """1 where ``wins``, 0.5 where ``ties``, else 0, in the operands' (real) floating dtype:
-    the selection weights of maximum, minimum, fmax and fmin."""
-    arrays = [v for v in operands if hasattr(v, "dtype")]
-    if not arrays:
-        dtype = np.result_type(*operands)
+def _weights(wins, ties, x, y):
+    """1 where ``wins``, 0.5 where ``ties`` (never both), else 0, in the (real) floating dtype
+    of ``x`` and ``y``: the selection weights of maximum, minimum, fmax and fmin."""
+    if type(x) in backend.NUMPY_TYPES and type(y) in backend.NUMPY_TYPES:
+        dtype = np.result_type(x, y)
     else:
-        dtype = backend.array_namespace(arrays[0]).result_type(*(v.dtype for v in arrays))
-    return xp.astype(wins, dtype) + 0.5 * xp.astype(ties, dtype)
+        arrays = [v for v in (x, y) if hasattr(v, "dtype")]
+        space = backend.array_namespace(arrays[0])
+        dtype = space.result_type(*(v.dtype for v in arrays))
+    return xp.where(ties, 0.5, xp.astype(wins, dtype))
 
 
 def _pick_weight(x, y):
