@@ -227,6 +227,8 @@ xp = _Dispatching()
 
 def kind(value: Any) -> str:
     """NumPy's dtype kind letter of ``value`` ("f", "c", "i", "u", "b") for any backend."""
+    if _traceable_type is not None and isinstance(value, _traceable_type):
+        value = value._data
     dtype = getattr(value, "dtype", None)
     if dtype is None:
         return np.asarray(value).dtype.kind
