@@ -35,6 +35,8 @@ ORACLES = {
     "softmax": _softmax,
     "log_softmax": lambda a: np.log(_softmax(a)),
     "logsumexp": lambda a: np.log(np.sum(np.exp(a))),
+    "cumulative_sum": lambda a: np.cumsum(a),
+    "cumulative_prod": lambda a: np.cumprod(a),
     "lt": np.less,
     "le": np.less_equal,
     "gt": np.greater,

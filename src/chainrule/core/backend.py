@@ -39,8 +39,9 @@ NUMPY_TYPES = frozenset(
     {np.ndarray, float, int, bool, complex, *(np.dtype(c).type for c in np.typecodes["All"])}
 )
 
-#: Argument types that say nothing about the namespace (parameters, not arrays).
-_NEUTRAL_TYPES = frozenset({type(None), str, slice, type(Ellipsis), np.dtype})
+#: Argument types that say nothing about the namespace (parameters, not arrays; ``type``:
+#: a dtype given as a scalar type, ``np.int64``).
+_NEUTRAL_TYPES = frozenset({type(None), str, slice, type(Ellipsis), np.dtype, type})
 
 _traceable_type: type | None = None
 _traceable_namespace: Any = None

@@ -1,12 +1,15 @@
 """Reductions: sum, mean, max (amax), min (amin), logsumexp, prod, var, std, nansum,
 nanmean and average over an axis, several axes or all; argmax and argmin (no gradient);
-the scans cumsum and cumprod along one axis (None: the flattened tensor).
+the scans cumsum and cumprod along one axis (None: the flattened tensor), also reached by
+the Array API standard's names cumulative_sum and cumulative_prod.
 
 Layer: ops. ``axis`` arrives normalized (None or a tuple of non-negative ints; one int
 for scans) by the entries' prepare functions; the rules reinsert the reduced axes
-(``_keep``) and broadcast back to the input. Forwards are NumPy's own functions, so
-values are NumPy's bit for bit. Order statistics (sort, median, quantile) live in
-:mod:`chainrule.ops.sorting`.
+(``_keep``) and broadcast back to the input. Forwards on NumPy arrays are NumPy's own
+functions, so values are NumPy's bit for bit; other array libraries get the Array API
+standard's functions (``implementations``), and the rules are written with the array
+namespace ``xp``, so they run on any library and on Tensors. Order statistics (sort,
+median, quantile) live in :mod:`chainrule.ops.sorting`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import math
 
 import numpy as np
 
+from ..core import backend
+from ..core.backend import xp
 from ..core.mode import in_complex_step
 from ..core.primitive import PRIMITIVES, Primitive, Traceable, concrete, raw, register
 from ..errors import ShapeError
@@ -29,13 +34,42 @@ def _keep(g, ndim, axis, keepdims):
     shape = list(g.shape)
     for a in sorted(axis):
         shape.insert(a, 1)
-    return g.reshape(tuple(shape))
+    return xp.reshape(g, tuple(shape))
 
 
 def _count(shape, axis):
     if axis is None:
         return math.prod(shape)
     return math.prod(shape[a] for a in axis)
+
+
+def _zeros(shape, like):
+    """Zeros of ``shape`` in the dtype, array library and device of the array behind ``like``."""
+    space = backend.array_namespace(like)
+    return space.zeros(shape, dtype=like.dtype, device=backend.native_device(like))
+
+
+def _tally(mask, axis=None, keepdims=False):
+    """How many entries of the boolean ``mask`` are true over ``axis``, as integers (the
+    standard sums numbers, not booleans)."""
+    counts = xp.astype(mask, backend.array_namespace(mask).int64)
+    return xp.sum(counts, axis=axis, keepdims=keepdims)
+
+
+def _is_complex(x):
+    """Whether the array behind ``x`` (any library's, or a Tensor's) holds complex numbers."""
+    return backend.is_complex(x._data if isinstance(x, Traceable) else x)
+
+
+def _standard_reduction(name):
+    """The forward for other array libraries: the standard's function ``name`` over
+    ``axis`` (None or a tuple)."""
+
+    def forward(x, *, axis, keepdims):
+        return getattr(xp, name)(x, axis=axis, keepdims=keepdims)
+
+    forward.__name__ = forward.__qualname__ = f"standard_{name}"
+    return forward
 
 
 def _samples(domain):
@@ -69,16 +103,28 @@ def batch_scan(name):
 
     def rule(batched, x, *, axis, **params):
         if axis is None:
-            return PRIMITIVES[name].bind(x.reshape(x.shape[0], -1), axis=1, **params)
+            return PRIMITIVES[name].bind(xp.reshape(x, (x.shape[0], -1)), axis=1, **params)
         return PRIMITIVES[name].bind(x, axis=axis + 1, **params)
 
     return rule
 
 
 def _reduction(
-    name, forward, vjp, jvp, *, doc, domain=d.real, numpy=(), signature=None, aliases=()
+    name,
+    forward,
+    vjp,
+    jvp,
+    *,
+    doc,
+    domain=d.real,
+    numpy=(),
+    signature=None,
+    aliases=(),
+    implementations=None,
 ):
-    """Register a reduction: public function and Tensor method ``name`` (and ``aliases``)."""
+    """Register a reduction: public function and Tensor method ``name`` (and ``aliases``);
+    other array libraries compute it with ``implementations`` (default: the standard's
+    function ``name``)."""
     return register(
         Primitive(
             name,
@@ -93,6 +139,11 @@ def _reduction(
             signature=signature or arguments.reduction(name),
             batch=batch_reduction(name),
             doc=doc,
+            implementations=(
+                {"array_api": _standard_reduction(name)}
+                if implementations is None
+                else implementations
+            ),
         )
     )
 
@@ -109,15 +160,15 @@ def _spread(g, x, axis, keepdims):
     """
     kept = _keep(g, x.ndim, axis, keepdims)
     if math.prod(x.shape) > _SMALL:
-        return np.broadcast_to(kept, x.shape)
-    return kept + np.zeros(x.shape, dtype=raw(g).dtype)
+        return xp.broadcast_to(kept, x.shape)
+    return kept + _zeros(x.shape, g)
 
 
 sum = _reduction(  # noqa: A001 - NumPy's name
     "sum",
     lambda x, *, axis, keepdims: np.add.reduce(x, axis=axis, keepdims=keepdims),
     lambda g, ans, x, *, axis, keepdims: _spread(g, x, axis, keepdims),
-    lambda t, ans, x, *, axis, keepdims: t.sum(axis=axis, keepdims=keepdims),
+    lambda t, ans, x, *, axis, keepdims: xp.sum(t, axis=axis, keepdims=keepdims),
     numpy=(np.sum,),
     doc="Sum over ``axis`` (None: all; int or tuple), keeping dims if asked.",
 )
@@ -128,8 +179,13 @@ mean = _reduction(
         np.add.reduce(x, axis=axis, keepdims=keepdims) / _count(x.shape, axis)
     ),
     lambda g, ans, x, *, axis, keepdims: _spread(g / _count(x.shape, axis), x, axis, keepdims),
-    lambda t, ans, x, *, axis, keepdims: t.mean(axis=axis, keepdims=keepdims),
+    lambda t, ans, x, *, axis, keepdims: xp.mean(t, axis=axis, keepdims=keepdims),
     numpy=(np.mean,),
+    implementations={
+        "array_api": lambda x, *, axis, keepdims: (
+            xp.sum(x, axis=axis, keepdims=keepdims) / _count(x.shape, axis)
+        )
+    },
     doc="Mean over ``axis`` (None: all; int or tuple).",
 )
 
@@ -138,8 +194,8 @@ def _chosen(x, ans, axis, keepdims):
     """Weights that split the gradient equally among the entries equal to the extremum."""
     xv = raw(x)
     av = raw(ans)
-    hits = (xv == _keep(av, xv.ndim, axis, keepdims)).astype(xv.dtype)
-    return hits / hits.sum(axis=axis, keepdims=True)
+    hits = xp.astype(xv == _keep(av, xv.ndim, axis, keepdims), xv.dtype)
+    return hits / xp.sum(hits, axis=axis, keepdims=True)
 
 
 def _refuse_empty_extent(name, x, axes):
@@ -169,8 +225,8 @@ def _extremum(name, reduce, numpy, doc):
         lambda g, ans, x, *, axis, keepdims: (
             _keep(g, x.ndim, axis, keepdims) * _chosen(x, ans, axis, keepdims)
         ),
-        lambda t, ans, x, *, axis, keepdims: (t * _chosen(x, ans, axis, keepdims)).sum(
-            axis=axis, keepdims=keepdims
+        lambda t, ans, x, *, axis, keepdims: xp.sum(
+            t * _chosen(x, ans, axis, keepdims), axis=axis, keepdims=keepdims
         ),
         domain=d.distinct,
         numpy=numpy,
@@ -197,22 +253,26 @@ min = _extremum(  # noqa: A001 - NumPy's name
 
 
 def _logsumexp(x, *, axis, keepdims):
-    """log(sum(exp(x))) shifted by the maximum, so huge logits do not overflow."""
-    shift = np.max(x.real, axis=axis, keepdims=True)
-    shift = np.where(np.isfinite(shift), shift, 0.0)
-    out = np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True)) + shift
-    return out if keepdims else np.squeeze(out, axis=axis)
+    """log(sum(exp(x))) shifted by the maximum, so huge logits do not overflow (written with
+    the standard's functions: it runs on any array library)."""
+    shift = xp.max(xp.real(x) if _is_complex(x) else x, axis=axis, keepdims=True)
+    shift = xp.where(xp.isfinite(shift), shift, 0.0)
+    out = xp.log(xp.sum(xp.exp(x - shift), axis=axis, keepdims=True)) + shift
+    if keepdims:
+        return out
+    return xp.squeeze(out, axis=tuple(range(out.ndim)) if axis is None else axis)
 
 
 logsumexp = _reduction(
     "logsumexp",
     _logsumexp,
     lambda g, ans, x, *, axis, keepdims: (
-        _keep(g, x.ndim, axis, keepdims) * np.exp(x - _keep(ans, x.ndim, axis, keepdims))
+        _keep(g, x.ndim, axis, keepdims) * xp.exp(x - _keep(ans, x.ndim, axis, keepdims))
     ),
-    lambda t, ans, x, *, axis, keepdims: (t * np.exp(x - _keep(ans, x.ndim, axis, keepdims))).sum(
-        axis=axis, keepdims=keepdims
+    lambda t, ans, x, *, axis, keepdims: xp.sum(
+        t * xp.exp(x - _keep(ans, x.ndim, axis, keepdims)), axis=axis, keepdims=keepdims
     ),
+    implementations={},
     doc="log(sum(exp(x))) over ``axis``, shifted by the maximum so it never overflows.",
 )
 
@@ -249,8 +309,8 @@ def _batch_position(prim):
         shape = np.shape(x)
         if axis is not None:
             return prim.bind(x, axis=axis + 1, keepdims=keepdims)
-        rows = prim.bind(x.reshape(shape[0], -1), axis=1, keepdims=False)
-        return rows.reshape((shape[0],) + (1,) * (len(shape) - 1)) if keepdims else rows
+        rows = prim.bind(xp.reshape(x, (shape[0], -1)), axis=1, keepdims=False)
+        return xp.reshape(rows, (shape[0],) + (1,) * (len(shape) - 1)) if keepdims else rows
 
     return rule
 
@@ -266,6 +326,11 @@ def _position(name, reduce, doc):
         signature=_prepare_arg(name),
         sample=_arg_samples,
         doc=doc,
+        implementations={
+            "array_api": lambda x, *, axis, keepdims: getattr(xp, name)(
+                x, axis=axis, keepdims=keepdims
+            )
+        },
     )
     prim.batch = _batch_position(prim)
     return register(prim)
@@ -278,26 +343,34 @@ argmin = _position("argmin", np.argmin, "Index of the smallest entry (over ``axi
 # --- products ----------------------------------------------------------------------------
 
 
+def _to_end(axes, ndim):
+    """Where ``moveaxis`` puts ``axes`` to move them, in order, after the other axes."""
+    return tuple(range(ndim - len(axes), ndim))
+
+
 def _products_of_others(x, axis):
     """For every entry, the product of the other entries reduced with it, made of
     multiplications only (prefix and suffix products): exact with any number of zeros."""
     axes = tuple(range(x.ndim)) if axis is None else axis
-    kept = [a for a in range(x.ndim) if a not in axes]
-    order = kept + list(axes)
-    moved = np.transpose(x, order)
-    lanes = moved.reshape(moved.shape[: len(kept)] + (-1,))
-    ones = np.ones(lanes.shape[:-1] + (1,), dtype=raw(x).dtype)
-    before = np.concatenate([ones, cumprod.bind(lanes[..., :-1], axis=lanes.ndim - 1)], axis=-1)
-    after = cumprod.bind(lanes[..., :0:-1], axis=lanes.ndim - 1)[..., ::-1]
-    others = before * np.concatenate([after, ones], axis=-1)
-    return np.transpose(others.reshape(moved.shape), np.argsort(order))
+    moved = xp.moveaxis(x, axes, _to_end(axes, x.ndim))
+    lanes = xp.reshape(moved, moved.shape[: x.ndim - len(axes)] + (-1,))
+    last = lanes.ndim - 1
+    space, device = backend.array_namespace(x), backend.native_device(x)
+    position = space.arange(lanes.shape[-1], device=device)
+    # the lanes shifted one place right (left), a 1 entering: exclusive running products
+    before = cumprod.bind(xp.where(position == 0, 1, xp.roll(lanes, 1, axis=last)), axis=last)
+    ending = position == lanes.shape[-1] - 1
+    shifted_left = xp.flip(xp.where(ending, 1, xp.roll(lanes, -1, axis=last)), axis=last)
+    after = xp.flip(cumprod.bind(shifted_left, axis=last), axis=last)
+    others = xp.reshape(before * after, moved.shape)
+    return xp.moveaxis(others, _to_end(axes, x.ndim), axes)
 
 
 def _others(x, ans, axis, keepdims):
     """∂prod/∂x: the product divided by the entry, or, where an entry is zero, the
     product of the others computed without dividing."""
     values = concrete(x)
-    if values is None or np.any(values == 0):
+    if values is None or xp.any(values == 0):
         return _products_of_others(x, axis)
     return _keep(ans, x.ndim, axis, keepdims) / x
 
@@ -312,7 +385,7 @@ prod = register(
             ),
         ),
         (
-            lambda t, ans, x, *, axis, keepdims: np.sum(
+            lambda t, ans, x, *, axis, keepdims: xp.sum(
                 t * _others(x, ans, axis, keepdims), axis=axis, keepdims=keepdims
             ),
         ),
@@ -323,6 +396,7 @@ prod = register(
         numpy=(np.prod,),
         signature=arguments.reduction("prod"),
         batch=batch_reduction("prod"),
+        implementations={"array_api": _standard_reduction("prod")},
         doc="Product over ``axis``; its gradient is exact where entries are zero (the "
         "product of the other entries, never a division by zero).",
     )
@@ -331,8 +405,7 @@ prod = register(
 
 def _reverse_cumsum(v, axis):
     """Sums from each position to the end of ``axis``."""
-    flip = (slice(None),) * axis + (slice(None, None, -1),)
-    return cumsum.bind(v[flip], axis=axis)[flip]
+    return xp.flip(cumsum.bind(xp.flip(v, axis=axis), axis=axis), axis=axis)
 
 
 def _flat_rule(rule, reverse):
@@ -341,11 +414,38 @@ def _flat_rule(rule, reverse):
 
     def flat(v, ans, x, *, axis):
         if axis is None:
-            out = rule(v.reshape(-1), ans, x.reshape(-1), 0)
-            return out.reshape(x.shape) if reverse else out
+            out = rule(xp.reshape(v, (-1,)), ans, xp.reshape(x, (-1,)), 0)
+            return xp.reshape(out, x.shape) if reverse else out
         return rule(v, ans, x, axis)
 
     return flat
+
+
+def _standard_scan(name):
+    """The forward of a scan for other array libraries: the standard's ``name``
+    (cumulative_sum, cumulative_prod) along ``axis``, of the flattened array when None."""
+
+    def forward(x, *, axis):
+        if axis is None:
+            x, axis = xp.reshape(x, (-1,)), 0
+        return getattr(xp, name)(x, axis=axis)
+
+    forward.__name__ = forward.__qualname__ = name
+    return forward
+
+
+def _prepare_cumulative(name):
+    """The Array API standard's ``name(x, /, *, axis=None, dtype=None,
+    include_initial=False)``: axis None scans the flattened tensor (the standard asks for
+    an axis beyond one dimension); ``dtype`` and ``include_initial`` are refused."""
+
+    def prepare(x, *, axis=None, dtype=None, include_initial=False):
+        if dtype is not None or include_initial:
+            raise TypeError(f"{name}: dtype= and include_initial=True are not supported")
+        return (x,), {"axis": None if axis is None else arguments.one_axis(axis, x.ndim, name)}
+
+    prepare.__name__ = f"prepare_{name}"
+    return prepare
 
 
 cumsum = register(
@@ -360,11 +460,12 @@ cumsum = register(
             ((d.real(rng, (4, 2)),), {"axis": 0}),
             ((d.real(rng, (2, 3)),), {"axis": None}),
         ],
-        names=("cumsum",),
+        names=("cumsum", ("cumulative_sum", _prepare_cumulative("cumulative_sum"))),
         methods=("cumsum",),
         numpy=(np.cumsum,),
         signature=arguments.along_axis("cumsum", None),
         batch=batch_scan("cumsum"),
+        implementations={"array_api": _standard_scan("cumulative_sum")},
         doc="Running sums along ``axis`` (None: of the flattened tensor).",
     )
 )
@@ -374,9 +475,12 @@ def _zeros_and_first_zeros(x, axis):
     """Where entries are zero, and where the first zero along ``axis`` is (or None, None)."""
     zero = raw(x) == 0
     values = concrete(zero)
-    if values is not None and not values.any():
+    if values is not None and not xp.any(values):
         return None, None
-    return zero, zero & (np.cumsum(zero, axis=axis) == 1)
+    zeros_so_far = xp.cumulative_sum(
+        xp.astype(zero, backend.array_namespace(zero).int64), axis=axis
+    )
+    return zero, zero & (zeros_so_far == 1)
 
 
 def _products_skipping_each(x, axis):
@@ -385,12 +489,14 @@ def _products_skipping_each(x, axis):
 
     The recorded (higher-order) rules use it when a lane holds two or more zeros: there the
     first-order shortcut's zeros past the first zero have nonzero derivatives."""
-    order = [a for a in range(x.ndim) if a != axis] + [axis]
-    lanes = np.transpose(x, order)
+    lanes = xp.moveaxis(x, axis, -1)
     n = lanes.shape[-1]
-    skipped = np.where(np.eye(n, dtype=bool), 1, lanes[..., None, :])
+    space, device = backend.array_namespace(x), backend.native_device(x)
+    position = space.arange(n, device=device)
+    diagonal = position[:, None] == position[None, :]
+    skipped = xp.where(diagonal, 1, lanes[..., None, :])
     products = cumprod.bind(skipped, axis=skipped.ndim - 1)
-    return np.where(np.triu(np.ones((n, n), dtype=bool)), products, 0), order
+    return xp.where(position[:, None] <= position[None, :], products, 0)
 
 
 def _needs_every_product(x, zero, axis):
@@ -398,8 +504,8 @@ def _needs_every_product(x, zero, axis):
     under vmap, where the values cannot choose, always)."""
     if not isinstance(x, Traceable):
         return False
-    counts = concrete(np.sum(zero, axis=axis))
-    return counts is None or counts.max() > 1
+    counts = concrete(_tally(zero, axis=axis))
+    return counts is None or bool(xp.max(counts) > 1)
 
 
 def _cumprod_vjp(g, ans, x, axis):
@@ -410,13 +516,13 @@ def _cumprod_vjp(g, ans, x, axis):
     if zero is None:
         return _reverse_cumsum(g * ans, axis) / x
     if _needs_every_product(x, zero, axis):
-        products, order = _products_skipping_each(x, axis)
-        pulled = np.sum(products * np.transpose(g, order)[..., None, :], axis=-1)
-        return np.transpose(pulled, np.argsort(order))
-    safe = np.where(zero, 1, x)
-    before = np.where(zero, 0, _reverse_cumsum(g * ans, axis) / safe)
-    skipping_first = cumprod.bind(np.where(first, 1, x), axis=axis)
-    return before + np.where(first, _reverse_cumsum(g * skipping_first, axis), 0)
+        products = _products_skipping_each(x, axis)
+        pulled = xp.sum(products * xp.moveaxis(g, axis, -1)[..., None, :], axis=-1)
+        return xp.moveaxis(pulled, -1, axis)
+    safe = xp.where(zero, 1, x)
+    before = xp.where(zero, 0, _reverse_cumsum(g * ans, axis) / safe)
+    skipping_first = cumprod.bind(xp.where(first, 1, x), axis=axis)
+    return before + xp.where(first, _reverse_cumsum(g * skipping_first, axis), 0)
 
 
 def _cumprod_jvp(t, ans, x, axis):
@@ -425,13 +531,13 @@ def _cumprod_jvp(t, ans, x, axis):
     if zero is None:
         return ans * cumsum.bind(t / x, axis=axis)
     if _needs_every_product(x, zero, axis):
-        products, order = _products_skipping_each(x, axis)
-        pushed = np.sum(products * np.transpose(t, order)[..., :, None], axis=-2)
-        return np.transpose(pushed, np.argsort(order))
-    safe = np.where(zero, 1, x)
-    nonzero_part = ans * cumsum.bind(np.where(zero, 0, t / safe), axis=axis)
-    skipping_first = cumprod.bind(np.where(first, 1, x), axis=axis)
-    return nonzero_part + skipping_first * cumsum.bind(np.where(first, t, 0), axis=axis)
+        products = _products_skipping_each(x, axis)
+        pushed = xp.sum(products * xp.moveaxis(t, axis, -1)[..., :, None], axis=-2)
+        return xp.moveaxis(pushed, -1, axis)
+    safe = xp.where(zero, 1, x)
+    nonzero_part = ans * cumsum.bind(xp.where(zero, 0, t / safe), axis=axis)
+    skipping_first = cumprod.bind(xp.where(first, 1, x), axis=axis)
+    return nonzero_part + skipping_first * cumsum.bind(xp.where(first, t, 0), axis=axis)
 
 
 cumprod = register(
@@ -446,11 +552,12 @@ cumprod = register(
             ((d.nonzero(rng, (4, 2)),), {"axis": 0}),
             ((d.nonzero(rng, (2, 3)),), {"axis": None}),
         ],
-        names=("cumprod",),
+        names=("cumprod", ("cumulative_prod", _prepare_cumulative("cumulative_prod"))),
         methods=("cumprod",),
         numpy=(np.cumprod,),
         signature=arguments.along_axis("cumprod", None),
         batch=batch_scan("cumprod"),
+        implementations={"array_api": _standard_scan("cumulative_prod")},
         doc="Running products along ``axis`` (None: of the flattened tensor); the gradient "
         "is exact where entries are zero.",
     )
@@ -496,7 +603,7 @@ def _prepare_spread(op):
 
 
 def _centered(x, axis):
-    return x - np.mean(x, axis=axis, keepdims=True)
+    return x - xp.mean(x, axis=axis, keepdims=True)
 
 
 def _per_degree_of_freedom(x, axis, ddof):
@@ -521,11 +628,28 @@ def _spread_forward(op):
     return forward
 
 
+def _standard_spread(op):
+    """var or std for other array libraries: the standard's (``correction`` is ddof) for
+    real input; for complex input, which the standard's functions do not take, NumPy's
+    definition spelled out: the real mean of |x - mean|²."""
+
+    def forward(x, *, axis, keepdims, ddof):
+        if not _is_complex(x):
+            return getattr(xp, op)(x, axis=axis, keepdims=keepdims, correction=ddof)
+        centered = _centered(x, axis)
+        squares = xp.sum(xp.real(centered * xp.conj(centered)), axis=axis, keepdims=keepdims)
+        variance = squares * _per_degree_of_freedom(x, axis, ddof)
+        return variance if op == "var" else xp.sqrt(variance)
+
+    forward.__name__ = forward.__qualname__ = f"standard_{op}"
+    return forward
+
+
 def _centered_conjugate(x, axis):
     """conj(x - mean): the slope of |x - mean|² is 2·conj(x - mean) (JAX's convention); for
     real x simply x - mean."""
     centered = _centered(x, axis)
-    return np.conj(centered) if x.dtype.kind == "c" else centered
+    return xp.conj(centered) if _is_complex(x) else centered
 
 
 def _spread_samples(rng):
@@ -550,7 +674,7 @@ var = register(
         ),
         (
             lambda t, ans, x, *, axis, keepdims, ddof: (
-                np.sum(t * _centered_conjugate(x, axis), axis=axis, keepdims=keepdims)
+                xp.sum(t * _centered_conjugate(x, axis), axis=axis, keepdims=keepdims)
                 * (2 * _per_degree_of_freedom(x, axis, ddof))
             ),
         ),
@@ -561,6 +685,7 @@ var = register(
         numpy=(np.var,),
         signature=_prepare_spread("var"),
         batch=batch_reduction("var"),
+        implementations={"array_api": _standard_spread("var")},
         doc="Variance over ``axis``: squared deviations from the mean summed and divided by "
         "n - ddof (NumPy's default ddof=0; PyTorch's correction=/unbiased= accepted). With "
         "no degree of freedom left the value is NumPy's inf or NaN and the gradient NaN.",
@@ -580,7 +705,7 @@ std = register(
         ),
         (
             lambda t, ans, x, *, axis, keepdims, ddof: (
-                np.sum(t * _centered_conjugate(x, axis), axis=axis, keepdims=keepdims)
+                xp.sum(t * _centered_conjugate(x, axis), axis=axis, keepdims=keepdims)
                 / ans
                 * _per_degree_of_freedom(x, axis, ddof)
             ),
@@ -592,6 +717,7 @@ std = register(
         numpy=(np.std,),
         signature=_prepare_spread("std"),
         batch=batch_reduction("std"),
+        implementations={"array_api": _standard_spread("std")},
         doc="Standard deviation over ``axis``: the square root of var (same ddof). Where it "
         "is 0 its gradient is undefined and comes out NaN or inf, as in PyTorch.",
     )
@@ -603,7 +729,11 @@ std = register(
 
 def _present(x):
     """1 where an entry is a number, 0 where it is NaN (a constant: no gradient flows)."""
-    return ~np.isnan(raw(x))
+    return ~xp.isnan(raw(x))
+
+
+def _nan_as_zero(x):
+    return xp.where(xp.isnan(x), 0, x)
 
 
 nansum = register(
@@ -611,13 +741,13 @@ nansum = register(
         "nansum",
         lambda x, *, axis, keepdims: np.nansum(x, axis=axis, keepdims=keepdims),
         (
-            lambda g, ans, x, *, axis, keepdims: np.where(
+            lambda g, ans, x, *, axis, keepdims: xp.where(
                 _present(x), _spread(g, x, axis, keepdims), 0
             ),
         ),
         (
-            lambda t, ans, x, *, axis, keepdims: np.sum(
-                np.where(_present(x), t, 0), axis=axis, keepdims=keepdims
+            lambda t, ans, x, *, axis, keepdims: xp.sum(
+                xp.where(_present(x), t, 0), axis=axis, keepdims=keepdims
             ),
         ),
         kind="reduction",
@@ -627,6 +757,11 @@ nansum = register(
         numpy=(np.nansum,),
         signature=arguments.reduction("nansum"),
         batch=batch_reduction("nansum"),
+        implementations={
+            "array_api": lambda x, *, axis, keepdims: xp.sum(
+                _nan_as_zero(x), axis=axis, keepdims=keepdims
+            )
+        },
         doc="Sum over ``axis`` treating NaN as 0; NaN entries get gradient 0.",
     )
 )
@@ -635,8 +770,14 @@ nansum = register(
 def _present_counts(x, axis):
     """How many numbers each reduction averages (at least 1, so an all-NaN slice, whose
     entries get no gradient anyway, divides nothing by zero)."""
-    counts = np.sum(_present(x), axis=axis, keepdims=True)
-    return np.maximum(counts, 1).astype(raw(x).dtype)
+    counts = _tally(_present(x), axis=axis, keepdims=True)
+    return xp.astype(xp.maximum(counts, 1), raw(x).dtype)
+
+
+def _standard_nanmean(x, *, axis, keepdims):
+    """nanmean for other array libraries: NumPy's, the sum of the numbers over their count."""
+    counts = _tally(_present(x), axis=axis, keepdims=keepdims)
+    return xp.sum(_nan_as_zero(x), axis=axis, keepdims=keepdims) / xp.astype(counts, x.dtype)
 
 
 nanmean = register(
@@ -644,13 +785,13 @@ nanmean = register(
         "nanmean",
         lambda x, *, axis, keepdims: np.nanmean(x, axis=axis, keepdims=keepdims),
         (
-            lambda g, ans, x, *, axis, keepdims: np.where(
+            lambda g, ans, x, *, axis, keepdims: xp.where(
                 _present(x), _keep(g, x.ndim, axis, keepdims) / _present_counts(x, axis), 0
             ),
         ),
         (
-            lambda t, ans, x, *, axis, keepdims: np.sum(
-                np.where(_present(x), t, 0) / _present_counts(x, axis),
+            lambda t, ans, x, *, axis, keepdims: xp.sum(
+                xp.where(_present(x), t, 0) / _present_counts(x, axis),
                 axis=axis,
                 keepdims=keepdims,
             ),
@@ -662,6 +803,7 @@ nanmean = register(
         numpy=(np.nanmean,),
         signature=arguments.reduction("nanmean"),
         batch=batch_reduction("nanmean"),
+        implementations={"array_api": _standard_nanmean},
         doc="Mean over ``axis`` of the entries that are not NaN; NaN entries get gradient 0.",
     )
 )
@@ -679,7 +821,7 @@ def _prepare_average(x, axis=None, weights=None, returned=False, *, keepdims=Fal
     axis = arguments.normalize_axis(axis, x.ndim, "average")
     if weights is None:
         return (x,), {"axis": axis, "keepdims": bool(keepdims)}
-    if not isinstance(weights, Traceable):
+    if not isinstance(weights, Traceable) and not hasattr(weights, "__array_namespace__"):
         weights = np.asarray(weights)
     if weights.shape != x.shape:
         if axis is None:
@@ -694,12 +836,12 @@ def _prepare_average(x, axis=None, weights=None, returned=False, *, keepdims=Fal
                 f"tensor of shape {x.shape} along axis {axis}"
             )
         aligned = tuple(n if a in axis else 1 for a, n in enumerate(x.shape))
-        weights = np.broadcast_to(weights.reshape(aligned), x.shape)
+        weights = xp.broadcast_to(xp.reshape(weights, aligned), x.shape)
     return (x, weights), {"axis": axis, "keepdims": bool(keepdims)}
 
 
 def _weight_sum(weights, axis):
-    return np.sum(weights, axis=axis, keepdims=True)
+    return xp.sum(weights, axis=axis, keepdims=True)
 
 
 def _average_vjp_x(g, ans, x, weights=None, *, axis, keepdims):
@@ -710,9 +852,9 @@ def _average_vjp_x(g, ans, x, weights=None, *, axis, keepdims):
 
 def _average_jvp_x(t, ans, x, weights=None, *, axis, keepdims):
     if weights is None:
-        return np.mean(t, axis=axis, keepdims=keepdims)
+        return xp.mean(t, axis=axis, keepdims=keepdims)
     share = weights / _weight_sum(weights, axis)
-    return np.sum(t * share, axis=axis, keepdims=keepdims)
+    return xp.sum(t * share, axis=axis, keepdims=keepdims)
 
 
 def _deviation_share(ans, x, weights, axis, keepdims):
@@ -724,9 +866,9 @@ def _batch_average(batched, x, weights=None, *, axis, keepdims):
     """Give both operands the batch axis (one may lack it), shift the axes, call once."""
     if weights is not None:
         if not batched[0]:
-            x = np.broadcast_to(x, weights.shape)
+            x = xp.broadcast_to(x, weights.shape)
         elif not batched[1]:
-            weights = np.broadcast_to(weights, x.shape)
+            weights = xp.broadcast_to(weights, x.shape)
     shifted = tuple(range(1, x.ndim)) if axis is None else tuple(a + 1 for a in axis)
     operands = (x,) if weights is None else (x, weights)
     return average.bind(*operands, axis=shifted, keepdims=keepdims)
@@ -739,6 +881,14 @@ def _average_samples(rng):
         ((d.real(rng, (2, 3, 4)), d.positive(rng, (2, 3, 4))), {"axis": None, "keepdims": False}),
         ((d.real(rng, (2, 3, 4)), d.nonzero(rng, (2, 3, 4))), {"axis": (0, 2), "keepdims": True}),
     ]
+
+
+def _standard_average(x, weights=None, *, axis, keepdims):
+    """average for other array libraries: NumPy's sum(x·w) / sum(w) (the mean unweighted)."""
+    if weights is None:
+        return xp.sum(x, axis=axis, keepdims=keepdims) / _count(x.shape, axis)
+    total = xp.sum(x * weights, axis=axis, keepdims=keepdims)
+    return total / xp.sum(weights, axis=axis, keepdims=keepdims)
 
 
 average = register(
@@ -755,7 +905,7 @@ average = register(
         ),
         (
             _average_jvp_x,
-            lambda t, ans, x, weights, *, axis, keepdims: np.sum(
+            lambda t, ans, x, weights, *, axis, keepdims: xp.sum(
                 t * _deviation_share(ans, x, weights, axis, keepdims), axis=axis, keepdims=keepdims
             ),
         ),
@@ -765,6 +915,7 @@ average = register(
         numpy=(np.average,),
         signature=_prepare_average,
         batch=_batch_average,
+        implementations={"array_api": _standard_average},
         doc="Weighted mean over ``axis``: sum(x·w) / sum(w), differentiable in x and in the "
         "weights (without weights, the mean). returned=True is not supported.",
     )
