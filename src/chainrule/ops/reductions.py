@@ -49,11 +49,16 @@ def _zeros(shape, like):
     return space.zeros(shape, dtype=like.dtype, device=backend.native_device(like))
 
 
-def _tally(mask, axis=None, keepdims=False):
+def count_true(mask, axis=None, keepdims=False):
     """How many entries of the boolean ``mask`` are true over ``axis``, as integers (the
     standard sums numbers, not booleans)."""
     counts = xp.astype(mask, backend.array_namespace(mask).int64)
     return xp.sum(counts, axis=axis, keepdims=keepdims)
+
+
+def running_count(mask, axis):
+    """How many entries of the boolean ``mask`` are true up to each position along ``axis``."""
+    return xp.cumulative_sum(xp.astype(mask, backend.array_namespace(mask).int64), axis=axis)
 
 
 def _is_complex(x):
@@ -477,10 +482,7 @@ def _zeros_and_first_zeros(x, axis):
     values = concrete(zero)
     if values is not None and not xp.any(values):
         return None, None
-    zeros_so_far = xp.cumulative_sum(
-        xp.astype(zero, backend.array_namespace(zero).int64), axis=axis
-    )
-    return zero, zero & (zeros_so_far == 1)
+    return zero, zero & (running_count(zero, axis) == 1)
 
 
 def _products_skipping_each(x, axis):
@@ -504,7 +506,7 @@ def _needs_every_product(x, zero, axis):
     under vmap, where the values cannot choose, always)."""
     if not isinstance(x, Traceable):
         return False
-    counts = concrete(_tally(zero, axis=axis))
+    counts = concrete(count_true(zero, axis=axis))
     return counts is None or bool(xp.max(counts) > 1)
 
 
@@ -770,13 +772,13 @@ nansum = register(
 def _present_counts(x, axis):
     """How many numbers each reduction averages (at least 1, so an all-NaN slice, whose
     entries get no gradient anyway, divides nothing by zero)."""
-    counts = _tally(_present(x), axis=axis, keepdims=True)
+    counts = count_true(_present(x), axis=axis, keepdims=True)
     return xp.astype(xp.maximum(counts, 1), raw(x).dtype)
 
 
 def _standard_nanmean(x, *, axis, keepdims):
     """nanmean for other array libraries: NumPy's, the sum of the numbers over their count."""
-    counts = _tally(_present(x), axis=axis, keepdims=keepdims)
+    counts = count_true(_present(x), axis=axis, keepdims=keepdims)
     return xp.sum(_nan_as_zero(x), axis=axis, keepdims=keepdims) / xp.astype(counts, x.dtype)
 
 

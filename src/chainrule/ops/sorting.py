@@ -2,7 +2,10 @@
 
 Layer: ops (imports numpy, chainrule.core, chainrule.errors and the ops helpers).
 
-Every forward is NumPy's own function, so values are bit-equal to NumPy's. The
+Every forward on NumPy arrays is NumPy's own function, so values are bit-equal to
+NumPy's; other array libraries get the Array API standard's sort and argsort, and median
+and quantile composed from them (partition has no standard spelling: it runs on NumPy
+and CuPy only). The rules are written with the array namespace ``xp``. The
 gradient of a reordering (sort, partition) is the reordering run backwards: each
 output entry passes its cotangent to the input entry it came from. Median and
 quantile are weighted sums of at most two order statistics, so their gradient is
@@ -17,22 +20,25 @@ an order any derivative is defined by.
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..core.primitive import Primitive, composite, concrete, raw, register
+from ..core import backend
+from ..core.backend import xp
+from ..core.primitive import Primitive, Traceable, composite, concrete, raw, register
 from ..errors import ShapeError
 from . import arguments
 from . import domains as d
-from .reductions import batch_reduction, batch_scan
+from .reductions import batch_reduction, batch_scan, count_true, running_count
 
 
 def _real_only(op, forward):
     """``forward``, refusing complex input (NumPy would order it lexicographically)."""
 
     def checked(x, **params):
-        if np.iscomplexobj(x):
+        if backend.is_complex(x):
             raise TypeError(f"{op}: complex inputs are not supported (they have no order)")
         return forward(x, **params)
 
@@ -41,7 +47,7 @@ def _real_only(op, forward):
 
 def _lanes(x, axis):
     """``x`` as it is and its axis, or flattened with axis 0 when ``axis`` is None."""
-    return (x.reshape(-1), 0) if axis is None else (x, axis)
+    return (xp.reshape(x, (-1,)), 0) if axis is None else (x, axis)
 
 
 def _along(index, axis, shape):
@@ -52,11 +58,20 @@ def _along(index, axis, shape):
     return tuple(grids)
 
 
+def _take_along(values, index, axis):
+    """``values`` taken at ``index`` along ``axis``: by indexing where the index is NumPy's
+    (faster than np.take_along_axis) or traced (under vmap), else by the standard's
+    take_along_axis."""
+    if type(index) is np.ndarray or isinstance(index, Traceable):
+        return values[_along(index, axis, index.shape)]
+    return xp.take_along_axis(values, index, axis=axis)
+
+
 def _inverse(permutation, axis):
-    """The inverse of a permutation along ``axis`` (linear time, no sort; under vmap, where
-    the permutation is traced, an argsort)."""
-    if concrete(permutation) is None:
-        return np.argsort(permutation, axis=axis)
+    """The inverse of a permutation along ``axis`` (linear time, no sort, on NumPy; an
+    argsort elsewhere, and under vmap, where the permutation is traced)."""
+    if type(concrete(permutation)) is not np.ndarray:
+        return xp.argsort(permutation, axis=axis)
     inverse = np.empty_like(permutation)
     positions = np.arange(permutation.shape[axis]).reshape(
         tuple(-1 if a == axis else 1 for a in range(permutation.ndim))
@@ -66,7 +81,7 @@ def _inverse(permutation, axis):
 
 
 def _stable_order(x, axis):
-    return np.argsort(raw(x), axis=axis, kind="stable")
+    return xp.argsort(raw(x), axis=axis, stable=True)
 
 
 def _sort_sources(x, ans, axis):
@@ -76,17 +91,17 @@ def _sort_sources(x, ans, axis):
     values = concrete(ans)
     if values is None:
         return _stable_order(x, axis)
-    ordered = np.moveaxis(values, axis, -1)
-    if np.any(ordered[..., 1:] == ordered[..., :-1]):
+    ordered = xp.moveaxis(values, axis, -1)
+    if xp.any(ordered[..., 1:] == ordered[..., :-1]):
         return _stable_order(x, axis)
-    return np.argsort(raw(x), axis=axis)
+    return xp.argsort(raw(x), axis=axis, stable=False)
 
 
 def _partition_sources(x, ans, axis):
     """For each entry of partition's result, the position along ``axis`` of the entry of
     ``x`` it holds: the entries of equal rank in stable sorts of both."""
     by_ans = _stable_order(ans, axis)
-    return np.take_along_axis(_stable_order(x, axis), _inverse(by_ans, axis), axis=axis)
+    return xp.take_along_axis(_stable_order(x, axis), _inverse(by_ans, axis), axis=axis)
 
 
 def _reordering_rules(sources):
@@ -96,26 +111,32 @@ def _reordering_rules(sources):
         """Each output entry's cotangent goes back to the input entry it came from."""
         lanes, ax = _lanes(x, axis)
         destination = _inverse(sources(lanes, ans, ax), ax)
-        return g[_along(destination, ax, destination.shape)].reshape(x.shape)
+        return xp.reshape(_take_along(g, destination, ax), x.shape)
 
     def jvp(t, ans, x, *, axis, **params):
         lanes, ax = _lanes(x, axis)
-        source = sources(lanes, ans, ax)
-        return _lanes(t, axis)[0][_along(source, ax, source.shape)]
+        return _take_along(_lanes(t, axis)[0], sources(lanes, ans, ax), ax)
 
     return (vjp,), (jvp,)
 
 
 def _prepare_sort(op):
-    """``f(x, axis=-1, kind=None, order=None)`` (or ``dim=``); None sorts the flattened
-    tensor. ``kind`` is NumPy's choice of algorithm; ``order`` (structured arrays) is refused.
-    """
+    """``f(x, axis=-1, kind=None, order=None, *, stable=None)`` (or ``dim=``); None sorts the
+    flattened tensor. ``kind`` is NumPy's choice of algorithm, ``stable=True`` (NumPy's and
+    the Array API standard's) asks for kind "stable"; ``order`` (structured arrays) and the
+    standard's ``descending=True`` are refused."""
 
-    def prepare(x, axis=-1, kind=None, order=None, **aliases):
+    def prepare(x, axis=-1, kind=None, order=None, *, stable=None, descending=False, **aliases):
         if aliases:
             axis, _ = arguments.torch_names(op, None if "dim" in aliases else axis, False, aliases)
         if order is not None:
             raise TypeError(f"{op}: order= (fields of structured arrays) is not supported")
+        if descending:
+            raise TypeError(f"{op}: descending=True is not supported; use {op}(-x)")
+        if stable is not None:
+            if kind is not None:
+                raise ValueError(f"{op}: give kind= or stable=, not both")
+            kind = "stable" if stable else None
         axis = None if axis is None else arguments.one_axis(axis, x.ndim, op)
         return (x,), {"axis": axis, "kind": kind}
 
@@ -130,6 +151,19 @@ def _sort_samples(rng):
         ((d.real(rng, (2, 3)),), {"axis": None, "kind": None}),
         ((d.real(rng, (2, 3, 4)),), {"axis": 2, "kind": None}),
     ]
+
+
+def _standard_order(name):
+    """sort or argsort for other array libraries: the standard's, stable for NumPy's
+    stable kinds, of the flattened array when ``axis`` is None."""
+
+    def forward(x, *, axis, kind):
+        if axis is None:
+            x, axis = xp.reshape(x, (-1,)), 0
+        return getattr(xp, name)(x, axis=axis, stable=kind in ("stable", "mergesort"))
+
+    forward.__name__ = forward.__qualname__ = f"standard_{name}"
+    return forward
 
 
 class SortResult(NamedTuple):
@@ -162,6 +196,7 @@ sort = register(
         numpy=(np.sort,),
         signature=_prepare_sort("sort"),
         batch=batch_scan("sort"),
+        implementations={"array_api": _real_only("sort", _standard_order("sort"))},
         doc="The entries sorted along ``axis`` (None: flattened); the gradient goes back "
         "to where each entry came from. The method ``Tensor.sort`` is PyTorch's: it returns "
         "(values, indices).",
@@ -179,6 +214,7 @@ argsort = register(
         numpy=(np.argsort,),
         signature=_prepare_sort("argsort"),
         batch=batch_scan("argsort"),
+        implementations={"array_api": _real_only("argsort", _standard_order("argsort"))},
         doc="The positions that sort ``x`` along ``axis``; no gradient.",
     )
 )
@@ -216,6 +252,8 @@ partition = register(
         numpy=(np.partition,),
         signature=_prepare_partition,
         batch=batch_scan("partition"),
+        portable=False,
+        implementations={"cupy": _real_only("partition", backend.library_function("partition"))},
         doc="np.partition: the entry of rank ``kth`` in its sorted place, smaller ones "
         "before it, larger after; the gradient goes back to where each entry came from.",
     )
@@ -225,20 +263,52 @@ partition = register(
 # --- median and quantiles: weights on two order statistics ----------------------------
 
 
+def _reduced_lanes(x, axis):
+    """``x`` with the axes reduced over (``axis``: None or a tuple) moved last and merged
+    into one, shape (kept..., n); and its shape before they were merged."""
+    axes = tuple(range(x.ndim)) if axis is None else axis
+    moved = xp.moveaxis(x, axes, tuple(range(x.ndim - len(axes), x.ndim)))
+    return xp.reshape(moved, moved.shape[: x.ndim - len(axes)] + (-1,)), moved.shape
+
+
+def _reduced_shape(shape, axis, keepdims):
+    """The shape of a reduction of ``shape`` over ``axis`` (None or a tuple)."""
+    axes = range(len(shape)) if axis is None else axis
+    if keepdims:
+        return tuple(1 if a in axes else n for a, n in enumerate(shape))
+    return tuple(n for a, n in enumerate(shape) if a not in axes)
+
+
+def _like(values, like):
+    """The NumPy array ``values`` (positions, weights) in the array library and on the
+    device of the array behind ``like``, keeping its dtype."""
+    space = backend.array_namespace(like)
+    if space is np:
+        return values
+    return space.asarray(values, device=backend.native_device(like))
+
+
+def _order_statistics(lanes, ranks):
+    """The entries of rank ``ranks`` (NumPy ints, shape (Q,)) in each lane of ``lanes``
+    (shape (..., n)), shape (..., Q): NumPy partitions (linear time), other libraries sort."""
+    if backend.array_namespace(lanes) is np:
+        return np.partition(lanes, np.unique(ranks), axis=-1)[..., ranks]
+    return xp.take(xp.sort(lanes, axis=-1), _like(ranks, lanes), axis=-1)
+
+
 def _rank_holders(lanes, ranks):
     """For each rank in ``ranks`` (ints, shape (Q,)), a mask of the entry holding that rank
     in each lane of ``lanes`` (shape (..., n)); result (Q, ..., n). Among tied entries the
     ranks go by position. Linear time: a partition finds each rank's value, then tied
     entries, if any, are counted off."""
-    values = np.partition(lanes, np.unique(ranks), axis=-1)[..., ranks]
-    values = np.moveaxis(values, -1, 0)[..., None]
+    values = xp.moveaxis(_order_statistics(lanes, ranks), -1, 0)[..., None]
     equal = lanes == values
-    counts = concrete(np.sum(equal, axis=-1))
-    if counts is not None and np.all(counts == 1):  # no ties: the equal entry is the one
+    counts = concrete(count_true(equal, axis=-1))
+    if counts is not None and xp.all(counts == 1):  # no ties: the equal entry is the one
         return equal
-    below = np.sum(lanes < values, axis=-1, keepdims=True)
-    wanted = ranks.reshape((-1,) + (1,) * lanes.ndim) - below + 1
-    return equal & (np.cumsum(equal, axis=-1) == wanted)
+    below = count_true(lanes < values, axis=-1, keepdims=True)
+    wanted = xp.reshape(_like(ranks, lanes), (-1,) + (1,) * lanes.ndim) - below + 1
+    return equal & (running_count(equal, axis=-1) == wanted)
 
 
 def _statistic_weights(x, axis, lower, upper, gamma):
@@ -247,23 +317,22 @@ def _statistic_weights(x, axis, lower, upper, gamma):
     one value per quantile (shape q.shape); the result has shape q.shape + x.shape, in
     x's dtype."""
     xv = raw(x)
-    axes = tuple(range(xv.ndim)) if axis is None else axis
-    kept = [a for a in range(xv.ndim) if a not in axes]
-    moved = np.transpose(xv, kept + list(axes))
-    lanes = moved.reshape(moved.shape[: len(kept)] + (-1,))
+    lanes, moved_shape = _reduced_lanes(xv, axis)
     count = np.size(gamma)
     ranks = np.concatenate([np.ravel(lower), np.ravel(upper)]).astype(np.intp)
     held = _rank_holders(lanes, ranks)
-    share = np.ravel(gamma).reshape((-1,) + (1,) * lanes.ndim)
-    weights = held[:count] * (1 - share) + held[count:] * share
-    weights = weights.reshape((count, *moved.shape))
-    back = [0, *(1 + a for a in np.argsort(kept + list(axes)))]
-    weights = np.transpose(weights, back).reshape(np.shape(gamma) + xv.shape)
-    return weights.astype(xv.dtype, copy=False)
+    share = _like(np.ravel(gamma).reshape((-1,) + (1,) * lanes.ndim), lanes)
+    weights = xp.where(held[:count], 1 - share, 0) + xp.where(held[count:], share, 0)
+    weights = xp.reshape(weights, (count, *moved_shape))
+    axes = tuple(range(xv.ndim)) if axis is None else axis
+    moved = tuple(range(1 + xv.ndim - len(axes), 1 + xv.ndim))
+    weights = xp.moveaxis(weights, moved, tuple(1 + a for a in axes))
+    weights = xp.reshape(weights, np.shape(gamma) + xv.shape)
+    return xp.astype(weights, xv.dtype, copy=False)
 
 
 def _reduced_count(x, axis):
-    return x.size if axis is None else int(np.prod([x.shape[a] for a in axis]))
+    return x.size if axis is None else math.prod(x.shape[a] for a in axis)
 
 
 def _keep_reduced(g, ndim, axis, keepdims, leading=0):
@@ -272,11 +341,11 @@ def _keep_reduced(g, ndim, axis, keepdims, leading=0):
     if keepdims:
         return g
     if axis is None:
-        return g.reshape(g.shape + (1,) * ndim) if leading else g
+        return xp.reshape(g, g.shape + (1,) * ndim) if leading else g
     shape = list(g.shape)
     for a in sorted(axis):
         shape.insert(a + leading, 1)
-    return g.reshape(tuple(shape))
+    return xp.reshape(g, tuple(shape))
 
 
 def _median_weights(x, axis):
@@ -305,6 +374,16 @@ def _reduction_samples(rng):
     ]
 
 
+def _standard_median(x, *, axis, keepdims):
+    """median for other array libraries: NumPy's mean of the two middle order statistics
+    (the same one twice for an odd count), from a sort."""
+    n = _reduced_count(x, axis)
+    lanes, _ = _reduced_lanes(x, axis)
+    middle = _order_statistics(lanes, np.array([(n - 1) // 2, n // 2]))
+    middle_value = (middle[..., 0] + middle[..., 1]) / 2
+    return xp.reshape(middle_value, _reduced_shape(x.shape, axis, keepdims))
+
+
 median = register(
     Primitive(
         "median",
@@ -317,7 +396,7 @@ median = register(
             ),
         ),
         (
-            lambda t, ans, x, *, axis, keepdims: np.sum(
+            lambda t, ans, x, *, axis, keepdims: xp.sum(
                 t * _median_weights(x, axis), axis=axis, keepdims=keepdims
             ),
         ),
@@ -327,27 +406,52 @@ median = register(
         numpy=(np.median,),
         signature=_prepare_median,
         batch=batch_reduction("median"),
+        implementations={"array_api": _real_only("median", _standard_median)},
         doc="The middle entry over ``axis`` (the mean of the two middle ones for an even "
         "count); its gradient goes to those entries (ties ranked by position).",
     )
 )
 
 
-def _quantile_weights(x, q, axis):
-    """NumPy's 'linear' method: q·(n-1) is a virtual rank between two order statistics."""
-    n = _reduced_count(x, axis)
+def _virtual_ranks(q, n):
+    """NumPy's 'linear' method: q·(n-1) is a virtual rank between two order statistics,
+    ``lower`` and ``upper``, weighted 1 - gamma and gamma."""
     virtual = np.asarray(q) * (n - 1)
     lower = np.floor(virtual)
     upper = np.minimum(lower + 1, n - 1)
-    return _statistic_weights(x, axis, lower, upper, virtual - lower)
+    return lower, upper, virtual - lower
+
+
+def _quantile_weights(x, q, axis):
+    return _statistic_weights(x, axis, *_virtual_ranks(q, _reduced_count(x, axis)))
+
+
+def _standard_quantile(x, *, q, axis, keepdims):
+    """quantile for other array libraries: NumPy's interpolation between the two order
+    statistics (its lerp, exact at both ends), from a sort. A Python number ``q`` keeps
+    the dtype of ``x``, as in NumPy."""
+    lower, upper, gamma = _virtual_ranks(q, _reduced_count(x, axis))
+    lanes, _ = _reduced_lanes(x, axis)
+    ranks = np.concatenate([np.ravel(lower), np.ravel(upper)]).astype(np.intp)
+    statistics = _order_statistics(lanes, ranks)
+    below, above = statistics[..., : np.size(gamma)], statistics[..., np.size(gamma) :]
+    rise = above - below
+    if type(q) is float:
+        share = float(gamma)
+        values = above - rise * (1 - share) if share >= 0.5 else below + rise * share
+    else:
+        share = _like(np.ravel(gamma), x)
+        values = xp.where(share >= 0.5, above - rise * (1 - share), below + rise * share)
+    values = xp.moveaxis(values, -1, 0)
+    return xp.reshape(values, np.shape(q) + _reduced_shape(x.shape, axis, keepdims))
 
 
 def _quantile_vjp(g, ans, x, *, q, axis, keepdims):
     leading = np.ndim(q)
     weights = _quantile_weights(x, q, axis)
     spread = _keep_reduced(g, x.ndim, axis, keepdims, leading) * weights
-    grad = np.sum(spread, axis=tuple(range(leading))) if leading else spread
-    return grad if grad.dtype == raw(x).dtype else grad.astype(raw(x).dtype)
+    grad = xp.sum(spread, axis=tuple(range(leading))) if leading else spread
+    return grad if grad.dtype == raw(x).dtype else xp.astype(grad, raw(x).dtype)
 
 
 def _quantile_jvp(t, ans, x, *, q, axis, keepdims):
@@ -356,8 +460,8 @@ def _quantile_jvp(t, ans, x, *, q, axis, keepdims):
     reduced = None if axis is None else tuple(a + leading for a in axis)
     if reduced is None:
         reduced = tuple(range(leading, leading + x.ndim))
-    out = np.sum(t * weights, axis=reduced, keepdims=keepdims)
-    return out if out.dtype == raw(ans).dtype else out.astype(raw(ans).dtype)
+    out = xp.sum(t * weights, axis=reduced, keepdims=keepdims)
+    return out if out.dtype == raw(ans).dtype else xp.astype(out, raw(ans).dtype)
 
 
 def _prepare_quantile_of(op, scale):
@@ -405,10 +509,7 @@ def _batch_quantile(batched, x, *, q, axis, keepdims):
     shifted = tuple(range(1, x.ndim)) if axis is None else tuple(a + 1 for a in axis)
     out = quantile.bind(x, q=q, axis=shifted, keepdims=keepdims)
     leading = np.ndim(q)
-    if not leading:
-        return out
-    order = (leading, *range(leading), *range(leading + 1, np.ndim(out)))
-    return np.transpose(out, order)
+    return xp.moveaxis(out, leading, 0) if leading else out
 
 
 quantile = register(
@@ -438,6 +539,7 @@ quantile = register(
         numpy=(np.quantile, (np.percentile, _prepare_quantile_of("percentile", 100))),
         signature=_prepare_quantile_of("quantile", 1),
         batch=_batch_quantile,
+        implementations={"array_api": _real_only("quantile", _standard_quantile)},
         doc="The q-th quantile over ``axis`` by NumPy's 'linear' method (q a number or an "
         "array, whose axes come first); the gradient goes to the two order statistics "
         "interpolated, weighted as they are (ties ranked by position).",
