@@ -322,7 +322,7 @@ def _statistic_weights(x, axis, lower, upper, gamma):
     ranks = np.concatenate([np.ravel(lower), np.ravel(upper)]).astype(np.intp)
     held = _rank_holders(lanes, ranks)
     share = _like(np.ravel(gamma).reshape((-1,) + (1,) * lanes.ndim), lanes)
-    weights = xp.where(held[:count], 1 - share, 0) + xp.where(held[count:], share, 0)
+    weights = xp.where(held[:count, ...], 1 - share, 0) + xp.where(held[count:, ...], share, 0)
     weights = xp.reshape(weights, (count, *moved_shape))
     axes = tuple(range(xv.ndim)) if axis is None else axis
     moved = tuple(range(1 + xv.ndim - len(axes), 1 + xv.ndim))
