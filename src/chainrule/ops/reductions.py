@@ -26,6 +26,35 @@ from ..errors import ShapeError
 from . import arguments
 from . import domains as d
 
+#: Values whose methods (``v.sum``, ``v.reshape``) spell the standard's functions: NumPy's
+#: (where a method costs a fraction of the function's dispatch) and Tensors. Other
+#: libraries' arrays have no such methods and go through ``xp``.
+_WITH_METHODS = (np.ndarray, np.generic, Traceable)
+
+
+def _sum(v, axis, keepdims=False):
+    if isinstance(v, _WITH_METHODS):
+        return v.sum(axis=axis, keepdims=keepdims)
+    return xp.sum(v, axis=axis, keepdims=keepdims)
+
+
+def _mean(v, axis, keepdims=False):
+    if isinstance(v, _WITH_METHODS):
+        return v.mean(axis=axis, keepdims=keepdims)
+    return xp.mean(v, axis=axis, keepdims=keepdims)
+
+
+def _reshape(v, shape):
+    return v.reshape(shape) if isinstance(v, _WITH_METHODS) else xp.reshape(v, shape)
+
+
+def _any(v):
+    return v.any() if isinstance(v, _WITH_METHODS) else xp.any(v)
+
+
+def _astype(v, dtype):
+    return v.astype(dtype) if isinstance(v, _WITH_METHODS) else xp.astype(v, dtype)
+
 
 def _keep(g, ndim, axis, keepdims):
     """Reshape a reduced result to its keepdims shape so it broadcasts against the input."""
@@ -34,7 +63,7 @@ def _keep(g, ndim, axis, keepdims):
     shape = list(g.shape)
     for a in sorted(axis):
         shape.insert(a, 1)
-    return xp.reshape(g, tuple(shape))
+    return _reshape(g, tuple(shape))
 
 
 def _count(shape, axis):
@@ -45,6 +74,8 @@ def _count(shape, axis):
 
 def _zeros(shape, like):
     """Zeros of ``shape`` in the dtype, array library and device of the array behind ``like``."""
+    if isinstance(like, (np.ndarray, np.generic)):
+        return np.zeros(shape, dtype=like.dtype)
     space = backend.array_namespace(like)
     return space.zeros(shape, dtype=like.dtype, device=backend.native_device(like))
 
@@ -52,12 +83,16 @@ def _zeros(shape, like):
 def count_true(mask, axis=None, keepdims=False):
     """How many entries of the boolean ``mask`` are true over ``axis``, as integers (the
     standard sums numbers, not booleans)."""
+    if isinstance(mask, _WITH_METHODS):
+        return mask.sum(axis=axis, keepdims=keepdims)
     counts = xp.astype(mask, backend.array_namespace(mask).int64)
     return xp.sum(counts, axis=axis, keepdims=keepdims)
 
 
 def running_count(mask, axis):
     """How many entries of the boolean ``mask`` are true up to each position along ``axis``."""
+    if isinstance(mask, _WITH_METHODS):
+        return mask.cumsum(axis=axis)
     return xp.cumulative_sum(xp.astype(mask, backend.array_namespace(mask).int64), axis=axis)
 
 
@@ -173,7 +208,7 @@ sum = _reduction(  # noqa: A001 - NumPy's name
     "sum",
     lambda x, *, axis, keepdims: np.add.reduce(x, axis=axis, keepdims=keepdims),
     lambda g, ans, x, *, axis, keepdims: _spread(g, x, axis, keepdims),
-    lambda t, ans, x, *, axis, keepdims: xp.sum(t, axis=axis, keepdims=keepdims),
+    lambda t, ans, x, *, axis, keepdims: _sum(t, axis, keepdims),
     numpy=(np.sum,),
     doc="Sum over ``axis`` (None: all; int or tuple), keeping dims if asked.",
 )
@@ -184,7 +219,7 @@ mean = _reduction(
         np.add.reduce(x, axis=axis, keepdims=keepdims) / _count(x.shape, axis)
     ),
     lambda g, ans, x, *, axis, keepdims: _spread(g / _count(x.shape, axis), x, axis, keepdims),
-    lambda t, ans, x, *, axis, keepdims: xp.mean(t, axis=axis, keepdims=keepdims),
+    lambda t, ans, x, *, axis, keepdims: _mean(t, axis, keepdims),
     numpy=(np.mean,),
     implementations={
         "array_api": lambda x, *, axis, keepdims: (
@@ -199,8 +234,8 @@ def _chosen(x, ans, axis, keepdims):
     """Weights that split the gradient equally among the entries equal to the extremum."""
     xv = raw(x)
     av = raw(ans)
-    hits = xp.astype(xv == _keep(av, xv.ndim, axis, keepdims), xv.dtype)
-    return hits / xp.sum(hits, axis=axis, keepdims=True)
+    hits = _astype(xv == _keep(av, xv.ndim, axis, keepdims), xv.dtype)
+    return hits / _sum(hits, axis, keepdims=True)
 
 
 def _refuse_empty_extent(name, x, axes):
@@ -230,8 +265,8 @@ def _extremum(name, reduce, numpy, doc):
         lambda g, ans, x, *, axis, keepdims: (
             _keep(g, x.ndim, axis, keepdims) * _chosen(x, ans, axis, keepdims)
         ),
-        lambda t, ans, x, *, axis, keepdims: xp.sum(
-            t * _chosen(x, ans, axis, keepdims), axis=axis, keepdims=keepdims
+        lambda t, ans, x, *, axis, keepdims: _sum(
+            t * _chosen(x, ans, axis, keepdims), axis, keepdims
         ),
         domain=d.distinct,
         numpy=numpy,
@@ -258,8 +293,15 @@ min = _extremum(  # noqa: A001 - NumPy's name
 
 
 def _logsumexp(x, *, axis, keepdims):
-    """log(sum(exp(x))) shifted by the maximum, so huge logits do not overflow (written with
-    the standard's functions: it runs on any array library)."""
+    """log(sum(exp(x))) shifted by the maximum, so huge logits do not overflow."""
+    shift = np.max(x.real, axis=axis, keepdims=True)
+    shift = np.where(np.isfinite(shift), shift, 0.0)
+    out = np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True)) + shift
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _standard_logsumexp(x, *, axis, keepdims):
+    """logsumexp for other array libraries: the same shifted sum in the standard's functions."""
     shift = xp.max(xp.real(x) if _is_complex(x) else x, axis=axis, keepdims=True)
     shift = xp.where(xp.isfinite(shift), shift, 0.0)
     out = xp.log(xp.sum(xp.exp(x - shift), axis=axis, keepdims=True)) + shift
@@ -274,10 +316,10 @@ logsumexp = _reduction(
     lambda g, ans, x, *, axis, keepdims: (
         _keep(g, x.ndim, axis, keepdims) * xp.exp(x - _keep(ans, x.ndim, axis, keepdims))
     ),
-    lambda t, ans, x, *, axis, keepdims: xp.sum(
-        t * xp.exp(x - _keep(ans, x.ndim, axis, keepdims)), axis=axis, keepdims=keepdims
+    lambda t, ans, x, *, axis, keepdims: _sum(
+        t * xp.exp(x - _keep(ans, x.ndim, axis, keepdims)), axis, keepdims
     ),
-    implementations={},
+    implementations={"array_api": _standard_logsumexp},
     doc="log(sum(exp(x))) over ``axis``, shifted by the maximum so it never overflows.",
 )
 
@@ -375,7 +417,7 @@ def _others(x, ans, axis, keepdims):
     """∂prod/∂x: the product divided by the entry, or, where an entry is zero, the
     product of the others computed without dividing."""
     values = concrete(x)
-    if values is None or xp.any(values == 0):
+    if values is None or _any(values == 0):
         return _products_of_others(x, axis)
     return _keep(ans, x.ndim, axis, keepdims) / x
 
@@ -390,8 +432,8 @@ prod = register(
             ),
         ),
         (
-            lambda t, ans, x, *, axis, keepdims: xp.sum(
-                t * _others(x, ans, axis, keepdims), axis=axis, keepdims=keepdims
+            lambda t, ans, x, *, axis, keepdims: _sum(
+                t * _others(x, ans, axis, keepdims), axis, keepdims
             ),
         ),
         kind="reduction",
@@ -410,7 +452,8 @@ prod = register(
 
 def _reverse_cumsum(v, axis):
     """Sums from each position to the end of ``axis``."""
-    return xp.flip(cumsum.bind(xp.flip(v, axis=axis), axis=axis), axis=axis)
+    flip = (slice(None),) * axis + (slice(None, None, -1), ...)
+    return cumsum.bind(v[flip], axis=axis)[flip]
 
 
 def _flat_rule(rule, reverse):
@@ -419,8 +462,8 @@ def _flat_rule(rule, reverse):
 
     def flat(v, ans, x, *, axis):
         if axis is None:
-            out = rule(xp.reshape(v, (-1,)), ans, xp.reshape(x, (-1,)), 0)
-            return xp.reshape(out, x.shape) if reverse else out
+            out = rule(_reshape(v, (-1,)), ans, _reshape(x, (-1,)), 0)
+            return _reshape(out, x.shape) if reverse else out
         return rule(v, ans, x, axis)
 
     return flat
@@ -480,7 +523,7 @@ def _zeros_and_first_zeros(x, axis):
     """Where entries are zero, and where the first zero along ``axis`` is (or None, None)."""
     zero = raw(x) == 0
     values = concrete(zero)
-    if values is not None and not xp.any(values):
+    if values is not None and not _any(values):
         return None, None
     return zero, zero & (running_count(zero, axis) == 1)
 
@@ -605,7 +648,7 @@ def _prepare_spread(op):
 
 
 def _centered(x, axis):
-    return x - xp.mean(x, axis=axis, keepdims=True)
+    return x - _mean(x, axis, keepdims=True)
 
 
 def _per_degree_of_freedom(x, axis, ddof):
@@ -676,7 +719,7 @@ var = register(
         ),
         (
             lambda t, ans, x, *, axis, keepdims, ddof: (
-                xp.sum(t * _centered_conjugate(x, axis), axis=axis, keepdims=keepdims)
+                _sum(t * _centered_conjugate(x, axis), axis, keepdims)
                 * (2 * _per_degree_of_freedom(x, axis, ddof))
             ),
         ),
@@ -707,7 +750,7 @@ std = register(
         ),
         (
             lambda t, ans, x, *, axis, keepdims, ddof: (
-                xp.sum(t * _centered_conjugate(x, axis), axis=axis, keepdims=keepdims)
+                _sum(t * _centered_conjugate(x, axis), axis, keepdims)
                 / ans
                 * _per_degree_of_freedom(x, axis, ddof)
             ),
@@ -843,7 +886,7 @@ def _prepare_average(x, axis=None, weights=None, returned=False, *, keepdims=Fal
 
 
 def _weight_sum(weights, axis):
-    return xp.sum(weights, axis=axis, keepdims=True)
+    return _sum(weights, axis, keepdims=True)
 
 
 def _average_vjp_x(g, ans, x, weights=None, *, axis, keepdims):
@@ -854,9 +897,9 @@ def _average_vjp_x(g, ans, x, weights=None, *, axis, keepdims):
 
 def _average_jvp_x(t, ans, x, weights=None, *, axis, keepdims):
     if weights is None:
-        return xp.mean(t, axis=axis, keepdims=keepdims)
+        return _mean(t, axis, keepdims)
     share = weights / _weight_sum(weights, axis)
-    return xp.sum(t * share, axis=axis, keepdims=keepdims)
+    return _sum(t * share, axis, keepdims)
 
 
 def _deviation_share(ans, x, weights, axis, keepdims):

@@ -31,7 +31,7 @@ from ..core.primitive import Primitive, Traceable, composite, concrete, raw, reg
 from ..errors import ShapeError
 from . import arguments
 from . import domains as d
-from .reductions import batch_reduction, batch_scan, count_true, running_count
+from .reductions import _reshape, batch_reduction, batch_scan, count_true, running_count
 
 
 def _real_only(op, forward):
@@ -47,7 +47,7 @@ def _real_only(op, forward):
 
 def _lanes(x, axis):
     """``x`` as it is and its axis, or flattened with axis 0 when ``axis`` is None."""
-    return (xp.reshape(x, (-1,)), 0) if axis is None else (x, axis)
+    return (_reshape(x, (-1,)), 0) if axis is None else (x, axis)
 
 
 def _along(index, axis, shape):
@@ -111,7 +111,7 @@ def _reordering_rules(sources):
         """Each output entry's cotangent goes back to the input entry it came from."""
         lanes, ax = _lanes(x, axis)
         destination = _inverse(sources(lanes, ans, ax), ax)
-        return xp.reshape(_take_along(g, destination, ax), x.shape)
+        return _reshape(_take_along(g, destination, ax), x.shape)
 
     def jvp(t, ans, x, *, axis, **params):
         lanes, ax = _lanes(x, axis)
@@ -159,7 +159,7 @@ def _standard_order(name):
 
     def forward(x, *, axis, kind):
         if axis is None:
-            x, axis = xp.reshape(x, (-1,)), 0
+            x, axis = _reshape(x, (-1,)), 0
         return getattr(xp, name)(x, axis=axis, stable=kind in ("stable", "mergesort"))
 
     forward.__name__ = forward.__qualname__ = f"standard_{name}"
@@ -263,12 +263,32 @@ partition = register(
 # --- median and quantiles: weights on two order statistics ----------------------------
 
 
+def _move_last(x, axes, leading=0):
+    """``x`` with ``axes`` (after ``leading`` axes that stay first) moved, in order, after
+    the others; a transpose on NumPy arrays (np.moveaxis costs several times more)."""
+    if type(x) is np.ndarray:
+        shifted = [leading + a for a in axes]
+        return x.transpose([a for a in range(x.ndim) if a not in shifted] + shifted)
+    end = x.ndim
+    return xp.moveaxis(x, tuple(leading + a for a in axes), tuple(range(end - len(axes), end)))
+
+
+def _move_back(x, axes, leading=0):
+    """The inverse of ``_move_last(x, axes, leading)``."""
+    if type(x) is np.ndarray:
+        shifted = [leading + a for a in axes]
+        order = [a for a in range(x.ndim) if a not in shifted] + shifted
+        return x.transpose(np.argsort(order))
+    end = x.ndim
+    return xp.moveaxis(x, tuple(range(end - len(axes), end)), tuple(leading + a for a in axes))
+
+
 def _reduced_lanes(x, axis):
     """``x`` with the axes reduced over (``axis``: None or a tuple) moved last and merged
     into one, shape (kept..., n); and its shape before they were merged."""
     axes = tuple(range(x.ndim)) if axis is None else axis
-    moved = xp.moveaxis(x, axes, tuple(range(x.ndim - len(axes), x.ndim)))
-    return xp.reshape(moved, moved.shape[: x.ndim - len(axes)] + (-1,)), moved.shape
+    moved = _move_last(x, axes)
+    return _reshape(moved, moved.shape[: x.ndim - len(axes)] + (-1,)), moved.shape
 
 
 def _reduced_shape(shape, axis, keepdims):
@@ -307,7 +327,7 @@ def _rank_holders(lanes, ranks):
     if counts is not None and xp.all(counts == 1):  # no ties: the equal entry is the one
         return equal
     below = count_true(lanes < values, axis=-1, keepdims=True)
-    wanted = xp.reshape(_like(ranks, lanes), (-1,) + (1,) * lanes.ndim) - below + 1
+    wanted = _reshape(_like(ranks, lanes), (-1,) + (1,) * lanes.ndim) - below + 1
     return equal & (running_count(equal, axis=-1) == wanted)
 
 
@@ -323,11 +343,9 @@ def _statistic_weights(x, axis, lower, upper, gamma):
     held = _rank_holders(lanes, ranks)
     share = _like(np.ravel(gamma).reshape((-1,) + (1,) * lanes.ndim), lanes)
     weights = xp.where(held[:count, ...], 1 - share, 0) + xp.where(held[count:, ...], share, 0)
-    weights = xp.reshape(weights, (count, *moved_shape))
-    axes = tuple(range(xv.ndim)) if axis is None else axis
-    moved = tuple(range(1 + xv.ndim - len(axes), 1 + xv.ndim))
-    weights = xp.moveaxis(weights, moved, tuple(1 + a for a in axes))
-    weights = xp.reshape(weights, np.shape(gamma) + xv.shape)
+    weights = _reshape(weights, (count, *moved_shape))
+    weights = _move_back(weights, tuple(range(xv.ndim)) if axis is None else axis, leading=1)
+    weights = _reshape(weights, np.shape(gamma) + xv.shape)
     return xp.astype(weights, xv.dtype, copy=False)
 
 
@@ -341,11 +359,11 @@ def _keep_reduced(g, ndim, axis, keepdims, leading=0):
     if keepdims:
         return g
     if axis is None:
-        return xp.reshape(g, g.shape + (1,) * ndim) if leading else g
+        return _reshape(g, g.shape + (1,) * ndim) if leading else g
     shape = list(g.shape)
     for a in sorted(axis):
         shape.insert(a + leading, 1)
-    return xp.reshape(g, tuple(shape))
+    return _reshape(g, tuple(shape))
 
 
 def _median_weights(x, axis):
@@ -381,7 +399,7 @@ def _standard_median(x, *, axis, keepdims):
     lanes, _ = _reduced_lanes(x, axis)
     middle = _order_statistics(lanes, np.array([(n - 1) // 2, n // 2]))
     middle_value = (middle[..., 0] + middle[..., 1]) / 2
-    return xp.reshape(middle_value, _reduced_shape(x.shape, axis, keepdims))
+    return _reshape(middle_value, _reduced_shape(x.shape, axis, keepdims))
 
 
 median = register(
@@ -443,7 +461,7 @@ def _standard_quantile(x, *, q, axis, keepdims):
         share = _like(np.ravel(gamma), x)
         values = xp.where(share >= 0.5, above - rise * (1 - share), below + rise * share)
     values = xp.moveaxis(values, -1, 0)
-    return xp.reshape(values, np.shape(q) + _reduced_shape(x.shape, axis, keepdims))
+    return _reshape(values, np.shape(q) + _reduced_shape(x.shape, axis, keepdims))
 
 
 def _quantile_vjp(g, ans, x, *, q, axis, keepdims):
