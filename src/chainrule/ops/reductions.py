@@ -816,7 +816,7 @@ def _present_counts(x, axis):
     """How many numbers each reduction averages (at least 1, so an all-NaN slice, whose
     entries get no gradient anyway, divides nothing by zero)."""
     counts = count_true(_present(x), axis=axis, keepdims=True)
-    return xp.astype(xp.maximum(counts, 1), raw(x).dtype)
+    return _astype(xp.maximum(counts, 1), raw(x).dtype)
 
 
 def _standard_nanmean(x, *, axis, keepdims):

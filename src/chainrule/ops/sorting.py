@@ -341,8 +341,12 @@ def _statistic_weights(x, axis, lower, upper, gamma):
     count = np.size(gamma)
     ranks = np.concatenate([np.ravel(lower), np.ravel(upper)]).astype(np.intp)
     held = _rank_holders(lanes, ranks)
-    share = _like(np.ravel(gamma).reshape((-1,) + (1,) * lanes.ndim), lanes)
-    weights = xp.where(held[:count, ...], 1 - share, 0) + xp.where(held[count:, ...], share, 0)
+    share = np.ravel(gamma).reshape((-1,) + (1,) * lanes.ndim)
+    if type(held) is np.ndarray:
+        weights = held[:count] * (1 - share) + held[count:] * share
+    else:  # other libraries do not multiply booleans by numbers
+        share = _like(share, lanes)
+        weights = xp.where(held[:count, ...], 1 - share, 0) + xp.where(held[count:, ...], share, 0)
     weights = _reshape(weights, (count, *moved_shape))
     weights = _move_back(weights, tuple(range(xv.ndim)) if axis is None else axis, leading=1)
     weights = _reshape(weights, np.shape(gamma) + xv.shape)
