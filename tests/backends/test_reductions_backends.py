@@ -187,3 +187,13 @@ def test_numpy_forwards_stay_numpys_own_bit_for_bit():
     for out, expected in checks:
         assert type(out._data) in (np.ndarray, np.float64)
         np.testing.assert_array_equal(out.numpy(), expected)
+
+
+def test_a_dtype_given_as_a_scalar_type_says_nothing_about_the_library():
+    """CuPy's dtypes are NumPy's scalar types (cupy.int64 is numpy.int64): count_true's
+    astype to its library's int64 must not take the type for an array."""
+    from chainrule.core import backend
+
+    assert backend.namespace(np.ones(2), np.int64) is np
+    assert backend.xp.astype(np.array([True, False]), np.int64).dtype == np.int64
+    assert backend.namespace(_strict(np.ones(2)), np.int64) is xs
