@@ -200,6 +200,8 @@ def _spread(g, x, axis, keepdims):
     """
     kept = _keep(g, x.ndim, axis, keepdims)
     if math.prod(x.shape) > _SMALL:
+        if isinstance(kept, (np.ndarray, np.generic)):
+            return np.broadcast_to(kept, x.shape)
         return xp.broadcast_to(kept, x.shape)
     return kept + _zeros(x.shape, g)
 
