@@ -88,6 +88,11 @@ def namespace(*values: Any) -> Any:
         if kind in NUMPY_TYPES or kind in _NEUTRAL_TYPES:
             continue
         if kind is list or kind is tuple:
+            for item in value:  # a shape or axes: numbers only, no call
+                if type(item) not in NUMPY_TYPES:
+                    break
+            else:
+                continue
             inner = namespace(*value)
             if inner is np:
                 continue
@@ -204,11 +209,19 @@ def _dispatcher(path: tuple[str, ...]) -> Callable[..., Any]:
 
     def call(*args: Any, **kwargs: Any) -> Any:
         for arg in args:
-            if type(arg) not in NUMPY_TYPES:
-                space = namespace(*args)
-                if space is not np:
-                    return _resolve(space, path)(*args, **kwargs)
-                break
+            kind = type(arg)
+            if kind in NUMPY_TYPES:
+                continue
+            if kind is tuple:
+                for item in arg:  # a shape or axes: numbers only
+                    if type(item) not in NUMPY_TYPES:
+                        break
+                else:
+                    continue
+            space = namespace(*args)
+            if space is not np:
+                return _resolve(space, path)(*args, **kwargs)
+            break
         if on_numpy is None:
             raise AttributeError(f"numpy has no {name}")
         # An empty **kwargs sends a ufunc down its slow keyword path (about twice the cost).
