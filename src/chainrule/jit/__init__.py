@@ -50,14 +50,16 @@ eagerly, so its effects have happened even when compilation then fails.
 
 from __future__ import annotations
 
+import builtins
 import functools
 import keyword
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ..core.mode import current_trace, is_grad_enabled
+from ..core.mode import current_mode, current_trace, is_grad_enabled
 from ..tensor import Tensor, get_default_dtype
 from .native import generate_native, numba_module
 from .program import Program, generate
@@ -130,6 +132,96 @@ class _Identity:
         return id(self.value)
 
 
+#: What a fast path returns when the call does not match its signature.
+_MISS = object()
+
+
+def _fast_path(signature: tuple, program: Program) -> Callable[[tuple], Any] | None:
+    """A check of one signature written out as code, then the program: JAX's cached
+    dispatch. A repeated call with arguments of the same kinds, shapes and dtypes, the
+    same modes and unchanged guards goes straight to the generated function; anything
+    else returns ``_MISS`` and takes the general path (which may trace again).
+
+    None when an argument is of a kind the check does not spell out (a sequence, a
+    dict, an unhashable object): such calls always take the general path.
+    """
+    grad, dtype, *arguments, aliasing = signature
+    scope: dict[str, Any] = {
+        "MISS": _MISS,
+        "current_mode": current_mode,
+        "tensors": sys.modules[Tensor.__module__],  # its default dtype, read at each call
+        "Tensor": Tensor,
+        "ndarray": np.ndarray,
+        "asarray": np.asarray,
+        "generic": np.generic,
+        "valid": program.valid,
+        "function": program.function,
+        "DEFAULT": dtype,
+        "aliasing": _aliasing,
+        "PATTERN": aliasing,
+    }
+    names = [f"a{i}" for i in range(len(arguments))]
+    lines = [
+        "def fast(args):",
+        f"    if len(args) != {len(arguments)}:",
+        "        return MISS",
+        "    mode = current_mode()",
+        f"    if mode.trace is not None or mode.grad is not {grad} "
+        "or tensors._default_dtype is not DEFAULT:",
+        "        return MISS",
+        f"    ({''.join(n + ', ' for n in names)}) = args",
+    ]
+    passed = []
+    for index, (name, entry) in enumerate(zip(names, arguments, strict=True)):
+        kind = entry[0]
+        scope[f"S{index}"], scope[f"D{index}"] = entry[1:3] if len(entry) >= 3 else (None, None)
+        if kind is Tensor:
+            lines += [
+                f"    if not isinstance({name}, Tensor) or {name}.requires_grad is not {entry[3]}:",
+                "        return MISS",
+                f"    d{index} = {name}._data",
+            ]
+            passed.append(name)
+        elif kind is np.ndarray and entry[1] == () and len(entry) == 3:
+            # A 0-d array, a Python float or a NumPy scalar: converted as _convert does.
+            lines += [
+                f"    if type({name}) is float:",
+                f"        d{index} = asarray({name}, dtype=DEFAULT)",
+                f"    elif isinstance({name}, (ndarray, generic)):",
+                f"        d{index} = {name} if isinstance({name}, ndarray) else asarray({name})",
+                "    else:",
+                "        return MISS",
+            ]
+            passed.append(f"d{index}")
+        elif kind is np.ndarray:
+            lines += [
+                f"    if not isinstance({name}, ndarray):",
+                "        return MISS",
+                f"    d{index} = {name}",
+            ]
+            passed.append(name)
+        elif kind in (int, bool, str, type(None)) and len(entry) == 3:
+            scope[f"V{index}"] = entry[2]
+            lines += [
+                f"    if type({name}) is not {kind.__name__} or {name} != V{index}:",
+                "        return MISS",
+            ]
+            continue
+        else:
+            return None
+        lines += [
+            f"    if d{index}.shape != S{index} or d{index}.dtype != D{index}:",
+            "        return MISS",
+        ]
+    datas = [f"d{i}" for i, entry in enumerate(arguments) if entry[0] in (Tensor, np.ndarray)]
+    if len(datas) > 1:
+        lines += [f"    if aliasing([{', '.join(datas)}]) != PATTERN:", "        return MISS"]
+    lines += ["    if not valid():", "        return MISS"]
+    lines.append(f"    return function({', '.join(passed)})")
+    exec(builtins.compile("\n".join(lines) + "\n", "<chainrule.compile fast path>", "exec"), scope)
+    return scope["fast"]
+
+
 def _describe(value: Any) -> str:
     data = value._data if isinstance(value, Tensor) else value
     dims = ", ".join(str(n) for n in data.shape)
@@ -150,8 +242,14 @@ class Compiled:
         self.backend = backend
         self._programs: dict[tuple, Program] = {}
         self._last: Program | None = None
+        self._fast: Callable[[tuple], Any] | None = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        fast = self._fast
+        if fast is not None and not kwargs:
+            result = fast(args)
+            if result is not _MISS:
+                return result
         if current_trace() is not None:
             # Inside another trace: run eagerly, so the outer trace records every operation.
             return self.fn(*args, **kwargs)
@@ -167,6 +265,7 @@ class Compiled:
         if program is None or not program.valid():
             return self._trace(signature, args, kwargs, dynamic)
         self._last = program
+        self._fast = None if kwargs else program.fast
         return program.function(*dynamic)
 
     def _trace(self, signature: tuple, args: tuple, kwargs: dict, dynamic: list) -> Any:
@@ -190,8 +289,11 @@ class Compiled:
             f"{name}({described})",
         )
         program.valid = tracer.guards()
+        if not kwargs:
+            program.fast = _fast_path(signature, program)
         self._programs[signature] = program
         self._last = program
+        self._fast = program.fast
         return result
 
     @property

@@ -123,6 +123,8 @@ class Program:
     function: Callable[..., Any]
     signature: str
     valid: Callable[[], bool] = lambda: True
+    #: The cached dispatch of :mod:`chainrule.jit` for this signature (None: none).
+    fast: Callable[[tuple], Any] | None = None
 
 
 def live_statements(statements: list[Stmt], result: Operand) -> list[Stmt]:
