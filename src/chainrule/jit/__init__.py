@@ -132,6 +132,13 @@ class _Identity:
         return id(self.value)
 
 
+def _all(first: Callable[[], bool], second: Callable[[], bool] | None) -> Callable[[], bool]:
+    """Both checks (the trace's guards and the code generator's), or the first alone."""
+    if second is None:
+        return first
+    return lambda: first() and second()
+
+
 #: What a fast path returns when the call does not match its signature.
 _MISS = object()
 
@@ -288,7 +295,7 @@ class Compiled:
             tracer.namespace,
             f"{name}({described})",
         )
-        program.valid = tracer.guards()
+        program.valid = _all(tracer.guards(), program.guard)
         if not kwargs:
             program.fast = _fast_path(signature, program)
         self._programs[signature] = program

@@ -33,12 +33,16 @@ from __future__ import annotations
 import builtins
 import itertools
 import linecache
+import math
 import re
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from operator import is_
+
+from ..core.engine import note_write
 from ..core.primitive import PRIMITIVES, mask, reciprocal
 from ..errors import TargetError
 from ..extras import require
@@ -186,6 +190,68 @@ def _divide(x, y):
 
 def _negative(x):
     return -x
+
+
+# Optimizer updates, in place, one parameter each: PyTorch's formulas as chainrule.optim
+# writes them, one rounding per NumPy operation of the eager step (the scalars arrive
+# already in the parameter's dtype, as NumPy 2 casts a Python float beside an array).
+
+
+def _sgd_update(
+    param, grad, lr, weight_decay, momentum, dampening_complement, nesterov, maximize, buffer, first
+):
+    flat, gradient = param.reshape(-1), np.ascontiguousarray(grad).reshape(-1)
+    kept = buffer.reshape(-1)
+    for i in range(flat.size):
+        d = -gradient[i] if maximize else gradient[i]
+        if weight_decay != 0:
+            d = d + weight_decay * flat[i]
+        if momentum != 0:
+            b = d if first else kept[i] * momentum + dampening_complement * d
+            kept[i] = b
+            d = d + momentum * b if nesterov else b
+        flat[i] = flat[i] - lr * d
+    return 0
+
+
+def _adam_update(
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    amsgrad,
+    maximize,
+    weight_decay,
+    decay_factor,
+    decoupled,
+    beta1,
+    beta1_complement,
+    beta2,
+    beta2_complement,
+    step_size,
+    bias_correction2_sqrt,
+    eps,
+):
+    flat, gradient = param.reshape(-1), np.ascontiguousarray(grad).reshape(-1)
+    m, v, largest = exp_avg.reshape(-1), exp_avg_sq.reshape(-1), max_exp_avg_sq.reshape(-1)
+    for i in range(flat.size):
+        d = -gradient[i] if maximize else gradient[i]
+        if weight_decay != 0:
+            if decoupled:
+                flat[i] = flat[i] * decay_factor
+            else:
+                d = d + weight_decay * flat[i]
+        first = m[i] * beta1 + beta1_complement * d
+        second = v[i] * beta2 + beta2_complement * (d * d)
+        m[i], v[i] = first, second
+        if amsgrad:
+            top = largest[i]
+            second = top if (top >= second or top != top) else second  # np.maximum: NaN wins
+            largest[i] = second
+        update = (np.sqrt(second) / bias_correction2_sqrt + eps)
+        flat[i] = flat[i] - (first / update) * step_size
+    return 0
 
 
 class Lowering:
@@ -355,6 +421,249 @@ def _select(weight: Any, g: Any) -> Any:
     return np.where(weight != 0, product, np.zeros_like(product))
 
 
+# --- optimizer steps -------------------------------------------------------------------------
+
+
+def _updatable(param: Any) -> np.ndarray:
+    """The parameter's array, ready for an in-place update: what ``Tensor._writable`` makes
+    it (a private copy of a view, a scalar or a read-only array), also C-contiguous for the
+    native loops. The values are unchanged, so the eager step's result is too."""
+    data = param._data
+    if (
+        type(data) is not np.ndarray
+        or data.base is not None
+        or not data.flags.writeable
+        or not data.flags.c_contiguous
+    ):
+        param._data = data = np.array(data, order="C")
+    return data
+
+
+def _own_state(state: dict, key: str) -> np.ndarray:
+    """An optimizer state array, C-contiguous (loaded state may not be) for the native loops."""
+    array = state[key]
+    if not array.flags.c_contiguous or not array.flags.writeable:
+        array = state[key] = np.array(array, order="C")
+    return array
+
+
+class NativeStep:
+    """An ``optimizer.step()`` lowered into the program's last native segment.
+
+    The trace recorded the step as one call; when every parameter's gradient at that
+    point is a value of the program (zeroed, then one ``backward()``), the update is
+    written as one kernel call per parameter in the segment that computed the
+    gradients. :meth:`prepare` runs in Python before the segment at every call: it
+    reads the hyperparameters (a learning-rate schedule is seen), creates missing state
+    as the eager step does and counts Adam's steps; :meth:`finish` tells the engine the
+    parameters were written. ``valid`` guards the optimizer's parameter list.
+    """
+
+    def __init__(self, optimizer: Any, updated: list[tuple[Any, Value]]) -> None:
+        self.optimizer = optimizer
+        self.updated = updated
+        self.recorded = [tuple(group["params"]) for group in optimizer.param_groups]
+        group_of = {id(p): i for i, group in enumerate(optimizer.param_groups) for p in group["params"]}
+        self.groups = [group_of[id(param)] for param, _ in updated]
+        self.adam = isinstance(optimizer, _adam_class())
+        self._pending: list[tuple[dict, str, Any]] = []
+
+    def valid(self) -> bool:
+        """Whether the optimizer still holds the parameters it held when traced."""
+        groups = self.optimizer.param_groups
+        return len(groups) == len(self.recorded) and all(
+            len(group["params"]) == len(params) and all(map(is_, group["params"], params))
+            for group, params in zip(groups, self.recorded, strict=True)
+        )
+
+    def prepare(self) -> tuple:
+        """Everything the native update reads, for this call: per group its scalars, then
+        per parameter its arrays (and Adam's per-step scalars). New state (a momentum
+        buffer, Adam's step count) is committed by :meth:`finish`, after the segment ran."""
+        groups = self.optimizer.param_groups
+        states = self.optimizer.state
+        values: list[Any] = []
+        for group in groups:
+            lr = float(group["lr"])
+            if self.adam:
+                beta1, beta2 = group["betas"]
+                values += [
+                    lr,
+                    bool(group["amsgrad"]),
+                    bool(group.get("maximize", False)),
+                    float(group["weight_decay"]),
+                    1.0 - lr * group["weight_decay"],
+                    float(beta1),
+                    1.0 - beta1,
+                    float(beta2),
+                    1.0 - beta2,
+                    float(group["eps"]),
+                ]
+            else:
+                values += [
+                    lr,
+                    float(group["weight_decay"]),
+                    float(group["momentum"]),
+                    1.0 - group["dampening"],
+                    bool(group["nesterov"]),
+                    bool(group.get("maximize", False)),
+                ]
+        pending = self._pending = []
+        for (param, _), index in zip(self.updated, self.groups, strict=True):
+            data = _updatable(param)
+            state = states.get(param)
+            if state is None:
+                state = states[param] = {}
+            group = groups[index]
+            if self.adam:
+                if not state:
+                    state["step"] = 0
+                    state["exp_avg"] = np.zeros(param.shape, param.dtype)
+                    state["exp_avg_sq"] = np.zeros(param.shape, param.dtype)
+                    if group["amsgrad"]:
+                        state["max_exp_avg_sq"] = np.zeros(param.shape, param.dtype)
+                step = state["step"] + 1
+                pending.append((state, "step", step))
+                beta1, beta2 = group["betas"]
+                exp_avg_sq = _own_state(state, "exp_avg_sq")
+                values += [
+                    data,
+                    _own_state(state, "exp_avg"),
+                    exp_avg_sq,
+                    _own_state(state, "max_exp_avg_sq") if group["amsgrad"] else exp_avg_sq,
+                    group["lr"] / (1.0 - beta1**step),
+                    math.sqrt(1.0 - beta2**step),
+                ]
+            else:
+                buffer = state.get("momentum_buffer")
+                first = buffer is None
+                if first and group["momentum"]:
+                    buffer = np.empty(param.shape, param.dtype)
+                    pending.append((state, "momentum_buffer", buffer))
+                elif not first:
+                    buffer = _own_state(state, "momentum_buffer")
+                values += [data, data if buffer is None else buffer, first]
+        return tuple(values)
+
+    def finish(self) -> None:
+        """Commit the new state; tell the engine the parameters were written in place."""
+        for state, key, value in self._pending:
+            state[key] = value
+        for param, _ in self.updated:
+            note_write(param)
+
+    def lines(self, name: str, kernels: _Kernels, inputs: list[str]) -> list[str]:
+        """The native code: one kernel call per parameter, the scalars cast to its dtype."""
+        per_group = 10 if self.adam else 6
+        kernel = kernels.jit(_adam_update if self.adam else _sgd_update)
+        kernel_name = f"{'adam' if self.adam else 'sgd'}_update_{id(kernel)}"
+        _KERNEL_NAMES[kernel_name] = kernel
+        codes = []
+        start = len(self.optimizer.param_groups) * per_group
+        per_param = 6 if self.adam else 3
+        for number, ((param, grad), group) in enumerate(zip(self.updated, self.groups, strict=True)):
+            cast = f"np.{param.dtype.name}"
+            scalars = inputs[group * per_group : (group + 1) * per_group]
+            mine = inputs[start + number * per_param : start + (number + 1) * per_param]
+            if self.adam:
+                lr, amsgrad, maximize, decay, factor, b1, c1, b2, c2, eps = scalars
+                del lr
+                data, m, v, largest, step_size, bias2 = mine
+                fields = [
+                    data, grad.name, m, v, largest, amsgrad, maximize, f"{cast}({decay})",
+                    f"{cast}({factor})", str(bool(getattr(self.optimizer, "_decoupled_weight_decay", False))),
+                    f"{cast}({b1})", f"{cast}({c1})", f"{cast}({b2})", f"{cast}({c2})",
+                    f"{cast}({step_size})", f"{cast}({bias2})", f"{cast}({eps})",
+                ]
+            else:
+                lr, decay, momentum, dampening, nesterov, maximize = scalars
+                data, buffer, first = mine
+                fields = [
+                    data, grad.name, f"{cast}({lr})", f"{cast}({decay})", f"{cast}({momentum})",
+                    f"{cast}({dampening})", nesterov, maximize, buffer, first,
+                ]
+            codes.append(f"{name}_{number} = {kernel_name}({', '.join(fields)})")
+        return codes
+
+
+def _adam_class() -> type:
+    from ..optim import Adam  # the compiler sits above optim; optim never imports it
+
+    return Adam
+
+
+def _step_plan(kept: list[Stmt]) -> tuple[NativeStep, list[Stmt], list[Stmt]] | None:
+    """A lowered ``optimizer.step()``, the statements before it (run first) and the
+    gradient hand-overs (run after the segment), or None when the step stays Python.
+
+    Lowered only when the step is the program's last statement, is an SGD, Adam or
+    AdamW step without closure on real floating parameters, and every gradient it
+    reads is known: ``.grad`` zeroed in the program (zero_grad, ``= None``) and then
+    set by one ``backward()`` to a value of the program in the parameter's dtype.
+    """
+    from ..optim import SGD, Adam, AdamW
+
+    body = [stmt for stmt in kept if not _comment(stmt)]
+    if not body or body[-1].target is not None:
+        return None
+    step = body[-1]
+    optimizer = getattr(step.function, "__self__", None)
+    if type(optimizer) not in (SGD, Adam, AdamW) or step.function.__name__ != "step":
+        return None
+    if step.arguments:
+        return None
+    known: dict[int, Value | None] = {}  # id(tensor) -> its .grad value (None: no gradient)
+    handovers: list[Stmt] = []
+    rest: list[Stmt] = []
+    for stmt in kept[: kept.index(step)]:
+        if stmt.target is not None:
+            if stmt.template == "{0}.grad._data":
+                return None  # a gradient read inside the program: the order matters
+            rest.append(stmt)
+            continue
+        if _comment(stmt):
+            rest.append(stmt)
+            continue
+        handovers.append(stmt)
+        function = stmt.function
+        if stmt.template == "{0}.grad = None" or getattr(function, "__name__", "") in (
+            "zero_grad",
+            "zero_grads",
+        ):
+            for tensor in stmt.touches:
+                known[id(tensor)] = None
+        elif stmt.arguments and len(stmt.operands) == 2 and stmt.touches and isinstance(
+            stmt.operands[1], Value
+        ):
+            tensor, grad = stmt.touches[0], stmt.operands[1]
+            if id(tensor) not in known or known[id(tensor)] is not None:
+                return None
+            if not isinstance(grad.value, np.ndarray) or grad.value.dtype != tensor.dtype:
+                return None
+            if grad.value.shape != tensor.shape:
+                return None
+            known[id(tensor)] = grad
+        else:
+            return None
+    updated = []
+    for group in optimizer.param_groups:
+        for param in group["params"]:
+            if id(param) not in known:
+                return None
+            grad = known[id(param)]
+            if grad is not None:
+                if param.dtype.kind != "f":
+                    return None
+                updated.append((param, grad))
+    if not updated:
+        return None
+    return NativeStep(optimizer, updated), rest, handovers
+
+
+def _comment(stmt: Stmt) -> bool:
+    return stmt.target is None and stmt.template.startswith("#")
+
+
 # --- the program: segments of lowered statements around Python ------------------------------
 
 
@@ -477,6 +786,19 @@ def generate_native(
     """The program's Python wrapper, with runs of lowered statements as numba functions."""
     kernels = _Kernels(numba_module())
     kept = live_statements(statements, result)
+    plan = _step_plan(kept)
+    handovers: list[Stmt] = []
+    scope = dict(namespace)
+    lines = [
+        f"def {name}({', '.join(parameters)}):",
+        f'    """{signature}: generated by chainrule.compile(backend="numba")."""',
+    ]
+    native_step = None
+    if plan is not None:
+        native_step, kept, handovers = plan
+        scope["native_step"] = native_step
+        prepared = [Value(f"s{i}", value, "op") for i, value in enumerate(native_step.prepare())]
+        lines.append(f"    ({''.join(v.name + ', ' for v in prepared)}) = native_step.prepare()")
     native_ids: set[int] = set()
     codes: list[str | None] = []
     for stmt in kept:
@@ -484,11 +806,10 @@ def generate_native(
         if code is not None:
             native_ids.add(id(stmt.target))
         codes.append(code)
-    scope = dict(namespace)
-    lines = [
-        f"def {name}({', '.join(parameters)}):",
-        f'    """{signature}: generated by chainrule.compile(backend="numba")."""',
-    ]
+    if native_step is not None:
+        grads = [grad for _, grad in native_step.updated]
+        kept = [*kept, Stmt(None, "native_step.finish()", [*prepared, *grads])]
+        codes.append("\n    ".join(native_step.lines("u", kernels, [v.name for v in prepared])))
     segments: list[str] = []
     index = 0
     while index < len(kept):
@@ -497,17 +818,25 @@ def generate_native(
             index += 1
             continue
         end = index
-        while end < len(kept) and (codes[end] is not None or _pure_read(kept[end])):
+        while end < len(kept) and (
+            codes[end] is not None or _pure_read(kept[end]) or _comment(kept[end])
+        ):
             end += 1
         run = [(kept[i], codes[i]) for i in range(index, end)]
-        lines.extend(_segment(run, kept[end:], result, scope, kernels, segments))
+        lines.extend(_segment(run, kept[end:] + handovers, result, scope, kernels, segments))
         index = end
+    lines += ["    " + stmt.text() for stmt in handovers]
+    if native_step is not None:
+        lines.append("    native_step.finish()")
     lines.append("    return " + render(result))
     source = "\n".join(lines) + "\n"
     filename = f"<chainrule.compile numba {name} #{next(_counter)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(builtins.compile(source, filename, "exec"), scope)
-    return Program("\n".join([source, *segments]), scope[name], signature)
+    program = Program("\n".join([source, *segments]), scope[name], signature)
+    if native_step is not None:
+        program.guard = native_step.valid
+    return program
 
 
 def _segment(
@@ -538,8 +867,11 @@ def _segment(
                     inputs.setdefault(id(v), v)
     needed = {id(v) for stmt in later for op in stmt.operands for v in uses(op)}
     needed.update(id(v) for v in uses(result))
-    outputs = [stmt.target for stmt, _ in natives if id(stmt.target) in needed]
-    if not outputs:
+    outputs = [
+        stmt.target for stmt, _ in natives if stmt.target is not None and id(stmt.target) in needed
+    ]
+    effects = any(stmt.target is None for stmt, _ in natives)
+    if not outputs and not effects:
         return lines
     function = f"segment{len(segments)}"
     arguments = ", ".join(v.name for v in inputs.values())
@@ -553,7 +885,9 @@ def _segment(
     compiled = kernels.numba.njit(segment_scope[function])
     try:  # compiled now, for the trace's types: a failure falls back to NumPy, not an error
         compiled.compile(tuple(kernels.numba.typeof(v.value) for v in inputs.values()))
-    except Exception:  # noqa: BLE001 - numba's typing and lowering errors share no base
+    except Exception as error:  # noqa: BLE001 - numba's typing and lowering errors share no base
+        if effects:  # an optimizer step written for numba only: a bug of this module
+            raise RuntimeError(f"compile: numba could not compile {function}: {error}") from error
         return lines + ["    " + stmt.text() for stmt, _ in natives]
     scope[name] = compiled
     segments.append(source)

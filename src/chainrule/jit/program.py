@@ -105,6 +105,10 @@ class Stmt:
     #: ``keywords``), when it is one call: what a native backend lowers.
     function: Callable[..., Any] | None = None
     keywords: tuple[str, ...] = ()
+    #: For an effect: the Python arguments it was called with and the tensors whose
+    #: values or gradients it may change (what a native backend needs to lower it).
+    arguments: tuple = ()
+    touches: tuple = ()
 
     def text(self) -> str:
         code = self.template.format(*(render(op) for op in self.operands))
@@ -123,6 +127,8 @@ class Program:
     function: Callable[..., Any]
     signature: str
     valid: Callable[[], bool] = lambda: True
+    #: A check the code generator adds to the trace's guards (None: none).
+    guard: Callable[[], bool] | None = None
     #: The cached dispatch of :mod:`chainrule.jit` for this signature (None: none).
     fast: Callable[[tuple], Any] | None = None
 

@@ -180,8 +180,17 @@ class Tracer:
             self._computed[key] = var
         return var
 
-    def effect(self, template: str, operands: list[Operand]) -> None:
-        self.statements.append(Stmt(None, template, operands))
+    def effect(
+        self,
+        template: str,
+        operands: list[Operand],
+        function: Callable | None = None,
+        arguments: tuple = (),
+        touches: tuple = (),
+    ) -> None:
+        """An effect statement; ``function``, ``arguments`` and ``touches`` say what it
+        calls, with what, and which tensors it changes (see :class:`Stmt`)."""
+        self.statements.append(Stmt(None, template, operands, function, (), arguments, touches))
 
     def call(
         self, function: Callable, hint: str, args: list, params: dict, value: Any, prefix: str = "v"
@@ -485,7 +494,7 @@ class Tracer:
             self._handed_out.add(id(var))
         ref = self.tensor_ref(node)
         name = self.bind(accumulate, "accumulate")
-        self.effect(f"{name}({{0}}, {{1}}, {owned})", [ref, var])
+        self.effect(f"{name}({{0}}, {{1}}, {owned})", [ref, var], accumulate, (owned,), (node,))
         accumulate(node, g, owned)
         self._read_grad(node)
 
@@ -508,7 +517,7 @@ class Tracer:
         if tensor._grad is not None:
             self._forget(tensor._grad)
             self._grad_of.pop(id(tensor._grad), None)
-        self.effect("{0}.grad = None", [self.tensor_ref(tensor)])
+        self.effect("{0}.grad = None", [self.tensor_ref(tensor)], touches=(tensor,))
 
     def refuse_forward_mode(self) -> None:
         self.refuse(
@@ -534,7 +543,7 @@ class Tracer:
             callee = f"{owner_name}.{function.__name__}"
         else:
             callee = self.bind(function, getattr(function, "__name__", "effect"))
-        self.effect(f"{callee}({', '.join(texts)})", [])
+        self.effect(f"{callee}({', '.join(texts)})", [], function, tuple(args), tuple(tensors))
         with tracing(None):
             function(*args)
         for tensor in tensors:
