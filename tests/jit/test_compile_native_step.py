@@ -126,7 +126,9 @@ def test_swapping_a_parameter_of_the_optimizer_retraces():
     assert fast.programs[0] is not first  # the optimizer's parameters changed: traced again
     before = [p.data.copy() for p in model.parameters()]
     fast(cr.Tensor(x), y)
-    assert all(not np.array_equal(p.data, b) for p, b in zip(model.parameters(), before))
+    assert all(
+        not np.array_equal(p.data, b) for p, b in zip(model.parameters(), before, strict=True)
+    )
     assert np.array_equal(extra.data, np.ones(3))  # no gradient: not updated
 
 

@@ -164,8 +164,6 @@ def _fast_path(signature: tuple, program: Program) -> Callable[[tuple], Any] | N
         "valid": program.valid,
         "function": program.function,
         "DEFAULT": dtype,
-        "aliasing": _aliasing,
-        "PATTERN": aliasing,
     }
     names = [f"a{i}" for i in range(len(arguments))]
     lines = [
@@ -179,6 +177,7 @@ def _fast_path(signature: tuple, program: Program) -> Callable[[tuple], Any] | N
         f"    ({''.join(n + ', ' for n in names)}) = args",
     ]
     passed = []
+    held = []  # the arguments passed as they are: they may be one object
     for index, (name, entry) in enumerate(zip(names, arguments, strict=True)):
         kind = entry[0]
         scope[f"S{index}"], scope[f"D{index}"] = entry[1:3] if len(entry) >= 3 else (None, None)
@@ -189,17 +188,20 @@ def _fast_path(signature: tuple, program: Program) -> Callable[[tuple], Any] | N
                 f"    d{index} = {name}._data",
             ]
             passed.append(name)
-        elif kind is np.ndarray and entry[1] == () and len(entry) == 3:
-            # A 0-d array, a Python float or a NumPy scalar: converted as _convert does.
+            shared = True
+        elif kind is np.ndarray and entry[1] == () and aliasing[index] == index:
+            # A Python float or a NumPy scalar, converted as _convert does (a 0-d array
+            # may be shared with another argument: the general path checks it).
             lines += [
                 f"    if type({name}) is float:",
                 f"        d{index} = asarray({name}, dtype=DEFAULT)",
-                f"    elif isinstance({name}, (ndarray, generic)):",
-                f"        d{index} = {name} if isinstance({name}, ndarray) else asarray({name})",
+                f"    elif isinstance({name}, generic):",
+                f"        d{index} = asarray({name})",
                 "    else:",
                 "        return MISS",
             ]
             passed.append(f"d{index}")
+            shared = False
         elif kind is np.ndarray:
             lines += [
                 f"    if not isinstance({name}, ndarray):",
@@ -207,6 +209,7 @@ def _fast_path(signature: tuple, program: Program) -> Callable[[tuple], Any] | N
                 f"    d{index} = {name}",
             ]
             passed.append(name)
+            shared = True
         elif kind in (int, bool, str, type(None)) and len(entry) == 3:
             scope[f"V{index}"] = entry[2]
             lines += [
@@ -220,9 +223,12 @@ def _fast_path(signature: tuple, program: Program) -> Callable[[tuple], Any] | N
             f"    if d{index}.shape != S{index} or d{index}.dtype != D{index}:",
             "        return MISS",
         ]
-    datas = [f"d{i}" for i, entry in enumerate(arguments) if entry[0] in (Tensor, np.ndarray)]
-    if len(datas) > 1:
-        lines += [f"    if aliasing([{', '.join(datas)}]) != PATTERN:", "        return MISS"]
+        if shared:
+            held.append(index)
+    for position, i in enumerate(held):  # the aliasing the program was traced with
+        for j in held[:position]:
+            same = aliasing[i] == aliasing[j]
+            lines += [f"    if (d{i} is d{j}) is not {same}:", "        return MISS"]
     lines += ["    if not valid():", "        return MISS"]
     lines.append(f"    return function({', '.join(passed)})")
     exec(builtins.compile("\n".join(lines) + "\n", "<chainrule.compile fast path>", "exec"), scope)

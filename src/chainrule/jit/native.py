@@ -36,11 +36,10 @@ import linecache
 import math
 import re
 from collections.abc import Callable
+from operator import is_
 from typing import Any
 
 import numpy as np
-
-from operator import is_
 
 from ..core.engine import note_write
 from ..core.primitive import PRIMITIVES, mask, reciprocal
@@ -249,7 +248,7 @@ def _adam_update(
             top = largest[i]
             second = top if (top >= second or top != top) else second  # np.maximum: NaN wins
             largest[i] = second
-        update = (np.sqrt(second) / bias_correction2_sqrt + eps)
+        update = np.sqrt(second) / bias_correction2_sqrt + eps
         flat[i] = flat[i] - (first / update) * step_size
     return 0
 
@@ -463,7 +462,9 @@ class NativeStep:
         self.optimizer = optimizer
         self.updated = updated
         self.recorded = [tuple(group["params"]) for group in optimizer.param_groups]
-        group_of = {id(p): i for i, group in enumerate(optimizer.param_groups) for p in group["params"]}
+        group_of = {
+            id(p): i for i, group in enumerate(optimizer.param_groups) for p in group["params"]
+        }
         self.groups = [group_of[id(param)] for param, _ in updated]
         self.adam = isinstance(optimizer, _adam_class())
         self._pending: list[tuple[dict, str, Any]] = []
@@ -561,7 +562,9 @@ class NativeStep:
         codes = []
         start = len(self.optimizer.param_groups) * per_group
         per_param = 6 if self.adam else 3
-        for number, ((param, grad), group) in enumerate(zip(self.updated, self.groups, strict=True)):
+        for number, ((param, grad), group) in enumerate(
+            zip(self.updated, self.groups, strict=True)
+        ):
             cast = f"np.{param.dtype.name}"
             scalars = inputs[group * per_group : (group + 1) * per_group]
             mine = inputs[start + number * per_param : start + (number + 1) * per_param]
@@ -570,17 +573,38 @@ class NativeStep:
                 del lr
                 data, m, v, largest, step_size, bias2 = mine
                 fields = [
-                    data, grad.name, m, v, largest, amsgrad, maximize, f"{cast}({decay})",
-                    f"{cast}({factor})", str(bool(getattr(self.optimizer, "_decoupled_weight_decay", False))),
-                    f"{cast}({b1})", f"{cast}({c1})", f"{cast}({b2})", f"{cast}({c2})",
-                    f"{cast}({step_size})", f"{cast}({bias2})", f"{cast}({eps})",
+                    data,
+                    grad.name,
+                    m,
+                    v,
+                    largest,
+                    amsgrad,
+                    maximize,
+                    f"{cast}({decay})",
+                    f"{cast}({factor})",
+                    str(bool(getattr(self.optimizer, "_decoupled_weight_decay", False))),
+                    f"{cast}({b1})",
+                    f"{cast}({c1})",
+                    f"{cast}({b2})",
+                    f"{cast}({c2})",
+                    f"{cast}({step_size})",
+                    f"{cast}({bias2})",
+                    f"{cast}({eps})",
                 ]
             else:
                 lr, decay, momentum, dampening, nesterov, maximize = scalars
                 data, buffer, first = mine
                 fields = [
-                    data, grad.name, f"{cast}({lr})", f"{cast}({decay})", f"{cast}({momentum})",
-                    f"{cast}({dampening})", nesterov, maximize, buffer, first,
+                    data,
+                    grad.name,
+                    f"{cast}({lr})",
+                    f"{cast}({decay})",
+                    f"{cast}({momentum})",
+                    f"{cast}({dampening})",
+                    nesterov,
+                    maximize,
+                    buffer,
+                    first,
                 ]
             codes.append(f"{name}_{number} = {kernel_name}({', '.join(fields)})")
         return codes
@@ -632,8 +656,11 @@ def _step_plan(kept: list[Stmt]) -> tuple[NativeStep, list[Stmt], list[Stmt]] | 
         ):
             for tensor in stmt.touches:
                 known[id(tensor)] = None
-        elif stmt.arguments and len(stmt.operands) == 2 and stmt.touches and isinstance(
-            stmt.operands[1], Value
+        elif (
+            stmt.arguments
+            and len(stmt.operands) == 2
+            and stmt.touches
+            and isinstance(stmt.operands[1], Value)
         ):
             tensor, grad = stmt.touches[0], stmt.operands[1]
             if id(tensor) not in known or known[id(tensor)] is not None:
@@ -883,13 +910,21 @@ def _segment(
     exec(builtins.compile(source, f"<chainrule.compile numba {function}>", "exec"), segment_scope)
     name = f"{function}_{next(_counter)}"
     compiled = kernels.numba.njit(segment_scope[function])
+    numbers = all(_number(v.value) for v in inputs.values())
+    if numbers:  # 0-d inputs are read as the numbers they hold
+        types = tuple(kernels.numba.from_dtype(np.result_type(v.value)) for v in inputs.values())
+    else:
+        types = tuple(kernels.numba.typeof(v.value) for v in inputs.values())
     try:  # compiled now, for the trace's types: a failure falls back to NumPy, not an error
-        compiled.compile(tuple(kernels.numba.typeof(v.value) for v in inputs.values()))
+        compiled.compile(types)
     except Exception as error:  # noqa: BLE001 - numba's typing and lowering errors share no base
         if effects:  # an optimizer step written for numba only: a bug of this module
             raise RuntimeError(f"compile: numba could not compile {function}: {error}") from error
         return lines + ["    " + stmt.text() for stmt, _ in natives]
-    scope[name] = compiled
+    # A segment of numbers is called through its compiled entry point, skipping numba's
+    # type dispatch: each argument is converted to the signature's number type (a 0-d
+    # array or NumPy scalar of the traced dtype, as the signature guarantees).
+    scope[name] = compiled.overloads[types].entry_point if numbers else compiled
     segments.append(source)
     targets = "".join(v.name + ", " for v in outputs)
     lines.append(f"    ({targets}) = {name}({arguments})")
@@ -897,6 +932,13 @@ def _segment(
         if isinstance(v.value, np.generic):
             lines.append(f"    {v.name} = np.{v.value.dtype.name}({v.name})")
     return lines
+
+
+def _number(value: Any) -> bool:
+    """A real floating number, or a 0-d array of one."""
+    return (
+        isinstance(value, (np.generic, np.ndarray)) and value.ndim == 0 and value.dtype.kind == "f"
+    )
 
 
 def _pure_read(stmt: Stmt) -> bool:
