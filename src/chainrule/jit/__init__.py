@@ -15,7 +15,9 @@ as calls to the primitives' own VJP rules (broadcasts undone and dtypes fixed by
 engine's ``fit_to``), gradients handed to ``.grad`` through the engine's own
 accumulate function, and ``zero_grad()``/``step()`` calls on the same optimizer
 objects. Later calls with that signature run the generated function only: no graph,
-no topological sort, no Tensor per operation.
+no topological sort, no Tensor per operation. A repeated call is checked against the
+signature used last by code generated for it (JAX's cached dispatch), so it costs a few
+attribute reads before the generated function runs.
 
 What cannot be recorded is refused with :class:`~chainrule.errors.CompileError`,
 naming the operation and the line of the user's code, never frozen as a constant:

@@ -23,7 +23,9 @@ NumPy *for that statement*: the program stays correct, and the statement costs w
 it costs in the NumPy backend. Consecutive lowered statements form one *segment*,
 compiled by numba into one function (intermediates never become Python objects); the
 Python wrapper around the segments keeps what only Python can do: reading parameters,
-``zero_grad()``, handing gradients to ``.grad`` and ``optimizer.step()``. Signatures,
+``zero_grad()`` and handing gradients to ``.grad``. A final ``optimizer.step()`` of SGD,
+Adam or AdamW whose gradients are all the program's own is lowered into the last
+segment (:class:`NativeStep`); other steps stay Python calls. Signatures,
 guards and aliasing are those of the NumPy backend: :class:`~chainrule.jit.Compiled`
 keys and checks programs the same way whichever backend lowers them.
 """
