@@ -292,27 +292,35 @@ class Tracer:
 
     def guards(self) -> Callable[[], bool]:
         """A check that what the trace assumed still holds: each live tensor's
-        ``requires_grad``, each module's mode and the identity of its parameters."""
-        tensors = tuple(self._live_tensors)
+        ``requires_grad``, each module's mode and the identity of its parameters and
+        buffers. It runs at every call, so it is written out as code: one comparison
+        per fact, in the order recorded."""
         first_calls: dict[int, tuple] = {}
         for entry in self._modules:  # a module called several times is checked once
             first_calls.setdefault(id(entry[0]), entry)
-        modules = tuple(first_calls.values())
-
-        def valid() -> bool:
-            for tensor, requires_grad in tensors:
-                if tensor.requires_grad is not requires_grad:
-                    return False
-            for module, training, params, buffers in modules:
-                if module.training is not training:
-                    return False
-                if not _same_objects(module._parameters, params):
-                    return False
-                if not _same_objects(module._buffers, buffers):
-                    return False
-            return True
-
-        return valid
+        scope: dict[str, Any] = {}
+        checks = []
+        for index, (tensor, requires_grad) in enumerate(self._live_tensors):
+            scope[f"T{index}"] = tensor
+            checks.append(f"T{index}.requires_grad is not {requires_grad}")
+        for index, (module, training, params, buffers) in enumerate(first_calls.values()):
+            scope[f"M{index}"] = module
+            checks.append(f"M{index}.training is not {training}")
+            for table, recorded in (("_parameters", params), ("_buffers", buffers)):
+                held = f"M{index}.{table}"
+                if not recorded:
+                    checks.append(held)
+                    continue
+                name = f"{table[1]}{index}"
+                scope[name] = recorded
+                checks.append(f"len({held}) != {len(recorded)}")
+                checks.append(f"not all(map(is_, {held}.values(), {name}))")
+        lines = ["def valid():"]
+        lines += [f"    if {check}:\n        return False" for check in checks]
+        lines.append("    return True")
+        scope["is_"] = is_
+        exec(builtins.compile("\n".join(lines) + "\n", "<chainrule.compile guards>", "exec"), scope)
+        return scope["valid"]
 
     def _untraced(self, value: Any) -> Value:
         """A value no traced operation made: a constant, unless it is a copy or a view of an
@@ -653,16 +661,6 @@ def _forward_for(prim: Primitive, args: tuple) -> Callable[..., Any]:
 def _convert(value: Any, dtype: np.dtype) -> Any:
     """A converted copy of a traced value, held as a tensor holds it (0-d as a NumPy scalar)."""
     return _as_value(np.array(value, dtype=dtype))
-
-
-def _same_objects(current: dict, recorded: tuple) -> bool:
-    """Whether a module's parameters (or buffers) are the very objects recorded, in order.
-
-    Runs at every call of a compiled function, once per module: identity is compared in C
-    (``map(is_, ...)``), and an empty table costs one length test."""
-    if len(current) != len(recorded):
-        return False
-    return not recorded or all(map(is_, current.values(), recorded))
 
 
 def _identity(operand: Operand) -> Any:
