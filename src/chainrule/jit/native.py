@@ -47,6 +47,7 @@ from ..core.engine import note_write
 from ..core.primitive import PRIMITIVES, mask, reciprocal
 from ..errors import TargetError
 from ..extras import require
+from ..tensor import _wrap
 from .program import Expr, Literal, Operand, Program, Stmt, Value, live_statements, render, uses
 
 #: ``{0}[1]``: one item of a forward's (answer, residuals) pair.
@@ -211,6 +212,17 @@ def _sgd_update(
             b = d if first else kept[i] * momentum + dampening_complement * d
             kept[i] = b
             d = d + momentum * b if nesterov else b
+        flat[i] = flat[i] - lr * d
+    return 0
+
+
+def _sgd_plain_update(param, grad, lr, weight_decay, maximize):
+    """_sgd_update without momentum (its groups are guarded to have none)."""
+    flat, gradient = param.reshape(-1), np.ascontiguousarray(grad).reshape(-1)
+    for i in range(flat.size):
+        d = -gradient[i] if maximize else gradient[i]
+        if weight_decay != 0:
+            d = d + weight_decay * flat[i]
         flat[i] = flat[i] - lr * d
     return 0
 
@@ -469,14 +481,22 @@ class NativeStep:
         }
         self.groups = [group_of[id(param)] for param, _ in updated]
         self.adam = isinstance(optimizer, _adam_class())
+        #: SGD without momentum in any group: no state arrays (guarded by :meth:`valid`).
+        self.plain = not self.adam and not any(g["momentum"] for g in optimizer.param_groups)
+        self.params = [param for param, _ in updated]
         self._pending: list[tuple[dict, str, Any]] = []
 
     def valid(self) -> bool:
-        """Whether the optimizer still holds the parameters it held when traced."""
+        """Whether the optimizer still holds the parameters it held when traced (and, for
+        SGD compiled without momentum buffers, still has no momentum)."""
         groups = self.optimizer.param_groups
-        return len(groups) == len(self.recorded) and all(
-            len(group["params"]) == len(params) and all(map(is_, group["params"], params))
-            for group, params in zip(groups, self.recorded, strict=True)
+        return (
+            len(groups) == len(self.recorded)
+            and all(
+                len(group["params"]) == len(params) and all(map(is_, group["params"], params))
+                for group, params in zip(groups, self.recorded, strict=True)
+            )
+            and not (self.plain and any(group["momentum"] for group in groups))
         )
 
     def prepare(self) -> tuple:
@@ -486,6 +506,16 @@ class NativeStep:
         groups = self.optimizer.param_groups
         states = self.optimizer.state
         values: list[Any] = []
+        if self.plain:
+            for group in groups:
+                values += [float(group["lr"]), float(group["weight_decay"])]
+                values.append(bool(group.get("maximize", False)))
+            for param in self.params:
+                values.append(_updatable(param))
+                if param not in states:
+                    states[param] = {}  # as the eager step leaves it
+            self._pending = []
+            return tuple(values)
         for group in groups:
             lr = float(group["lr"])
             if self.adam:
@@ -557,13 +587,14 @@ class NativeStep:
 
     def lines(self, name: str, kernels: _Kernels, inputs: list[str]) -> list[str]:
         """The native code: one kernel call per parameter, the scalars cast to its dtype."""
-        per_group = 10 if self.adam else 6
-        kernel = kernels.jit(_adam_update if self.adam else _sgd_update)
-        kernel_name = f"{'adam' if self.adam else 'sgd'}_update_{id(kernel)}"
+        per_group = 10 if self.adam else 3 if self.plain else 6
+        update = _adam_update if self.adam else _sgd_plain_update if self.plain else _sgd_update
+        kernel = kernels.jit(update)
+        kernel_name = f"{update.__name__.strip('_')}_{id(kernel)}"
         _KERNEL_NAMES[kernel_name] = kernel
         codes = []
         start = len(self.optimizer.param_groups) * per_group
-        per_param = 6 if self.adam else 3
+        per_param = 6 if self.adam else 1 if self.plain else 3
         for number, ((param, grad), group) in enumerate(
             zip(self.updated, self.groups, strict=True)
         ):
@@ -571,8 +602,9 @@ class NativeStep:
             scalars = inputs[group * per_group : (group + 1) * per_group]
             mine = inputs[start + number * per_param : start + (number + 1) * per_param]
             if self.adam:
-                lr, amsgrad, maximize, decay, factor, b1, c1, b2, c2, eps = scalars
-                del lr
+                _, amsgrad, maximize, decay, factor, b1, c1, b2, c2, eps = (
+                    scalars  # lr: in step_size
+                )
                 data, m, v, largest, step_size, bias2 = mine
                 fields = [
                     data,
@@ -593,6 +625,9 @@ class NativeStep:
                     f"{cast}({bias2})",
                     f"{cast}({eps})",
                 ]
+            elif self.plain:
+                lr, decay, maximize = scalars
+                fields = [mine[0], grad.name, f"{cast}({lr})", f"{cast}({decay})", maximize]
             else:
                 lr, decay, momentum, dampening, nesterov, maximize = scalars
                 data, buffer, first = mine
@@ -687,6 +722,26 @@ def _step_plan(kept: list[Stmt]) -> tuple[NativeStep, list[Stmt], list[Stmt]] | 
     if not updated:
         return None
     return NativeStep(optimizer, updated), rest, handovers
+
+
+def _handover(stmt: Stmt) -> list[str]:
+    """The wrapper's lines for an effect after the segment. A gradient handed to a ``.grad``
+    that is None (zeroed earlier in the program) becomes it as it is, as the engine's
+    accumulate does with an array no one else holds in the parameter's dtype; anything
+    else calls accumulate itself."""
+    if stmt.arguments != (True,) or len(stmt.operands) != 2 or not stmt.touches:
+        return ["    " + stmt.text()]
+    tensor, grad = stmt.operands
+    if not isinstance(grad, Value) or not isinstance(grad.value, np.ndarray):
+        return ["    " + stmt.text()]
+    if grad.value.dtype != stmt.touches[0].dtype:
+        return ["    " + stmt.text()]
+    return [
+        f"    if {tensor.text}._grad is None:",
+        f"        {tensor.text}._grad = wrap({grad.name})",
+        "    else:",
+        "        " + stmt.text(),
+    ]
 
 
 def _comment(stmt: Stmt) -> bool:
@@ -854,7 +909,9 @@ def generate_native(
         run = [(kept[i], codes[i]) for i in range(index, end)]
         lines.extend(_segment(run, kept[end:] + handovers, result, scope, kernels, segments))
         index = end
-    lines += ["    " + stmt.text() for stmt in handovers]
+    if handovers:
+        scope["wrap"] = _wrap
+        lines += [line for stmt in handovers for line in _handover(stmt)]
     if native_step is not None:
         lines.append("    native_step.finish()")
     lines.append("    return " + render(result))
