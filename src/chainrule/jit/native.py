@@ -93,8 +93,34 @@ def _relu_vjp(g, ans, x):
     return out
 
 
+#: Products with at most this many multiply-adds run as plain loops: below it, the call
+#: into BLAS (checks, dispatch on the layout) costs more than the arithmetic.
+SMALL_PRODUCT = 4096
+
+
+def _product(a, b, a_transposed, b_transposed):
+    """``op(a) @ op(b)`` with ``op`` a transpose where asked: loops when small, else BLAS."""
+    rows = a.shape[1] if a_transposed else a.shape[0]
+    inner = a.shape[0] if a_transposed else a.shape[1]
+    cols = b.shape[0] if b_transposed else b.shape[1]
+    if rows * inner * cols > SMALL_PRODUCT:
+        left = np.ascontiguousarray(a.T) if a_transposed else np.ascontiguousarray(a)
+        right = np.ascontiguousarray(b.T) if b_transposed else np.ascontiguousarray(b)
+        return left @ right
+    out = np.empty((rows, cols), a.dtype)
+    for i in range(rows):
+        for j in range(cols):
+            total = a.dtype.type(0)
+            for k in range(inner):
+                left = a[k, i] if a_transposed else a[i, k]
+                right = b[j, k] if b_transposed else b[k, j]
+                total += left * right
+            out[i, j] = total
+    return out
+
+
 def _linear(x, weight, bias=None):
-    out = np.ascontiguousarray(x) @ np.ascontiguousarray(weight).T
+    out = _product(x, weight, False, True)
     if bias is not None:
         for i in range(out.shape[0]):
             for j in range(out.shape[1]):
@@ -103,11 +129,11 @@ def _linear(x, weight, bias=None):
 
 
 def _linear_vjp_input(g, ans, x, weight, bias=None):
-    return np.ascontiguousarray(g) @ np.ascontiguousarray(weight)
+    return _product(g, weight, False, False)
 
 
 def _linear_vjp_weight(g, ans, x, weight, bias=None):
-    return np.ascontiguousarray(g).T @ np.ascontiguousarray(x)
+    return _product(g, x, True, False)
 
 
 def _linear_vjp_bias(g, ans, x, weight, bias=None):
@@ -331,6 +357,9 @@ class _Kernels:
     def __init__(self, numba: Any) -> None:
         self.numba = numba
         self._roles = _roles()
+        global _product  # noqa: PLW0603 - the kernels call it: numba must see it compiled
+        if not isinstance(_product, numba.core.dispatcher.Dispatcher):
+            _product = self.jit(_product)
 
     def jit(self, function: Callable[..., Any], key: Any = None) -> Any:
         """``numba.njit(function)``, once per ``key`` (default: the function) per process.
