@@ -519,14 +519,15 @@ class NativeStep:
         """Whether the optimizer still holds the parameters it held when traced (and, for
         SGD compiled without momentum buffers, still has no momentum)."""
         groups = self.optimizer.param_groups
-        return (
-            len(groups) == len(self.recorded)
-            and all(
-                len(group["params"]) == len(params) and all(map(is_, group["params"], params))
-                for group, params in zip(groups, self.recorded, strict=True)
-            )
-            and not (self.plain and any(group["momentum"] for group in groups))
-        )
+        if len(groups) != len(self.recorded):
+            return False
+        for group, params in zip(groups, self.recorded, strict=True):
+            current = group["params"]
+            if len(current) != len(params) or not all(map(is_, current, params)):
+                return False
+            if self.plain and group["momentum"]:
+                return False
+        return True
 
     def prepare(self) -> tuple:
         """Everything the native update reads, for this call: per group its scalars, then
