@@ -191,6 +191,15 @@ def _fast_path(signature: tuple, program: Program) -> Callable[[tuple], Any] | N
             ]
             passed.append(name)
             shared = True
+        elif kind is np.ndarray and entry[1] == () and index in program.numbers:
+            # Only native code reads it, and converts a number itself: passed as it is.
+            lines += [
+                f"    if type({name}) is not float and not "
+                f"(isinstance({name}, generic) and {name}.dtype == D{index}):",
+                "        return MISS",
+            ]
+            passed.append(name)
+            continue
         elif kind is np.ndarray and entry[1] == () and aliasing[index] == index:
             # A Python float or a NumPy scalar, converted as _convert does (a 0-d array
             # may be shared with another argument: the general path checks it).

@@ -944,7 +944,12 @@ def generate_native(
         lines += [line for stmt in handovers for line in _handover(stmt)]
     if native_step is not None:
         lines.append("    native_step.finish()")
-    lines.append("    return " + render(result))
+    returned = _numbers_returned(lines, render(result))
+    last = _SEGMENT_CALL.match(lines[-1])
+    if last and lines[-1].split(" = ")[0].strip() == f"({returned[1:-1]}, )":
+        lines[-1] = "    return " + lines[-1].split(" = ", 1)[1]  # the segment's tuple itself
+    else:
+        lines.append("    return " + returned)
     source = "\n".join(lines) + "\n"
     filename = f"<chainrule.compile numba {name} #{next(_counter)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
@@ -952,7 +957,56 @@ def generate_native(
     program = Program("\n".join([source, *segments]), scope[name], signature)
     if native_step is not None:
         program.guard = native_step.valid
+    program.numbers = _number_parameters(parameters, lines, returned)
     return program
+
+
+def _numbers_returned(lines: list[str], returned: str) -> str:
+    """The result's text with numbers a segment returned handed out as they are: a
+    ``v = np.float64(v)`` whose only later use is ``v.item()`` in the result is dropped,
+    and ``v.item()`` becomes ``v`` (numba returns the same Python float)."""
+    for index in range(len(lines) - 1, -1, -1):
+        found = _CONVERSION.match(lines[index])
+        if not found:
+            continue
+        name = found.group(1)
+        used = re.compile(rf"\b{name}\b")
+        if any(used.search(line) for line in lines[index + 1 :]):
+            continue
+        item = f"{name}.item()"
+        if len(used.findall(returned)) != returned.count(item):
+            continue
+        del lines[index]
+        returned = returned.replace(item, name)
+    return returned
+
+
+_CONVERSION = re.compile(r"^    (\w+) = np\.\w+\(\1\)$")
+
+
+#: Names of the segments called through their entry point (names are never reused).
+_NUMBER_SEGMENTS: set[str] = set()
+
+
+def _number_parameters(parameters: list[str], lines: list[str], returned: str) -> frozenset:
+    """The arguments (0-d, not Tensors) that only segments of numbers read: their entry
+    points convert a Python float or a NumPy scalar themselves, so the fast path of
+    :mod:`chainrule.jit` passes such an argument as it came."""
+    numbers = set()
+    for name in parameters:
+        if not name.startswith("x"):
+            continue
+        used = re.compile(rf"\b{name}\b")
+        if used.search(returned):
+            continue
+        readers = [line for line in lines[2:] if used.search(line)]
+        calls = [_SEGMENT_CALL.match(line) for line in readers]
+        if readers and all(c and c.group(1) in _NUMBER_SEGMENTS for c in calls):
+            numbers.add(int(name[1:]))
+    return frozenset(numbers)
+
+
+_SEGMENT_CALL = re.compile(r"^    \([\w, ]*\) = (segment\d+_\d+)\(")
 
 
 def _segment(
@@ -1014,6 +1068,8 @@ def _segment(
     # type dispatch: each argument is converted to the signature's number type (a 0-d
     # array or NumPy scalar of the traced dtype, as the signature guarantees).
     scope[name] = compiled.overloads[types].entry_point if numbers else compiled
+    if numbers:
+        _NUMBER_SEGMENTS.add(name)
     segments.append(source)
     targets = "".join(v.name + ", " for v in outputs)
     lines.append(f"    ({targets}) = {name}({arguments})")

@@ -129,6 +129,9 @@ class Program:
     valid: Callable[[], bool] = lambda: True
     #: A check the code generator adds to the trace's guards (None: none).
     guard: Callable[[], bool] | None = None
+    #: Arguments (by position) the function takes as Python or NumPy numbers as they
+    #: come: only native code converting them itself reads them.
+    numbers: frozenset = frozenset()
     #: The cached dispatch of :mod:`chainrule.jit` for this signature (None: none).
     fast: Callable[[tuple], Any] | None = None
 
