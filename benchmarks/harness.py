@@ -23,7 +23,13 @@ from dataclasses import asdict, dataclass, field
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 #: The contenders that are chainrule itself; every peer gets a ratio against each of them.
-OURS = ("chainrule", "chainrule compiled", "chainrule numba", "compile_gradient")
+OURS = (
+    "chainrule",
+    "chainrule compiled",
+    "chainrule numba",
+    "chainrule numba grad",
+    "compile_gradient",
+)
 
 
 def pin_threads(threads: int) -> None:

@@ -16,6 +16,9 @@ from peers import have
 from workloads import compiled
 from workloads.common import Options, timed
 
+#: ``chainrule.compile(chainrule.grad(f, argnums=(0, 1)), backend="numba")(2.0, 3.0)``.
+NATIVE_GRAD = "chainrule numba grad"
+
 
 def closed_form() -> tuple[float, float]:
     """The recitation's gradient at (2, 3), derived by hand, in plain Python."""
@@ -72,6 +75,12 @@ def seed_scalar(options: Options) -> list[Result]:
             return native(*native_leaves)
 
         contenders[compiled.NATIVE] = chainrule_native
+        # The functional form, as jax.jit(jax.grad(f)) is called: numbers in, numbers out.
+        functional = cr.compile(cr.grad(seed_function, argnums=(0, 1)), backend="numba")
+        start = time.perf_counter()
+        functional(2.0, 3.0)
+        notes[NATIVE_GRAD] = f"compile {time.perf_counter() - start:.1f} s (once per shape)"
+        contenders[NATIVE_GRAD] = lambda: functional(2.0, 3.0)
     if have("torch"):
         import torch
 

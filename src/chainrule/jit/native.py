@@ -946,7 +946,7 @@ def generate_native(
         lines.append("    native_step.finish()")
     returned = _numbers_returned(lines, render(result))
     last = _SEGMENT_CALL.match(lines[-1])
-    if last and lines[-1].split(" = ")[0].strip() == f"({returned[1:-1]}, )":
+    if last and lines[-1].split(" = ", 1)[0].strip() == f"({returned[1:-1]}, )":
         lines[-1] = "    return " + lines[-1].split(" = ", 1)[1]  # the segment's tuple itself
     else:
         lines.append("    return " + returned)
@@ -1006,7 +1006,7 @@ def _number_parameters(parameters: list[str], lines: list[str], returned: str) -
     return frozenset(numbers)
 
 
-_SEGMENT_CALL = re.compile(r"^    \([\w, ]*\) = (segment\d+_\d+)\(")
+_SEGMENT_CALL = re.compile(r"^    (?:\([\w, ]*\) =|return) (segment\d+_\d+)\(")
 
 
 def _segment(
