@@ -177,3 +177,19 @@ def test_aliased_arguments_take_their_own_program():
     assert f(x, x) == (x * x).sum()
     assert len(f.programs) == 2
     assert f(y, x) == (x * y).sum()
+
+
+def test_numbers_go_straight_to_native_code_in_float32_too():
+    gradient = cr.compile(cr.grad(seed_function, argnums=(0, 1)), backend="numba")
+    cr.set_default_dtype(np.float32)
+    try:
+        eager = cr.grad(seed_function, argnums=(0, 1))
+        for x, z in ((2.0, 3.0), (1.25, 0.75)):
+            got, expected = gradient(x, z), eager(x, z)
+            assert relative_error(got, expected) <= 1e-6  # float32 arithmetic, as eager
+            assert relative_error(got, eager(np.float64(x), np.float64(z))) > 1e-12
+        assert gradient.programs[-1].numbers == frozenset({0, 1})
+    finally:
+        cr.set_default_dtype(np.float64)
+    assert relative_error(gradient(2.0, 3.0), eager(2.0, 3.0)) <= 1e-12  # float64 again
+    assert "return segment" in gradient.source  # one native call, its numbers handed out
