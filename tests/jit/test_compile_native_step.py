@@ -193,3 +193,16 @@ def test_numbers_go_straight_to_native_code_in_float32_too():
         cr.set_default_dtype(np.float64)
     assert relative_error(gradient(2.0, 3.0), eager(2.0, 3.0)) <= 1e-12  # float64 again
     assert "return segment" in gradient.source  # one native call, its numbers handed out
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_python_arguments_between_arrays_keep_the_fast_path_aligned(backend):
+    def f(a, power, b, c):
+        return (a**power * b + c).sum()
+
+    fast = cr.compile(f, backend=backend)
+    x, y = np.arange(3.0), np.arange(3.0) + 1
+    for args in ((x, 2, y, 1.5), (y, 2, x, 2.5), (x, 2, x, 0.5), (x, 2, y, 1.5), (y, 2, y, 1.0)):
+        got = fast(*args)
+        assert got == f(*args)
+    assert len(fast.programs) == 2  # b aliasing a, or not

@@ -182,6 +182,7 @@ def _fast_path(signature: tuple, program: Program) -> Callable[[tuple], Any] | N
     held = []  # the arguments passed as they are: they may be one object
     for index, (name, entry) in enumerate(zip(names, arguments, strict=True)):
         kind = entry[0]
+        slot = len(passed)  # its place among the arrays the program takes (``dynamic``)
         scope[f"S{index}"], scope[f"D{index}"] = entry[1:3] if len(entry) >= 3 else (None, None)
         if kind is Tensor:
             lines += [
@@ -191,7 +192,7 @@ def _fast_path(signature: tuple, program: Program) -> Callable[[tuple], Any] | N
             ]
             passed.append(name)
             shared = True
-        elif kind is np.ndarray and entry[1] == () and index in program.numbers:
+        elif kind is np.ndarray and entry[1] == () and slot in program.numbers:
             # Only native code reads it, and converts a number itself: passed as it is.
             lines += [
                 f"    if type({name}) is not float and not "
@@ -200,7 +201,7 @@ def _fast_path(signature: tuple, program: Program) -> Callable[[tuple], Any] | N
             ]
             passed.append(name)
             continue
-        elif kind is np.ndarray and entry[1] == () and aliasing[index] == index:
+        elif kind is np.ndarray and entry[1] == () and aliasing[slot] == slot:
             # A Python float or a NumPy scalar, converted as _convert does (a 0-d array
             # may be shared with another argument: the general path checks it).
             lines += [
@@ -235,10 +236,10 @@ def _fast_path(signature: tuple, program: Program) -> Callable[[tuple], Any] | N
             "        return MISS",
         ]
         if shared:
-            held.append(index)
-    for position, i in enumerate(held):  # the aliasing the program was traced with
-        for j in held[:position]:
-            same = aliasing[i] == aliasing[j]
+            held.append((index, slot))
+    for position, (i, first) in enumerate(held):  # the aliasing the program was traced with
+        for j, second in held[:position]:
+            same = aliasing[first] == aliasing[second]
             lines += [f"    if (d{i} is d{j}) is not {same}:", "        return MISS"]
     lines += ["    if not valid():", "        return MISS"]
     lines.append(f"    return function({', '.join(passed)})")
