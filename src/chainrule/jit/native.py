@@ -37,12 +37,14 @@ import itertools
 import linecache
 import math
 import re
+import types
 from collections.abc import Callable
 from operator import is_
 from typing import Any
 
 import numpy as np
 
+from ..core.backend import xp
 from ..core.engine import note_write
 from ..core.primitive import PRIMITIVES, mask, reciprocal
 from ..errors import TargetError
@@ -371,7 +373,7 @@ class _Kernels:
         found = _JITTED.get(key)
         if found is None:
             cache = function.__module__ == __name__ and "<" not in function.__qualname__
-            found = _JITTED[key] = self.numba.njit(function, cache=cache)
+            found = _JITTED[key] = self.numba.njit(_on_numpy(function), cache=cache)
         return found
 
     def find(self, stmt: Stmt) -> Any:
@@ -412,6 +414,29 @@ class _Kernels:
         if isinstance(partial, reciprocal):
             return self.jit(_rule(self.jit(partial.denominator), arity, "divide"), key)
         return self.jit(_rule(self.jit(partial), arity, "multiply"), key)
+
+
+def _on_numpy(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The function with the array namespace ``xp`` of its module read as NumPy.
+
+    The entries' partials are written with ``xp.cos(x)`` (the namespace of the
+    arguments, see :mod:`chainrule.core.backend`); numba cannot compile that dispatch,
+    and native code only ever holds NumPy arrays, so its copy sees ``np`` instead.
+    """
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return function
+    scope = function.__globals__
+    names = [name for name in code.co_names if isinstance(scope.get(name), type(xp))]
+    if not names:
+        return function
+    return types.FunctionType(
+        code,
+        {**scope, **dict.fromkeys(names, np)},
+        function.__name__,
+        function.__defaults__,
+        function.__closure__,
+    )
 
 
 def _roles() -> dict[int, tuple[Any, Any]]:
