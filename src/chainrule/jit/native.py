@@ -100,15 +100,11 @@ def _relu_vjp(g, ans, x):
 SMALL_PRODUCT = 4096
 
 
-def _product(a, b, a_transposed, b_transposed):
-    """``op(a) @ op(b)`` with ``op`` a transpose where asked: loops when small, else BLAS."""
+def _small_product(a, b, a_transposed, b_transposed):
+    """``op(a) @ op(b)``, ``op`` a transpose where asked, as plain loops (small products)."""
     rows = a.shape[1] if a_transposed else a.shape[0]
     inner = a.shape[0] if a_transposed else a.shape[1]
     cols = b.shape[0] if b_transposed else b.shape[1]
-    if rows * inner * cols > SMALL_PRODUCT:
-        left = np.ascontiguousarray(a.T) if a_transposed else np.ascontiguousarray(a)
-        right = np.ascontiguousarray(b.T) if b_transposed else np.ascontiguousarray(b)
-        return left @ right
     out = np.empty((rows, cols), a.dtype)
     for i in range(rows):
         for j in range(cols):
@@ -122,7 +118,10 @@ def _product(a, b, a_transposed, b_transposed):
 
 
 def _linear(x, weight, bias=None):
-    out = _product(x, weight, False, True)
+    if x.shape[0] * x.shape[1] * weight.shape[0] <= SMALL_PRODUCT:
+        out = _small_product(x, weight, False, True)
+    else:
+        out = np.ascontiguousarray(x) @ np.ascontiguousarray(weight).T
     if bias is not None:
         for i in range(out.shape[0]):
             for j in range(out.shape[1]):
@@ -131,11 +130,15 @@ def _linear(x, weight, bias=None):
 
 
 def _linear_vjp_input(g, ans, x, weight, bias=None):
-    return _product(g, weight, False, False)
+    if g.shape[0] * g.shape[1] * weight.shape[1] <= SMALL_PRODUCT:
+        return _small_product(g, weight, False, False)
+    return np.ascontiguousarray(g) @ np.ascontiguousarray(weight)
 
 
 def _linear_vjp_weight(g, ans, x, weight, bias=None):
-    return _product(g, x, True, False)
+    if g.shape[0] * g.shape[1] * x.shape[1] <= SMALL_PRODUCT:
+        return _small_product(g, x, True, False)
+    return np.ascontiguousarray(g).T @ np.ascontiguousarray(x)
 
 
 def _linear_vjp_bias(g, ans, x, weight, bias=None):
@@ -247,6 +250,10 @@ def _sgd_update(
 def _sgd_plain_update(param, grad, lr, weight_decay, maximize):
     """_sgd_update without momentum (its groups are guarded to have none)."""
     flat, gradient = param.reshape(-1), np.ascontiguousarray(grad).reshape(-1)
+    if weight_decay == 0 and not maximize:  # the common case, a loop LLVM vectorizes
+        for i in range(flat.size):
+            flat[i] = flat[i] - lr * gradient[i]
+        return 0
     for i in range(flat.size):
         d = -gradient[i] if maximize else gradient[i]
         if weight_decay != 0:
@@ -359,9 +366,9 @@ class _Kernels:
     def __init__(self, numba: Any) -> None:
         self.numba = numba
         self._roles = _roles()
-        global _product  # noqa: PLW0603 - the kernels call it: numba must see it compiled
-        if not isinstance(_product, numba.core.dispatcher.Dispatcher):
-            _product = self.jit(_product)
+        global _small_product  # noqa: PLW0603 - the kernels call it: numba must see it compiled
+        if not isinstance(_small_product, numba.core.dispatcher.Dispatcher):
+            _small_product = self.jit(_small_product)
 
     def jit(self, function: Callable[..., Any], key: Any = None) -> Any:
         """``numba.njit(function)``, once per ``key`` (default: the function) per process.
