@@ -4,12 +4,20 @@ Layer: ops. Softmax and log-softmax subtract the maximum before exponentiating, 
 logits of 1000 give finite, exact results. ``linear`` and ``cross_entropy`` are
 single primitives (one node, one rule each) because a training step spends most
 of its time in them. (``erf``, which makes GELU exact, is an elementwise entry.)
+
+Forwards and rules compute through :data:`~chainrule.core.backend.xp`, so they run on any
+Array API library (NumPy, CuPy, array-api-strict) and on Tensors. Class-index targets
+arrive as NumPy parameters and are moved to the operand's library where they are used;
+the scatter of a target's share (``index_add`` on NumPy, where a compiled step follows the
+targets) is a one-hot product on other libraries, which the standard gives no scatter.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..core import backend
+from ..core.backend import xp
 from ..core.primitive import Primitive, raw, register
 from ..errors import TargetError
 from . import domains as d
@@ -19,17 +27,19 @@ from .shape import index_add
 
 
 def _shifted(x, axis):
-    return x - np.max(x.real, axis=axis, keepdims=True)
+    """``x`` minus its largest (real part) along ``axis``: exponentials that cannot overflow."""
+    largest = xp.real(x) if backend.is_complex(x) else x
+    return x - xp.max(largest, axis=axis, keepdims=True)
 
 
 def _softmax(x, *, axis):
-    e = np.exp(_shifted(x, axis))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    e = xp.exp(_shifted(x, axis))
+    return e / xp.sum(e, axis=axis, keepdims=True)
 
 
 def _log_softmax(x, *, axis):
     z = _shifted(x, axis)
-    return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+    return z - xp.log(xp.sum(xp.exp(z), axis=axis, keepdims=True))
 
 
 def _samples(rng):
@@ -48,7 +58,7 @@ def _batch_along_axis(prim):
         if axis is not None:
             return prim.bind(x, axis=axis + 1)
         shape = np.shape(x)
-        return prim.bind(x.reshape(shape[0], -1), axis=1).reshape(shape)
+        return xp.reshape(prim.bind(xp.reshape(x, (shape[0], -1)), axis=1), shape)
 
     return rule
 
@@ -57,8 +67,8 @@ softmax = register(
     Primitive(
         "softmax",
         _softmax,
-        (lambda g, ans, x, *, axis: ans * (g - (g * ans).sum(axis=axis, keepdims=True)),),
-        (lambda t, ans, x, *, axis: ans * (t - (t * ans).sum(axis=axis, keepdims=True)),),
+        (lambda g, ans, x, *, axis: ans * (g - xp.sum(g * ans, axis=axis, keepdims=True)),),
+        (lambda t, ans, x, *, axis: ans * (t - xp.sum(t * ans, axis=axis, keepdims=True)),),
         kind="nn",
         sample=_samples,
         names=("softmax",),
@@ -73,8 +83,8 @@ log_softmax = register(
     Primitive(
         "log_softmax",
         _log_softmax,
-        (lambda g, ans, x, *, axis: g - np.exp(ans) * g.sum(axis=axis, keepdims=True),),
-        (lambda t, ans, x, *, axis: t - (np.exp(ans) * t).sum(axis=axis, keepdims=True),),
+        (lambda g, ans, x, *, axis: g - xp.exp(ans) * xp.sum(g, axis=axis, keepdims=True),),
+        (lambda t, ans, x, *, axis: t - xp.sum(xp.exp(ans) * t, axis=axis, keepdims=True),),
         kind="nn",
         sample=_samples,
         names=("log_softmax",),
@@ -91,9 +101,9 @@ log_softmax.batch = _batch_along_axis(log_softmax)
 
 def _linear(x, weight, bias=None):
     """x @ weight.T + bias, as torch.nn.functional.linear: weight has shape (out, in)."""
-    out = np.matmul(x, weight.T)
+    out = x @ weight.T
     if bias is not None:
-        if bias.dtype.kind == "c" and out.dtype.kind != "c":  # a complex step in the bias
+        if backend.is_complex(bias) and not backend.is_complex(out):  # a complex step in bias
             return out + bias
         out += bias
     return out
@@ -103,12 +113,12 @@ def _linear_vjp_weight(g, ans, x, weight, bias=None):
     """Sum over every leading (batch) axis of g_outer(x): (out, in), one matrix product."""
     if g.ndim == 2:
         return g.T @ x
-    return g.reshape(-1, weight.shape[0]).T @ x.reshape(-1, weight.shape[1])
+    return xp.reshape(g, (-1, weight.shape[0])).T @ xp.reshape(x, (-1, weight.shape[1]))
 
 
 def _linear_vjp_bias(g, ans, x, weight, bias=None):
     """Sum over every leading (batch) axis of g: (out,)."""
-    return np.add.reduce(g, axis=0 if g.ndim == 2 else tuple(range(g.ndim - 1)))
+    return xp.sum(g, axis=0 if g.ndim == 2 else tuple(range(g.ndim - 1)))
 
 
 def _batch_linear(batched, x, weight, bias=None):
@@ -119,12 +129,12 @@ def _batch_linear(batched, x, weight, bias=None):
     if not weight_batched and not bias_batched:
         return linear.bind(x, weight) if bias is None else linear.bind(x, weight, bias)
     flags = (x_batched, weight_batched)
-    out = matmul.batch(flags, x, weight.swapaxes(-1, -2) if weight_batched else weight.T)
+    out = matmul.batch(flags, x, xp.moveaxis(weight, -1, -2) if weight_batched else weight.T)
     if bias is None:
         return out
     if bias_batched:
         shape = np.shape(bias)
-        bias = bias.reshape(shape[:1] + (1,) * (np.ndim(out) - 2) + shape[1:])
+        bias = xp.reshape(bias, shape[:1] + (1,) * (np.ndim(out) - 2) + shape[1:])
     return out + bias
 
 
@@ -158,9 +168,9 @@ linear = register(
 
 def _reduce_rows(losses, reduction):
     if reduction == "mean":
-        return losses.mean()
+        return xp.mean(losses)
     if reduction == "sum":
-        return losses.sum()
+        return xp.sum(losses)
     return losses
 
 
@@ -170,24 +180,54 @@ def _per_row(g, reduction, rows):
         return g / rows
     if reduction == "sum":
         return g
-    return g.reshape(-1, 1)
+    return xp.reshape(g, (-1, 1))
 
 
 def _out_of_bounds(op, target, classes):
+    target = np.asarray(backend.to_device(target, backend.CPU))
     bad = target[(target < 0) | (target >= classes)][0]
     return TargetError(f"{op}: target {int(bad)} is out of bounds for {classes} classes")
 
 
+def _on_library_of(like, target):
+    """``target`` (class indices, or a float target given as a NumPy parameter) as an array
+    of ``like``'s library, on its device."""
+    space = backend.array_namespace(like)
+    if space is np or backend.array_namespace(target) is space:
+        return target
+    return space.asarray(np.asarray(target), device=backend.native_device(like))
+
+
+def _one_hot(target, classes, like):
+    """(N, C) with 1 at each row's target class, in ``like``'s library and dtype."""
+    space = backend.array_namespace(like)
+    target = _on_library_of(like, target)
+    columns = space.arange(classes, device=backend.native_device(like))
+    return space.astype(xp.reshape(target, (-1, 1)) == columns, raw(like).dtype)
+
+
 def _picked(op, values, target):
     """``values[i, target[i]]`` for every row; targets are checked here, at every call
-    (a negative index would silently wrap around)."""
+    (a negative index would silently wrap around, and CuPy's indexing never raises)."""
     classes = values.shape[1]
-    if target.size and target.min() < 0:
+    if type(values) is np.ndarray:
+        if target.size and target.min() < 0:
+            raise _out_of_bounds(op, target, classes)
+        try:
+            return values[np.arange(values.shape[0]), target]
+        except IndexError:
+            raise _out_of_bounds(op, target, classes) from None
+    target = _on_library_of(values, target)
+    if target.size and bool(xp.any((target < 0) | (target >= classes))):
         raise _out_of_bounds(op, target, classes)
-    try:
-        return values[np.arange(values.shape[0]), target]
-    except IndexError:
-        raise _out_of_bounds(op, target, classes) from None
+    return xp.reshape(xp.take_along_axis(values, xp.reshape(target, (-1, 1)), axis=1), (-1,))
+
+
+def _picked_tangent(t, target):
+    """``t[i, target[i]]`` for every row of a tangent (an array or a recorded Tensor)."""
+    if backend.array_namespace(t) is np:
+        return t[np.arange(t.shape[0]), target]
+    return xp.sum(t * _one_hot(target, t.shape[1], t), axis=1)
 
 
 def _cross_entropy(logits, *, target, label_smoothing, reduction):
@@ -197,26 +237,29 @@ def _cross_entropy(logits, *, target, label_smoothing, reduction):
     log-softmax needs anyway, is the residual its rules use.
     """
     z = _shifted(logits, 1)
-    e = np.exp(z)
-    total = np.add.reduce(e, axis=1, keepdims=True)
-    logp = z - np.log(total)
+    e = xp.exp(z)
+    total = xp.sum(e, axis=1, keepdims=True)
+    logp = z - xp.log(total)
     losses = -_picked("cross_entropy", logp, target)
     if label_smoothing:
-        losses = (1.0 - label_smoothing) * losses - label_smoothing * logp.mean(axis=1)
+        losses = (1.0 - label_smoothing) * losses - label_smoothing * xp.mean(logp, axis=1)
     e /= total
     return _reduce_rows(losses, reduction), e
 
 
 def _softmax_of(logits):
-    return np.exp(log_softmax.bind(logits, axis=1))
+    return xp.exp(log_softmax.bind(logits, axis=1))
 
 
 def _target_share(g, reduction, rows, classes, target):
     """Each row's cotangent at its target class, zeros elsewhere: ``one_hot(target) * scale``.
 
-    A recorded scatter (index_add) reads the targets, not a one-hot built from them with
-    NumPy, so under vmap or compile targets that differ per call are followed, not frozen.
+    On NumPy a recorded scatter (index_add) reads the targets, not a one-hot built from them,
+    so under vmap or compile targets that differ per call are followed, not frozen; other
+    libraries (no scatter in the standard) multiply by the one-hot.
     """
+    if backend.array_namespace(g) is not np:
+        return xp.reshape(_per_row(g, reduction, rows), (-1, 1)) * _one_hot(target, classes, g)
     per_row = (
         g if reduction == "none" else _per_row(g, reduction, rows) * np.ones(rows, raw(g).dtype)
     )
@@ -226,8 +269,8 @@ def _target_share(g, reduction, rows, classes, target):
 def _cross_entropy_vjp(g, ans, logits, *, target, label_smoothing, reduction, res):
     rows, classes = logits.shape
     scale = _per_row(g, reduction, rows)
-    if res is None:  # a recorded backward pass: everything on Tensors
-        slope = _softmax_of(logits) * scale
+    if type(res) is not np.ndarray:  # a recorded backward pass, or another library's arrays
+        slope = (_softmax_of(logits) if res is None else res) * scale
         slope = slope - (1.0 - label_smoothing) * _target_share(g, reduction, rows, classes, target)
         return slope - (label_smoothing / classes) * scale if label_smoothing else slope
     # (softmax - q) * scale without building q: scale the softmax, then take the target's
@@ -246,9 +289,9 @@ def _cross_entropy_jvp(t, ans, logits, *, target, label_smoothing, reduction, re
     """(softmax - q) · t per row, the target's class read by indexing the tangent."""
     p = res if res is not None else _softmax_of(logits)
     rows, classes = logits.shape
-    losses = (p * t).sum(axis=1) - (1.0 - label_smoothing) * t[np.arange(rows), target]
+    losses = xp.sum(p * t, axis=1) - (1.0 - label_smoothing) * _picked_tangent(t, target)
     if label_smoothing:
-        losses = losses - (label_smoothing / classes) * t.sum(axis=1)
+        losses = losses - (label_smoothing / classes) * xp.sum(t, axis=1)
     return _reduce_rows(losses, reduction)
 
 
@@ -268,12 +311,12 @@ def _batch_rows(prim):
 
     def rule(batched, logits, *, target, reduction, **params):
         shape = np.shape(logits)
-        rows = logits.reshape(shape[0] * shape[1], shape[2])
-        losses = prim.bind(rows, target=np.tile(target, shape[0]), reduction="none", **params)
-        losses = losses.reshape(shape[:2])
+        rows = xp.reshape(logits, (shape[0] * shape[1], shape[2]))
+        losses = prim.bind(rows, target=xp.tile(target, (shape[0],)), reduction="none", **params)
+        losses = xp.reshape(losses, shape[:2])
         if reduction == "mean":
-            return losses.mean(axis=1)
-        return losses.sum(axis=1) if reduction == "sum" else losses
+            return xp.mean(losses, axis=1)
+        return xp.sum(losses, axis=1) if reduction == "sum" else losses
 
     return rule
 
@@ -304,7 +347,7 @@ def _nll_loss_vjp(g, ans, log_probs, *, target, reduction):
 
 
 def _nll_loss_jvp(t, ans, log_probs, *, target, reduction):
-    return _reduce_rows(-t[np.arange(log_probs.shape[0]), target], reduction)
+    return _reduce_rows(-_picked_tangent(t, target), reduction)
 
 
 nll_loss = register(
@@ -329,18 +372,24 @@ _LOG_FLOOR = -100.0
 _BCE_EPS = 1e-12
 
 
+def _float_target(p, target):
+    """A float target in ``p``'s library and dtype."""
+    if backend.array_namespace(p) is np:
+        return np.asarray(target, dtype=raw(p).dtype)
+    return xp.astype(_on_library_of(p, target), raw(p).dtype)
+
+
 def _binary_cross_entropy(p, *, target):
-    target = np.asarray(target, dtype=p.dtype)
+    target = _float_target(p, target)
     with np.errstate(divide="ignore"):
-        log_p = np.maximum(np.log(p), _LOG_FLOOR)
-        log_not_p = np.maximum(np.log1p(-p), _LOG_FLOOR)
+        log_p = xp.maximum(xp.log(p), _LOG_FLOOR)
+        log_not_p = xp.maximum(xp.log1p(-p), _LOG_FLOOR)
     return -(target * log_p + (1.0 - target) * log_not_p)
 
 
 def _bce_slope(p, target):
     """d loss / d p = (p - y) / (p (1 - p)), with PyTorch's floor on the denominator."""
-    target = np.asarray(target, dtype=raw(p).dtype)
-    return (p - target) / np.maximum(p * (1.0 - p), _BCE_EPS)
+    return (p - _float_target(p, target)) / xp.maximum(p * (1.0 - p), _BCE_EPS)
 
 
 binary_cross_entropy = register(
