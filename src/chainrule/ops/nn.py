@@ -26,20 +26,40 @@ from .linalg import matmul
 from .shape import index_add
 
 
+def _sum(x, axis=None, keepdims=False):
+    """``xp.sum``, by the ufunc's own reduction on NumPy arrays (np.sum's wrapper costs more
+    than the sum of a small batch; the result is the same)."""
+    if type(x) is np.ndarray:
+        return np.add.reduce(x, axis=axis, keepdims=keepdims)
+    return xp.sum(x, axis=axis, keepdims=keepdims)
+
+
+def _max(x, axis, keepdims):
+    """``xp.max``, by the ufunc's own reduction on NumPy arrays (as :func:`_sum`)."""
+    if type(x) is np.ndarray:
+        return np.maximum.reduce(x, axis=axis, keepdims=keepdims)
+    return xp.max(x, axis=axis, keepdims=keepdims)
+
+
+def _mean(x, axis=None):
+    """``xp.mean``, by the array's own method on NumPy arrays (as :func:`_sum`)."""
+    return x.mean(axis=axis) if type(x) is np.ndarray else xp.mean(x, axis=axis)
+
+
 def _shifted(x, axis):
     """``x`` minus its largest (real part) along ``axis``: exponentials that cannot overflow."""
     largest = xp.real(x) if backend.is_complex(x) else x
-    return x - xp.max(largest, axis=axis, keepdims=True)
+    return x - _max(largest, axis, True)
 
 
 def _softmax(x, *, axis):
     e = xp.exp(_shifted(x, axis))
-    return e / xp.sum(e, axis=axis, keepdims=True)
+    return e / _sum(e, axis=axis, keepdims=True)
 
 
 def _log_softmax(x, *, axis):
     z = _shifted(x, axis)
-    return z - xp.log(xp.sum(xp.exp(z), axis=axis, keepdims=True))
+    return z - xp.log(_sum(xp.exp(z), axis=axis, keepdims=True))
 
 
 def _samples(rng):
@@ -67,8 +87,8 @@ softmax = register(
     Primitive(
         "softmax",
         _softmax,
-        (lambda g, ans, x, *, axis: ans * (g - xp.sum(g * ans, axis=axis, keepdims=True)),),
-        (lambda t, ans, x, *, axis: ans * (t - xp.sum(t * ans, axis=axis, keepdims=True)),),
+        (lambda g, ans, x, *, axis: ans * (g - _sum(g * ans, axis=axis, keepdims=True)),),
+        (lambda t, ans, x, *, axis: ans * (t - _sum(t * ans, axis=axis, keepdims=True)),),
         kind="nn",
         sample=_samples,
         names=("softmax",),
@@ -83,8 +103,8 @@ log_softmax = register(
     Primitive(
         "log_softmax",
         _log_softmax,
-        (lambda g, ans, x, *, axis: g - xp.exp(ans) * xp.sum(g, axis=axis, keepdims=True),),
-        (lambda t, ans, x, *, axis: t - xp.sum(xp.exp(ans) * t, axis=axis, keepdims=True),),
+        (lambda g, ans, x, *, axis: g - xp.exp(ans) * _sum(g, axis=axis, keepdims=True),),
+        (lambda t, ans, x, *, axis: t - _sum(xp.exp(ans) * t, axis=axis, keepdims=True),),
         kind="nn",
         sample=_samples,
         names=("log_softmax",),
@@ -118,7 +138,7 @@ def _linear_vjp_weight(g, ans, x, weight, bias=None):
 
 def _linear_vjp_bias(g, ans, x, weight, bias=None):
     """Sum over every leading (batch) axis of g: (out,)."""
-    return xp.sum(g, axis=0 if g.ndim == 2 else tuple(range(g.ndim - 1)))
+    return _sum(g, axis=0 if g.ndim == 2 else tuple(range(g.ndim - 1)))
 
 
 def _batch_linear(batched, x, weight, bias=None):
@@ -168,9 +188,9 @@ linear = register(
 
 def _reduce_rows(losses, reduction):
     if reduction == "mean":
-        return xp.mean(losses)
+        return _mean(losses)
     if reduction == "sum":
-        return xp.sum(losses)
+        return _sum(losses)
     return losses
 
 
@@ -227,7 +247,7 @@ def _picked_tangent(t, target):
     """``t[i, target[i]]`` for every row of a tangent (an array or a recorded Tensor)."""
     if backend.array_namespace(t) is np:
         return t[np.arange(t.shape[0]), target]
-    return xp.sum(t * _one_hot(target, t.shape[1], t), axis=1)
+    return _sum(t * _one_hot(target, t.shape[1], t), axis=1)
 
 
 def _cross_entropy(logits, *, target, label_smoothing, reduction):
@@ -238,11 +258,11 @@ def _cross_entropy(logits, *, target, label_smoothing, reduction):
     """
     z = _shifted(logits, 1)
     e = xp.exp(z)
-    total = xp.sum(e, axis=1, keepdims=True)
+    total = _sum(e, axis=1, keepdims=True)
     logp = z - xp.log(total)
     losses = -_picked("cross_entropy", logp, target)
     if label_smoothing:
-        losses = (1.0 - label_smoothing) * losses - label_smoothing * xp.mean(logp, axis=1)
+        losses = (1.0 - label_smoothing) * losses - label_smoothing * _mean(logp, axis=1)
     e /= total
     return _reduce_rows(losses, reduction), e
 
@@ -289,9 +309,9 @@ def _cross_entropy_jvp(t, ans, logits, *, target, label_smoothing, reduction, re
     """(softmax - q) · t per row, the target's class read by indexing the tangent."""
     p = res if res is not None else _softmax_of(logits)
     rows, classes = logits.shape
-    losses = xp.sum(p * t, axis=1) - (1.0 - label_smoothing) * _picked_tangent(t, target)
+    losses = _sum(p * t, axis=1) - (1.0 - label_smoothing) * _picked_tangent(t, target)
     if label_smoothing:
-        losses = losses - (label_smoothing / classes) * xp.sum(t, axis=1)
+        losses = losses - (label_smoothing / classes) * _sum(t, axis=1)
     return _reduce_rows(losses, reduction)
 
 
@@ -315,8 +335,8 @@ def _batch_rows(prim):
         losses = prim.bind(rows, target=xp.tile(target, (shape[0],)), reduction="none", **params)
         losses = xp.reshape(losses, shape[:2])
         if reduction == "mean":
-            return xp.mean(losses, axis=1)
-        return xp.sum(losses, axis=1) if reduction == "sum" else losses
+            return _mean(losses, axis=1)
+        return _sum(losses, axis=1) if reduction == "sum" else losses
 
     return rule
 
