@@ -14,11 +14,14 @@ from typing import Any
 import numpy as np
 
 from .. import functions as fn
+from ..core import backend
+from ..core.backend import xp
 from ..core.mode import current_trace
 from ..errors import DtypeError, ShapeError
 from ..ops import nn as nn_ops
 from ..random import default_generator
 from ..tensor import _NO_PARAMS, Tensor, apply
+from .module import array_like
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -107,7 +110,7 @@ def dropout(
     rng = default_generator() if generator is None else generator
     keep = rng.random(x.shape) >= p
     scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-    return x * (keep * np.asarray(scale, dtype=x.dtype))
+    return x * array_like(keep * scale, x)
 
 
 # --- losses -------------------------------------------------------------------
@@ -187,14 +190,21 @@ def binary_cross_entropy_with_logits(
     return _reduce(losses, reduction)
 
 
-def _class_indices(op: str, logits: Tensor, target: Any) -> np.ndarray:
+def _target_values(target: Any) -> Any:
+    """A target's array: a Tensor's own, another library's as it is, else a NumPy array."""
+    values = target._data if isinstance(target, Tensor) else target
+    return np.asarray(values) if backend.array_namespace(values) is np else values
+
+
+def _class_indices(op: str, logits: Tensor, target: Any) -> Any:
     """Class-index targets as an index array, checked for dtype and shape.
 
-    A Tensor's own array is used as it is (a compiled step follows it by identity);
-    values out of range are refused by the primitive itself, at every call.
+    A Tensor's own array is used as it is (a compiled step follows it by identity), and so
+    is an array of another library (the labels of a batch on the GPU); values out of range
+    are refused by the primitive itself, at every call.
     """
-    indices = np.asarray(target._data if isinstance(target, Tensor) else target)
-    if indices.dtype.kind not in "iu":
+    indices = _target_values(target)
+    if backend.kind(indices) not in "iu":
         raise DtypeError(
             f"{op}: class-index targets must be integers, got dtype {indices.dtype} "
             "(for class probabilities pass a float target of the input's shape)"
@@ -204,7 +214,7 @@ def _class_indices(op: str, logits: Tensor, target: Any) -> np.ndarray:
             f"{op}: expected input of shape (N, C) and target of shape (N,), got "
             f"{logits.shape} and {indices.shape}"
         )
-    return indices.astype(np.intp, copy=False)
+    return indices.astype(np.intp, copy=False) if backend.is_numpy(indices) else indices
 
 
 def cross_entropy(
@@ -219,15 +229,15 @@ def cross_entropy(
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     logits = fn.as_tensor(input)
-    target_array = np.asarray(target._data if isinstance(target, Tensor) else target)
+    target_array = _target_values(target)
     if logits.ndim == 1:
         logits = logits.reshape(1, -1)
-        target_array = target_array.reshape(1, *target_array.shape)
+        target_array = xp.reshape(target_array, (1, *target_array.shape))
         if reduction == "none":
             return cross_entropy(logits, target_array, "none", label_smoothing).reshape(())
-    if target_array.dtype.kind == "f" and target_array.shape == logits.shape:
+    if backend.kind(target_array) == "f" and target_array.shape == logits.shape:
         classes = logits.shape[1]
-        q = target_array.astype(logits.dtype) * (1.0 - label_smoothing) + label_smoothing / classes
+        q = array_like(target_array, logits) * (1.0 - label_smoothing) + label_smoothing / classes
         return _reduce(-(q * fn.log_softmax(logits, 1)).sum(axis=1), reduction)
     indices = _class_indices("cross_entropy", logits, target_array)
     params = {"target": indices, "label_smoothing": float(label_smoothing), "reduction": reduction}

@@ -4,7 +4,8 @@ Layer: nn (imports numpy, chainrule.tensor and chainrule.random). Draws come
 from :func:`chainrule.random.default_generator` unless a ``generator`` is passed.
 Values are drawn in float64 and cast to the
 tensor's dtype, so a float32 and a float64 model built from the same seed hold
-the same numbers up to rounding.
+the same numbers up to rounding. Draws are made on the host (NumPy's generator) and
+moved to the tensor's device, so a model on the GPU starts from the same numbers.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 from ..core.mode import no_grad
 from ..random import default_generator
 from ..tensor import Tensor
+from .module import array_like
 
 
 def _rng(generator: np.random.Generator | None) -> np.random.Generator:
@@ -25,7 +27,7 @@ def _rng(generator: np.random.Generator | None) -> np.random.Generator:
 
 def _fill(tensor: Tensor, values: Any) -> Tensor:
     with no_grad():
-        tensor.copy_(np.asarray(values, dtype=tensor.dtype))
+        tensor.copy_(array_like(np.asarray(values), tensor))
     return tensor
 
 

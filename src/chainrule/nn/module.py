@@ -4,6 +4,10 @@ Layer: nn (imports chainrule.tensor and chainrule.nn.parameter). Assigning a
 Parameter or a Module to an attribute registers it (in assignment order), which
 is what ``parameters()``, ``state_dict()`` and the repr walk. State-dict keys are
 PyTorch's: the attribute path joined by dots (``0.weight`` in a Sequential).
+
+A module's values live on one device (``module.to("cuda")`` moves them in place, keeping
+the Parameter objects); state dicts are NumPy arrays on the host, loaded onto the module's
+device.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..core import backend, engine
 from ..core.mode import current_trace, no_grad
 from ..errors import ChainruleError
 from ..tensor import Tensor, zero_grads
@@ -29,6 +34,54 @@ class IncompatibleKeys(NamedTuple):
 
     missing_keys: list[str]
     unexpected_keys: list[str]
+
+
+def array_like(values: Any, like: Tensor) -> Any:
+    """``values`` (a NumPy array, or another library's) as an array of ``like``'s library, on
+    its device, in its dtype: where host values (draws, a loaded state) meet a parameter."""
+    data = like._data
+    space = backend.array_namespace(data)
+    if backend.array_namespace(values) is not space:
+        if not backend.is_numpy(values):
+            values = backend.to_device(values, backend.CPU)
+        if space is not np:
+            values = space.asarray(np.asarray(values), device=backend.native_device(data))
+    if space is np:
+        return np.asarray(values, dtype=data.dtype)
+    return space.astype(values, data.dtype)
+
+
+def host_copy(values: Any) -> np.ndarray:
+    """A NumPy copy of an array (or a Tensor's value), wherever it lives: a state dict's entry."""
+    data = values._data if isinstance(values, Tensor) else values
+    if backend.is_numpy(data):
+        return np.array(data)
+    return np.array(backend.to_device(data, backend.CPU))
+
+
+def _cast(values: Any, dtype: np.dtype) -> Any:
+    """An array in ``dtype`` (its own library's dtype of that name)."""
+    if backend.is_numpy(values):
+        return values.astype(dtype)
+    space = backend.array_namespace(values)
+    return space.astype(values, getattr(space, dtype.name))
+
+
+def _move(tensor: Tensor, device: backend.Device) -> None:
+    """Move a tensor's value (and its gradient's) to ``device`` in place: the same object."""
+    moved = backend.to_device(tensor._data, device)
+    if moved is not tensor._data:
+        tensor._data = moved
+        engine.note_write(tensor)
+    if tensor.grad is not None:
+        _move(tensor.grad, device)
+
+
+def _is_device(spec: Any) -> bool:
+    """Whether ``Module.to``'s argument names a device ("cpu", "cuda:1") rather than a dtype."""
+    if isinstance(spec, backend.Device):
+        return True
+    return isinstance(spec, str) and spec.partition(":")[0] in ("cpu", "cuda")
 
 
 class Module:
@@ -225,18 +278,46 @@ class Module:
             return
         zero_grads(params, set_to_none)
 
-    def to(self, dtype: Any) -> Module:
-        """Convert every floating parameter and buffer to ``dtype`` (new Parameter objects)."""
-        dtype = np.dtype(dtype)
+    def to(self, *args: Any, device: Any = None, dtype: Any = None) -> Module:
+        """Move every parameter and buffer to ``device`` and/or convert the floating ones to
+        ``dtype``, as PyTorch's ``module.to("cuda")``, ``.to(np.float32)``,
+        ``.to("cuda", np.float32)``; returns self.
+
+        A move is in place: the Parameter objects stay (an optimizer built before still holds
+        them). A dtype conversion makes new Parameters, as before.
+        """
+        for spec in args:
+            if _is_device(spec):
+                device = spec
+            else:
+                dtype = spec
+        if device is not None:
+            target = backend.Device.parse(device)
+            with no_grad():
+                for tensor in [*self.parameters(), *self.buffers()]:
+                    _move(tensor, target)
+        if dtype is not None:
+            self._convert(np.dtype(dtype))
+        return self
+
+    def cpu(self) -> Module:
+        """Move every parameter and buffer to host memory (NumPy), in place; return self."""
+        return self.to("cpu")
+
+    def cuda(self, index: int = 0) -> Module:
+        """Move every parameter and buffer to the GPU ``index`` (CuPy), in place; return self."""
+        return self.to(f"cuda:{index}")
+
+    def _convert(self, dtype: np.dtype) -> None:
+        """Floating parameters and buffers in ``dtype`` (new Parameter objects)."""
         for module in self.modules():
             for name, param in list(module._parameters.items()):
                 if param is not None and param.dtype != dtype:
-                    converted = Parameter(param.data.astype(dtype), param.requires_grad)
+                    converted = Parameter(_cast(param._data, dtype), param.requires_grad)
                     module.register_parameter(name, converted)
             for name, buffer in list(module._buffers.items()):
-                if buffer is not None and buffer.dtype.kind == "f":
-                    module.register_buffer(name, Tensor(buffer.data.astype(dtype)))
-        return self
+                if buffer is not None and backend.kind(buffer._data) == "f":
+                    module.register_buffer(name, Tensor(_cast(buffer._data, dtype)))
 
     def float(self) -> Module:
         """Convert floating parameters and buffers to float32, as :meth:`to`; return self."""
@@ -258,7 +339,7 @@ class Module:
                 for name, value in table.items():
                     if value is not None:
                         key = f"{module_name}.{name}" if module_name else name
-                        state[key] = value.data.copy()
+                        state[key] = host_copy(value)
         return state
 
     def load_state_dict(
@@ -282,7 +363,8 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = np.asarray(value.data if isinstance(value, Tensor) else value)
+            array = value._data if isinstance(value, Tensor) else value
+            array = np.asarray(array) if backend.is_numpy(array) else host_copy(array)
             if array.shape != target.shape:
                 problems.append(
                     f"size mismatch for {key}: copying a param with shape {array.shape}, "
@@ -298,7 +380,7 @@ class Module:
             )
         with no_grad():
             for key, array in values.items():
-                own[key].copy_(array.astype(own[key].dtype, copy=False))
+                own[key].copy_(array_like(array, own[key]))
         return IncompatibleKeys(missing, unexpected)
 
     def _state_tensors(self) -> dict[str, Tensor]:

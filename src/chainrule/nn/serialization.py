@@ -1,6 +1,6 @@
 """Saving and loading state dicts as ``.npz`` files: no pickle, written atomically.
 
-Layer: nn (imports numpy and the standard library). A file holds one array per
+Layer: nn (imports numpy, the standard library and chainrule's core and tensor). A file holds one array per
 state-dict key plus, optionally, a JSON text under ``__metadata__`` (the CLI
 stores the architecture there, so a model file is self-describing). Writes go
 through :func:`chainrule.io.files.atomic_write`, so a crash never leaves a
@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core import backend
 from ..errors import ChainruleError
 from ..io.files import atomic_write
 from ..tensor import Tensor
@@ -34,16 +35,20 @@ class ModelFileError(ChainruleError, ValueError):
 def save(
     state_dict: Mapping[str, Any], path: str | os.PathLike, metadata: Mapping | None = None
 ) -> None:
-    """Write ``state_dict`` (arrays or Tensors) and optional JSON ``metadata`` to ``path``."""
-    arrays = {
-        key: np.asarray(value.data if isinstance(value, Tensor) else value)
-        for key, value in state_dict.items()
-    }
+    """Write ``state_dict`` (arrays or Tensors, on any device: saved as NumPy arrays) and
+    optional JSON ``metadata`` to ``path``."""
+    arrays = {key: _host(value) for key, value in state_dict.items()}
     if METADATA_KEY in arrays:
         raise ValueError(f"{METADATA_KEY!r} is reserved for metadata")
     if metadata is not None:
         arrays[METADATA_KEY] = np.array(json.dumps(metadata))
     atomic_write(path, lambda handle: _write_npz(handle, arrays))
+
+
+def _host(value: Any) -> np.ndarray:
+    """A state-dict entry as a NumPy array (a GPU value copied to the host)."""
+    data = value._data if isinstance(value, Tensor) else value
+    return np.asarray(data if backend.is_numpy(data) else backend.to_device(data, backend.CPU))
 
 
 def _write_npz(handle: Any, arrays: Mapping[str, np.ndarray]) -> None:

@@ -10,7 +10,12 @@ Layer: optim. For gradient g of parameter p at step t (starting at 1)::
     p = p - (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 
 A complex parameter's real and imaginary parts are two real parameters here (PyTorch's
-``view_as_real``): m, v and the update are taken part by part.
+``view_as_real``): m, v and the update are taken part by part (NumPy arrays only: the
+standard has no real view of complex memory).
+
+On NumPy the update is written into a scratch array with ufuncs' ``out=`` (no temporaries);
+other libraries (CuPy, any Array API namespace) compute it with the same operations in
+the same order through their namespace, so the numbers agree.
 """
 
 from __future__ import annotations
@@ -21,8 +26,11 @@ from typing import Any
 
 import numpy as np
 
+from ..core import backend
+from ..core.backend import xp
+from ..errors import DeviceError
 from ..tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, subtract_
 
 
 class Adam(Optimizer):
@@ -62,12 +70,17 @@ class Adam(Optimizer):
         weight_decay = group["weight_decay"]
         if not state:
             state["step"] = 0
-            state["exp_avg"] = np.zeros(param.shape, param.dtype)
-            state["exp_avg_sq"] = np.zeros(param.shape, param.dtype)
+            state["exp_avg"] = xp.zeros_like(param._data)
+            state["exp_avg_sq"] = xp.zeros_like(param._data)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros(param.shape, param.dtype)
+                state["max_exp_avg_sq"] = xp.zeros_like(param._data)
+        on_numpy = backend.is_numpy(param._data)
         if weight_decay and self._decoupled_weight_decay:
-            param *= 1.0 - lr * weight_decay
+            if on_numpy:
+                param *= 1.0 - lr * weight_decay
+            else:
+                shrink = 1.0 - lr * weight_decay
+                param._write(lambda data: data.__imul__(shrink), "an optimizer's update")
         elif weight_decay:
             grad = grad + weight_decay * param.data
         state["step"] += 1
@@ -80,12 +93,19 @@ class Adam(Optimizer):
         exp_avg_sq += (1.0 - beta2) * (grad * grad)
         if group["amsgrad"]:
             largest = _parts(state["max_exp_avg_sq"])
-            np.maximum(largest, exp_avg_sq, out=largest)
+            if on_numpy:
+                np.maximum(largest, exp_avg_sq, out=largest)
+            else:
+                largest[...] = xp.maximum(largest, exp_avg_sq)
             second_moment = largest
         else:
             second_moment = exp_avg_sq
         step_size = lr / (1.0 - beta1**step)
         bias_correction2_sqrt = math.sqrt(1.0 - beta2**step)
+        if not on_numpy:
+            denominator = xp.sqrt(second_moment) / bias_correction2_sqrt + eps
+            subtract_(param, (exp_avg / denominator) * step_size)
+            return
         update = self._scratch.get(param)
         if update is None or update.shape != param.shape:
             update = self._scratch[param] = np.empty(param.shape, param.dtype)
@@ -102,8 +122,10 @@ def _parts(array: np.ndarray) -> np.ndarray:
     """A complex array's real and imaginary parts as one real array: over the same memory
     when ``array`` is C-contiguous (the state and scratch arrays are), else a copy (fine
     for the gradient, which is only read); a real array itself."""
-    if array.dtype.kind != "c":
+    if not backend.is_complex(array):
         return array
+    if not backend.is_numpy(array):
+        raise DeviceError("Adam: complex parameters are stepped on NumPy arrays only")
     return array.reshape(-1).view(array.real.dtype)
 
 

@@ -6,6 +6,10 @@ are applied in place under ``no_grad``, so the parameters' version counters see
 them. A complex parameter z = x + iy is stepped along conj(grad) = ∂f/∂x + i·∂f/∂y (its
 gradient follows JAX's convention, ∂f/∂x − i·∂f/∂y): descent in both x and y, as in
 PyTorch, whose ``z.grad`` is that conjugate.
+
+Updates compute through the array namespace of the parameter (:data:`chainrule.core.backend.xp`),
+and per-parameter state is made like the parameter (``xp.zeros_like``), so a model moved to
+the GPU is stepped there, its state with it.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from ..core import backend
+from ..core.backend import xp
 from ..core.mode import current_trace, enable_grad, no_grad
 from ..tensor import Tensor, zero_grads
 
@@ -90,8 +96,8 @@ class Optimizer:
                     if grad is None:
                         continue
                     grad = -grad.data if maximize else grad.data
-                    if grad.dtype.kind == "c":
-                        grad = np.conj(grad)
+                    if backend.is_complex(grad):
+                        grad = xp.conj(grad)
                     state = states.get(param)
                     if state is None:
                         state = states[param] = {}
@@ -145,7 +151,7 @@ class Optimizer:
         for index, values in state_dict["state"].items():
             param = params_by_index[int(index)]
             self.state[param] = {
-                key: value.astype(param.dtype) if isinstance(value, np.ndarray) else value
+                key: _state_array(value, param) if _is_array(value) else value
                 for key, value in copy.deepcopy(values).items()
             }
         for saved, group in zip(saved_groups, self.param_groups, strict=True):
@@ -157,3 +163,29 @@ class Optimizer:
             lines.append(f"Parameter Group {index}")
             lines.extend(f"    {key}: {group[key]}" for key in sorted(group) if key != "params")
         return "\n".join(lines) + "\n)"
+
+
+def subtract_(param: Tensor, update: Any) -> None:
+    """``param -= update`` in place, on the parameter's own library (an optimizer's step)."""
+    if backend.is_numpy(param._data):
+        param._subtract_(update)
+    else:
+        param._write(lambda data: data.__isub__(update), "an optimizer's update", update)
+
+
+def _is_array(value: Any) -> bool:
+    """Whether a state entry is an array (NumPy's or another library's), not a count."""
+    return type(value) is np.ndarray or (not backend.is_numpy(value) and hasattr(value, "shape"))
+
+
+def _state_array(value: Any, param: Tensor) -> Any:
+    """A loaded state array (NumPy, or any library's) on ``param``'s library, device and dtype."""
+    data = param._data
+    space = backend.array_namespace(data)
+    if backend.array_namespace(value) is not space:
+        if not backend.is_numpy(value):
+            value = backend.to_device(value, backend.CPU)
+        if space is np:
+            return np.asarray(value).astype(data.dtype)
+        value = space.asarray(np.asarray(value), device=backend.native_device(data))
+    return xp.astype(value, data.dtype)

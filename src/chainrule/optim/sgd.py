@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from ..core.backend import xp
 from ..tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, subtract_
 
 
 class SGD(Optimizer):
@@ -58,9 +59,9 @@ class SGD(Optimizer):
         if momentum:
             buffer = state.get("momentum_buffer")
             if buffer is None:
-                buffer = state["momentum_buffer"] = np.array(grad, dtype=param.dtype, copy=True)
+                buffer = state["momentum_buffer"] = xp.astype(grad, param.dtype, copy=True)
             else:
                 buffer *= momentum
                 buffer += (1.0 - group["dampening"]) * grad
             grad = grad + momentum * buffer if group["nesterov"] else buffer
-        param._subtract_(group["lr"] * grad)
+        subtract_(param, group["lr"] * grad)
