@@ -15,7 +15,8 @@ from typing import Any
 
 import click
 
-from ..errors import MissingExtraError
+from ..core.backend import Device
+from ..errors import DeviceError, MissingExtraError
 from ..extras import require
 
 
@@ -31,6 +32,26 @@ def need(module: str, purpose: str) -> ModuleType:
         return require(module, purpose)
     except MissingExtraError as error:
         raise InputError(str(error)) from None
+
+
+def check_device(device: str, command: str) -> str:
+    """``--device`` checked before any work: "cpu", or a CUDA GPU that CuPy (the gpu extra)
+    can see; its canonical text ("cuda:0"). Else exit 2 with one line saying what is missing."""
+    try:
+        parsed = Device.parse(device)
+    except DeviceError as error:
+        raise InputError(str(error)) from None
+    if parsed.platform == "cpu":
+        return "cpu"
+    cupy = need("cupy", f"{command} --device {device}")
+    need("array_api_compat", f"{command} --device {device}")
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as error:  # CuPy's CUDARuntimeError: no driver, no device
+        raise InputError(f"--device {device}: CuPy sees no CUDA GPU ({error})") from None
+    if parsed.index >= count:
+        raise InputError(f"--device {device}: CuPy sees {count} CUDA GPU(s), numbered from 0")
+    return str(parsed)
 
 
 class _Group(click.Group):

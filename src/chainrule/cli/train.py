@@ -53,6 +53,7 @@ from .app import (
     InputError,
     OutputFolder,
     check_cluster_flags,
+    check_device,
     main,
     need,
 )
@@ -316,6 +317,7 @@ def run_training(
     label_column: str | None,
     dtype: str,
     compile_backend: str | None = None,
+    device: str = "cpu",
     text: bool = False,
     fitter=fit,
     on_epoch=None,
@@ -332,6 +334,8 @@ def run_training(
     say = click.echo if text else (lambda line: None)
     if compile_backend is not None:
         fitter = functools.partial(fitter, compile_backend=compile_backend)
+    if device != "cpu":
+        fitter = functools.partial(fitter, device=device)
     data_spec = data_spec or "xor"
     recipe = RECIPES.get(data_spec.partition(":")[0])
     data = _load(data_spec, label_column)
@@ -366,7 +370,7 @@ def run_training(
         "input_std": [float(v) for v in std],
     }
     nn.manual_seed(seed)
-    model = build_model(spec)
+    model = build_model(spec).to(device)
     optimizer_name = optimizer_name or recipe.optimizer
     lr = recipe.lr if lr is None else lr
     momentum = recipe.momentum if momentum is None else momentum
@@ -410,7 +414,8 @@ def run_training(
             message += f"; that model is saved as {out / 'model.npz'}"
         raise InputError(message) from None
     seconds = time.perf_counter() - started
-    test = score(model, *prepared["test"], spec)
+    test = score(model, *prepared["test"], spec, device)
+    model.cpu()  # what is printed and saved next reads the weights on the host
     test_name = "the 4 XOR points" if data.name == "xor" else "test set"
     say(
         f"{test_name}: loss {test['loss']:.4f}, accuracy {100 * test['accuracy']:.2f}% "
@@ -529,6 +534,12 @@ def _say_timing(trainer: Any, say) -> None:
     default=None,
     help="Run each batch's forward and backward through chainrule.compile (numba: the jit extra).",
 )
+@click.option(
+    "--device",
+    default="cpu",
+    show_default=True,
+    help="cpu, cuda or cuda:N (an NVIDIA GPU through CuPy: the gpu extra).",
+)
 @CLUSTER_OPTION
 @WORKERS_OPTION
 @click.option(
@@ -564,6 +575,9 @@ def train(
         raise InputError("--compile runs the step in this process: not with --workers/--cluster")
     if compile_backend == "numba":
         need("numba", "train --compile numba")
+    options["device"] = check_device(options["device"], "train")
+    if options["device"] != "cpu" and (compile_backend, cluster, workers) != (None, None, None):
+        raise InputError("--device runs the step here, eagerly: not with --compile/--workers")
     if checkpoint_every is not None and out is None:
         raise InputError("--checkpoint-every writes into --out: name the folder")
     if out is not None:

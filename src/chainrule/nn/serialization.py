@@ -1,7 +1,7 @@
 """Saving and loading state dicts as ``.npz`` files: no pickle, written atomically.
 
-Layer: nn (imports numpy, the standard library and chainrule's core and tensor). A file holds one array per
-state-dict key plus, optionally, a JSON text under ``__metadata__`` (the CLI
+Layer: nn (imports numpy, the standard library and chainrule's core and tensor). A file
+holds one array per state-dict key (values on any device, saved as NumPy arrays) plus, optionally, a JSON text under ``__metadata__`` (the CLI
 stores the architecture there, so a model file is self-describing). Writes go
 through :func:`chainrule.io.files.atomic_write`, so a crash never leaves a
 half-written file under the final name.

@@ -205,12 +205,16 @@ def predict(outputs: np.ndarray, spec: dict) -> np.ndarray:
     return (outputs[:, 0] > threshold).astype(np.int64)
 
 
-def score(model: nn.Module, features: np.ndarray, labels: np.ndarray, spec: dict) -> dict:
-    """Loss, accuracy, outputs and confusion matrix on a whole set, in eval mode."""
+def score(
+    model: nn.Module, features: np.ndarray, labels: np.ndarray, spec: dict, device: str = "cpu"
+) -> dict:
+    """Loss, accuracy, outputs and confusion matrix on a whole set, in eval mode (computed on
+    ``device``, where the model is; the outputs come back to the host)."""
     model.eval()
     with no_grad():
-        outputs = model(Tensor(features))
-        loss = loss_function(spec)(outputs, targets(labels, spec)).item()
+        outputs = model(Tensor(features).to(device))
+        loss = loss_function(spec)(outputs, Tensor(targets(labels, spec)).to(device)).item()
+        outputs = outputs.cpu()
     predictions = predict(outputs.data, spec)
     classes = len(spec["classes"])
     confusion = np.zeros((classes, classes), dtype=np.int64)
@@ -263,14 +267,16 @@ class DivergedError(ChainruleError):
 
 
 def local_gradient(
-    model: nn.Module, spec: dict, train: tuple[np.ndarray, np.ndarray]
+    model: nn.Module, spec: dict, train: tuple[np.ndarray, np.ndarray], device: str = "cpu"
 ) -> BatchGradient:
-    """The BatchGradient that runs the model on the batch's rows here, in this process."""
+    """The BatchGradient that runs the model on the batch's rows here, in this process, with
+    each batch moved to ``device`` (where the model is)."""
     criterion = loss_function(spec)
     features, batch_targets = train[0], targets(train[1], spec)
 
     def gradient(indices: np.ndarray) -> float:
-        loss = criterion(model(Tensor(features[indices])), Tensor(batch_targets[indices]))
+        inputs = Tensor(features[indices]).to(device)
+        loss = criterion(model(inputs), Tensor(batch_targets[indices]).to(device))
         value = loss.item()
         if math.isfinite(value):
             loss.backward()
@@ -319,20 +325,22 @@ def fit(
     on_epoch: Callable[[dict], None] | None = None,
     batch_gradient: BatchGradient | None = None,
     compile_backend: str | None = None,
+    device: str = "cpu",
 ) -> list[dict]:
     """Train for ``epochs``; return one metrics row per epoch (loss, accuracies, lr, seconds).
 
     ``on_batch`` and ``on_epoch`` let a caller show progress (the CLI draws a bar).
     ``batch_gradient`` computes each batch's gradient elsewhere (default:
     :func:`local_gradient`, or :func:`compiled_gradient` with ``compile_backend``, "numpy"
-    or "numba"); the batches, their order and the updates stay the same.
+    or "numba"); the batches, their order and the updates stay the same. ``device`` is where
+    the model is ("cpu", "cuda"): each batch is moved there.
     """
     if batch_gradient is not None:
         gradient = batch_gradient
     elif compile_backend is not None:
         gradient = compiled_gradient(model, spec, train, compile_backend)
     else:
-        gradient = local_gradient(model, spec, train)
+        gradient = local_gradient(model, spec, train, device)
     # Batches of row indices, drawn from the seeded generator as DataLoader draws them.
     loader = DataLoader(
         TensorDataset(np.arange(len(train[1]))), batch_size=batch_size, shuffle=True, seed=seed
@@ -356,8 +364,8 @@ def fit(
                 elapsed = max(time.perf_counter() - started, 1e-9)
                 on_batch(epoch, batches, len(loader), total / batches, batches / elapsed)
         seconds = time.perf_counter() - started
-        train_score = score(model, *train, spec)
-        val_score = score(model, *val, spec) if len(val[1]) else None
+        train_score = score(model, *train, spec, device)
+        val_score = score(model, *val, spec, device) if len(val[1]) else None
         row = {
             "epoch": epoch,
             "loss": total / batches,
