@@ -1,10 +1,10 @@
 """Saving and loading state dicts as ``.npz`` files: no pickle, written atomically.
 
 Layer: nn (imports numpy, the standard library and chainrule's core and tensor). A file
-holds one array per state-dict key (values on any device, saved as NumPy arrays) plus, optionally, a JSON text under ``__metadata__`` (the CLI
-stores the architecture there, so a model file is self-describing). Writes go
-through :func:`chainrule.io.files.atomic_write`, so a crash never leaves a
-half-written file under the final name.
+holds one array per state-dict key (values on any device, saved as NumPy arrays) plus,
+optionally, a JSON text under ``__metadata__`` (the CLI stores the architecture there, so
+a model file is self-describing). Writes go through :func:`chainrule.io.files.atomic_write`,
+so a crash never leaves a half-written file under the final name.
 """
 
 from __future__ import annotations
