@@ -14,9 +14,14 @@ An entry that cannot run on a standard namespace (``portable=False`` and no
 implementation for the library) must refuse with DeviceError naming itself, never
 compute on NumPy; those entries are listed in :data:`NUMPY_ONLY` and the list is
 checked to be exact.
+
+``CHAINRULE_TEST_BACKEND=cupy`` runs the same test on CuPy arrays instead (on a machine with
+a GPU: benchmarks/gpu_check.sh), against the same NumPy results.
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import pytest
@@ -27,7 +32,13 @@ from chainrule.core.primitive import PRIMITIVES
 from chainrule.errors import DeviceError
 from chainrule.tensor import apply
 
-xs = pytest.importorskip("array_api_strict")
+#: The library the entries run on: array_api_strict, or CuPy with CHAINRULE_TEST_BACKEND=cupy.
+BACKEND = os.environ.get("CHAINRULE_TEST_BACKEND", "array_api_strict")
+if BACKEND == "cupy":
+    pytest.importorskip("cupy")
+    xs = pytest.importorskip("array_api_compat.cupy")
+else:
+    xs = pytest.importorskip("array_api_strict")
 
 from tests.ops.test_primitives import cases, diff_positions  # noqa: E402
 
@@ -39,12 +50,16 @@ NUMPY_ONLY: frozenset[str] = frozenset(
         "partition",
     }
 )
+#: Of those, the entries CuPy runs all the same (its own einsum, cupyx.scipy.special's erf).
+CUPY_RUNS: frozenset[str] = frozenset()
+#: The entries that must refuse the backend's arrays.
+REFUSED = NUMPY_ONLY - CUPY_RUNS if BACKEND == "cupy" else NUMPY_ONLY
 
 RTOL, ATOL = 1e-9, 1e-11
 
 
 def is_strict(value) -> bool:
-    return type(value).__module__.startswith("array_api_strict")
+    return type(value).__module__.startswith(BACKEND)
 
 
 def to_strict(value):
@@ -55,7 +70,9 @@ def to_strict(value):
 
 
 def to_numpy(value):
-    return np.asarray(np.from_dlpack(value)) if is_strict(value) else np.asarray(value)
+    if not is_strict(value):
+        return np.asarray(value)
+    return value.get() if BACKEND == "cupy" else np.asarray(np.from_dlpack(value))
 
 
 def run(prim, args, params, strict: bool):
@@ -111,7 +128,7 @@ def test_entry_runs_on_array_api_strict(name):
     if prim.sample is None and prim.domains is None:
         pytest.skip(f"{name} has no samples")
     for args, params in cases(prim):
-        if name in NUMPY_ONLY:
+        if name in REFUSED:
             with pytest.raises(DeviceError, match=name):
                 run(prim, args, params, strict=True)
             continue
