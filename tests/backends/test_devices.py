@@ -236,6 +236,48 @@ def test_optimizer_state_loads_onto_the_parameters_library():
     assert type(state["exp_avg"]).__module__.startswith("array_api_strict")
 
 
+_LOSSES = {
+    "mse_loss": lambda x, t, labels: F.mse_loss(x, t),
+    "l1_loss": lambda x, t, labels: F.l1_loss(x, t),
+    "binary_cross_entropy": lambda x, t, labels: F.binary_cross_entropy(F.sigmoid(x), t),
+    "bce_with_logits": lambda x, t, labels: F.binary_cross_entropy_with_logits(x, t),
+    "cross_entropy": lambda x, t, labels: F.cross_entropy(x, labels, label_smoothing=0.1),
+    "cross_entropy_probabilities": lambda x, t, labels: F.cross_entropy(x, t),
+    "nll_loss": lambda x, t, labels: F.nll_loss(F.log_softmax(x, 1), labels, reduction="sum"),
+    "dropout": lambda x, t, labels: (
+        F.dropout(x, 0.3, generator=np.random.default_rng(1)) * t
+    ).sum(),
+    "gelu": lambda x, t, labels: (F.gelu(x) * t).sum(),
+    "softmax": lambda x, t, labels: (F.softmax(x, 0) * t).sum(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_LOSSES))
+def test_losses_and_activations_on_strict_arrays_match_numpy(name):
+    rng = np.random.default_rng(0)
+    x, t = rng.standard_normal((4, 3)), rng.uniform(0.0, 1.0, (4, 3))
+    labels = rng.integers(0, 3, 4)
+    results = []
+    for convert in (np.asarray, strict):
+        inputs = cr.tensor(convert(x), requires_grad=True)
+        loss = _LOSSES[name](inputs, convert(t), convert(labels))
+        loss.backward()
+        results.append((loss._data, inputs.grad._data))
+    (loss, grad), (strict_loss, strict_grad) = results
+    assert type(strict_loss).__module__.startswith("array_api_strict")
+    assert type(strict_grad).__module__.startswith("array_api_strict")
+    np.testing.assert_allclose(host(strict_loss), loss, rtol=1e-12)
+    np.testing.assert_allclose(host(strict_grad), grad, rtol=1e-12, atol=1e-15)
+
+
+def test_class_index_targets_out_of_bounds_are_refused_on_strict_arrays():
+    logits = cr.tensor(strict(np.zeros((2, 3))))
+    with pytest.raises(cr.errors.TargetError, match="target 3 is out of bounds for 3 classes"):
+        F.cross_entropy(logits, strict(np.array([0, 3])))
+    with pytest.raises(cr.errors.TargetError, match="target -1"):
+        F.nll_loss(logits, np.array([-1, 0]))
+
+
 # --- the train command ------------------------------------------------------------------
 
 

@@ -238,7 +238,7 @@ def cross_entropy(
     if backend.kind(target_array) == "f" and target_array.shape == logits.shape:
         classes = logits.shape[1]
         q = array_like(target_array, logits) * (1.0 - label_smoothing) + label_smoothing / classes
-        return _reduce(-(q * fn.log_softmax(logits, 1)).sum(axis=1), reduction)
+        return _reduce(-(fn.log_softmax(logits, 1) * q).sum(axis=1), reduction)
     indices = _class_indices("cross_entropy", logits, target_array)
     params = {"target": indices, "label_smoothing": float(label_smoothing), "reduction": reduction}
     return apply(nn_ops.cross_entropy, (logits,), params)
