@@ -50,10 +50,20 @@ NUMPY_ONLY: frozenset[str] = frozenset(
         "partition",
     }
 )
-#: Of those, the entries CuPy runs all the same (its own einsum, cupyx.scipy.special's erf).
-CUPY_RUNS: frozenset[str] = frozenset()
-#: The entries that must refuse the backend's arrays.
-REFUSED = NUMPY_ONLY - CUPY_RUNS if BACKEND == "cupy" else NUMPY_ONLY
+
+
+def _refuses(name: str) -> bool:
+    """Whether the entry has no forward for the backend's arrays (CuPy has einsum, erf, ...)."""
+    try:
+        PRIMITIVES[name].forward_on(xs)
+    except DeviceError:
+        return True
+    return False
+
+
+#: The entries that must refuse the backend's arrays: on CuPy, those of NUMPY_ONLY that
+#: name no CuPy implementation.
+REFUSED = frozenset(filter(_refuses, NUMPY_ONLY)) if BACKEND == "cupy" else NUMPY_ONLY
 
 RTOL, ATOL = 1e-9, 1e-11
 
