@@ -193,7 +193,9 @@ def binary_cross_entropy_with_logits(
 def _target_values(target: Any) -> Any:
     """A target's array: a Tensor's own, another library's as it is, else a NumPy array."""
     values = target._data if isinstance(target, Tensor) else target
-    return np.asarray(values) if backend.array_namespace(values) is np else values
+    if type(values) is np.ndarray or backend.array_namespace(values) is np:
+        return np.asarray(values)
+    return values
 
 
 def _class_indices(op: str, logits: Tensor, target: Any) -> Any:
@@ -204,7 +206,8 @@ def _class_indices(op: str, logits: Tensor, target: Any) -> Any:
     are refused by the primitive itself, at every call.
     """
     indices = _target_values(target)
-    if backend.kind(indices) not in "iu":
+    kind = indices.dtype.kind if type(indices) is np.ndarray else backend.kind(indices)
+    if kind not in "iu":
         raise DtypeError(
             f"{op}: class-index targets must be integers, got dtype {indices.dtype} "
             "(for class probabilities pass a float target of the input's shape)"

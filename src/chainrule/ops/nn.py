@@ -123,8 +123,8 @@ def _linear(x, weight, bias=None):
     """x @ weight.T + bias, as torch.nn.functional.linear: weight has shape (out, in)."""
     out = x @ weight.T
     if bias is not None:
-        if backend.is_complex(bias) and not backend.is_complex(out):  # a complex step in bias
-            return out + bias
+        if bias.dtype != out.dtype and backend.is_complex(bias) and not backend.is_complex(out):
+            return out + bias  # a complex step in the bias: the sum is complex
         out += bias
     return out
 
