@@ -69,6 +69,15 @@ def test_moving_to_the_cpu_copies_to_numpy_on_the_graph():
     np.testing.assert_array_equal(y.detach().numpy(), [1.0, 2.0, 3.0])
 
 
+def test_gradients_flow_back_from_the_cpu_to_another_library():
+    x = cr.tensor(strict([1.0, 2.0, 3.0]), requires_grad=True)
+    (x.cpu() * np.array([1.0, 10.0, 100.0])).sum().backward()
+    assert x.grad.device == x.device
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 10.0, 100.0])
+    second = cr.grad(lambda v: (v.cpu() ** 3).sum())(strict([1.0, 2.0]))
+    np.testing.assert_array_equal(np.from_dlpack(second), [3.0, 12.0])
+
+
 @pytest.mark.skipif(not ON_GPU, reason="CHAINRULE_TEST_BACKEND=cupy runs the GPU tests")
 def test_gradients_flow_back_through_to_device():
     x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
