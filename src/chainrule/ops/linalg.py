@@ -595,7 +595,7 @@ def _power_sum(base, middle, count):
 
 def _matrix_power_vjp(g, ans, a, *, n):
     if n == 0:
-        return xp.zeros_like(raw(a))
+        return xp.zeros_like(a)
     if n > 0:
         return _power_sum(transposed(a), g, n)
     base_t = transposed(inv.bind(a))
@@ -604,7 +604,7 @@ def _matrix_power_vjp(g, ans, a, *, n):
 
 def _matrix_power_jvp(t, ans, a, *, n):
     if n == 0:
-        return xp.zeros_like(raw(a))
+        return xp.zeros_like(a)
     if n > 0:
         return _power_sum(a, t, n)
     base = inv.bind(a)
