@@ -74,6 +74,8 @@ def _all_finite(values: Any) -> bool:
 def eye_like(x: Any) -> Any:
     """The identity of ``x``'s matrix size and dtype, in the library of the array behind ``x``."""
     value = raw(x)
+    if type(value) is np.ndarray:  # the common case, without looking up a namespace
+        return np.eye(value.shape[-1], dtype=value.dtype)
     return backend.array_namespace(value).eye(
         np.shape(x)[-1], dtype=value.dtype, device=backend.native_device(value)
     )
