@@ -29,6 +29,8 @@ lacks, name their standard forwards in ``implementations``.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..core import backend
@@ -50,6 +52,7 @@ from .matrices import (
     refuse_complex,
     symmetric_distinct,
     transposed,
+    triangle_mask,
     well_conditioned,
 )
 from .shape import concatenate
@@ -76,7 +79,7 @@ def _cholesky(a, *, upper):
 
 def _half_lower(x):
     """The lower triangle of ``x`` with its diagonal halved (Φ of Murray's formulas)."""
-    return xp.tril(x, k=-1) + 0.5 * (x * eye_like(x))
+    return x * (triangle_mask(x, -1) + 0.5 * eye_like(x))
 
 
 def _cholesky_vjp(g, ans, a, *, upper):
@@ -143,7 +146,8 @@ def _qr_factors(a, res):
 
 def _symmetric_from_upper(x):
     """triu(x) + triu(x, 1)ᵀ."""
-    return xp.triu(x) + transposed(xp.triu(x, k=1))
+    part = x * triangle_mask(x, 1, upper=True)
+    return part + transposed(part) + x * eye_like(x)
 
 
 def _tall_cotangent(gq, gr, q, r):
@@ -189,7 +193,7 @@ def _tall_tangents(t, q, r):
     """(dQ, dR) for QR with at least as many rows as columns."""
     moved = _solve_right(t, r)
     c = transposed(q) @ moved
-    kept = xp.triu(c) + transposed(xp.tril(c, k=-1))
+    kept = c * triangle_mask(c, upper=True) + transposed(c * triangle_mask(c, -1))
     return moved - q @ kept, kept @ r
 
 
@@ -320,11 +324,13 @@ def _inverse_gaps(values, tolerance):
     than ``tolerance`` (a degenerate pair)."""
     gaps = values[..., None, :] - values[..., :, None]
     apart = xp.abs(raw(gaps)) > tolerance
-    return xp.where(apart, 1 / xp.where(apart, gaps, 1), 0)
+    return 1 / xp.where(apart, gaps, math.inf)  # 1/inf: an exact 0, and so is its derivative
 
 
 def _eps(values):
     """The machine epsilon of ``values``' dtype (a Python float on other libraries)."""
+    if type(values) is np.ndarray:
+        return np.finfo(values.dtype).eps
     return backend.array_namespace(values).finfo(values.dtype).eps
 
 
@@ -480,7 +486,7 @@ def _singular_gaps(s):
     sums = s[..., None, :] + s[..., :, None]
     off_diagonal = eye_like(sums) == 0
     apart = (raw(sums) > tolerance) & off_diagonal
-    return _inverse_gaps(s, tolerance), xp.where(apart, 1 / xp.where(apart, sums, 1), 0)
+    return _inverse_gaps(s, tolerance), 1 / xp.where(apart, sums, math.inf)
 
 
 def _rotations(s, x, sign):
@@ -501,8 +507,7 @@ def _rotations_adjoint(s, y, sign):
 
 def _reciprocal(s):
     """1/s, 0 for a zero singular value."""
-    nonzero = raw(s) != 0
-    return xp.where(nonzero, 1 / xp.where(nonzero, s, 1), 0)
+    return 1 / xp.where(raw(s) != 0, s, math.inf)
 
 
 def _svd_u_vjp(g, ans, a, *, full_matrices, res):

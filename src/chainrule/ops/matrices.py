@@ -52,7 +52,7 @@ def lapack(op: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> 
         result = function(*args, **kwargs)
     except np.linalg.LinAlgError as error:
         raise LinAlgError(f"{op}: {error} (shapes {_shapes(args)})") from None
-    if not backend.is_numpy(args[0]) and not _all_finite(result) and _all_finite(args):
+    if type(args[0]) not in backend.NUMPY_TYPES and not _all_finite(result) and _all_finite(args):
         raise LinAlgError(
             f"{op}: the result is not finite for finite input (shapes {_shapes(args)}): "
             "the matrix is singular, not positive definite, or the algorithm did not converge"
@@ -87,9 +87,21 @@ def diagonal(m: Any) -> Any:
     return xp.sum(m * eye_like(m), axis=-1)
 
 
+def triangle_mask(x: Any, k: int = 0, upper: bool = False) -> Any:
+    """Ones on and below diagonal ``k`` of ``x``'s matrices (on and above it if ``upper``),
+    zeros elsewhere, in ``x``'s dtype and library: a triangle of ``x`` is a product with it."""
+    value = raw(x)
+    n = np.shape(x)[-1]
+    if type(value) is np.ndarray:  # the common case: one call
+        return np.tri(n, k=-k, dtype=value.dtype).T if upper else np.tri(n, k=k, dtype=value.dtype)
+    space = backend.array_namespace(value)
+    ones = space.ones((n, n), dtype=value.dtype, device=backend.native_device(value))
+    return space.triu(ones, k=k) if upper else space.tril(ones, k=k)
+
+
 def from_triangle(t: Any, upper: bool) -> Any:
     """The symmetric matrices an operation reading one triangle of ``t`` sees."""
-    part = xp.triu(t, k=1) if upper else xp.tril(t, k=-1)
+    part = t * triangle_mask(t, 1, upper=True) if upper else t * triangle_mask(t, -1)
     return part + transposed(part) + t * eye_like(t)
 
 
@@ -97,8 +109,8 @@ def onto_triangle(m: Any, upper: bool) -> Any:
     """The gradient with respect to the triangle read, from ``m`` with ``<m, dA>`` the
     differential for symmetric ``dA``: ``m_ij + m_ji`` off the diagonal, 0 in the other half.
     """
-    both = m + transposed(m)
-    return (xp.triu(both, k=1) if upper else xp.tril(both, k=-1)) + m * eye_like(m)
+    half = triangle_mask(m, 1, upper=True) if upper else triangle_mask(m, -1)
+    return (m + transposed(m)) * half + m * eye_like(m)
 
 
 def well_conditioned(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
