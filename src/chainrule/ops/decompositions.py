@@ -40,6 +40,7 @@ from ..errors import MissingRuleError, ShapeError
 from . import domains as d
 from .linalg import pinv, pinv_cotangent, pinv_tangent, solve
 from .matrices import (
+    as_operand,
     check_matrix,
     diagonal,
     distinct_singular,
@@ -425,7 +426,8 @@ eigh_vectors = register(
         numpy=((np.linalg.eigh, composite(_eigh)),),
         doc="(w, v) of a symmetric matrix, as np.linalg.eigh (UPLO='L' or 'U': the triangle "
         "read). Eigenvector gradients treat numerically equal eigenvalues as one eigenspace "
-        "(their 1/(w_j - w_i) is 0). Each result decomposes once.",
+        "(their 1/(w_j - w_i) is 0). Each result decomposes once. On other array libraries "
+        "each eigenvector's sign is that library's choice.",
     )
 )
 
@@ -694,7 +696,7 @@ def _lstsq_batch(batched, a, b, *, rcond):
 def _lstsq(a, b, rcond=None):
     """(x, residuals, rank, s) as np.linalg.lstsq; gradients flow through x (and the
     residuals, computed from it), for a rank that is constant near a."""
-    b = b if isinstance(b, Traceable) or hasattr(b, "__array_namespace__") else np.asarray(b)
+    b = as_operand(b)
     x = lstsq_x.bind(a, b, rcond=rcond)
     s = svd_s.bind(a)
     int32 = backend.array_namespace(a).int32  # NumPy's dtype for the rank

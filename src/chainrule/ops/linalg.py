@@ -18,10 +18,11 @@ import operator
 import numpy as np
 
 from ..core.backend import xp
-from ..core.primitive import Primitive, Traceable, composite, raw, register
+from ..core.primitive import Primitive, composite, raw, register
 from ..errors import LinAlgError, ShapeError
 from . import domains as d
 from .matrices import (
+    as_operand,
     batch_solve,
     check_matrix,
     diagonal,
@@ -323,7 +324,7 @@ _TRANS = {0: False, "N": False, 1: True, "T": True, 2: True, "C": True}
 def _prepare_solve_triangular(a, b, lower=False, trans=0, unit_diagonal=False):
     if trans not in _TRANS:
         raise ValueError(f"solve_triangular: trans must be 0, 1, 2, 'N', 'T' or 'C', got {trans!r}")
-    b = b if isinstance(b, Traceable) or hasattr(b, "__array_namespace__") else np.asarray(b)
+    b = as_operand(b)
     return (a, b), {
         "lower": bool(lower),
         "trans": _TRANS[trans],

@@ -20,9 +20,17 @@ from ..errors import LinAlgError, ShapeError
 
 
 def transposed(x: Any) -> Any:
-    """Each matrix of a stack transposed (arrays of any library: the standard's ``mT``;
-    Tensors)."""
-    return x.swapaxes(-1, -2) if isinstance(x, Traceable) else x.mT
+    """Each matrix of a stack transposed: arrays of any library (the standard's
+    matrix_transpose; CuPy's arrays lack the ``mT`` attribute) and Tensors."""
+    if type(x) is np.ndarray:
+        return x.mT
+    return x.swapaxes(-1, -2) if isinstance(x, Traceable) else xp.matrix_transpose(x)
+
+
+def as_operand(value: Any) -> Any:
+    """Python lists and numbers as NumPy arrays (a right-hand side given as a list); arrays of
+    any library and Tensors as they are (CuPy's refuse a silent copy to NumPy)."""
+    return np.asarray(value) if isinstance(value, (list, tuple, int, float)) else value
 
 
 def check_matrix(op: str, a: Any, square: bool = True) -> None:
