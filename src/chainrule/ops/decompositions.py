@@ -35,7 +35,7 @@ import numpy as np
 
 from ..core import backend
 from ..core.backend import xp
-from ..core.primitive import Primitive, Traceable, composite, raw, register
+from ..core.primitive import Primitive, composite, raw, register
 from ..errors import MissingRuleError, ShapeError
 from . import domains as d
 from .linalg import pinv, pinv_cotangent, pinv_tangent, solve
@@ -56,7 +56,6 @@ from .matrices import (
     triangle_mask,
     well_conditioned,
 )
-from .shape import concatenate
 
 
 def _solve_right(x, r):
@@ -174,20 +173,12 @@ def _qr_cotangent(gq, gr, a, res):
     square_r = r[..., :, :m]
     if gr is None:
         untouched = xp.zeros_like(raw(a)[..., :, m:])
-        return _join_columns(_tall_cotangent(gq, None, q, square_r), untouched)
+        return xp.concat([_tall_cotangent(gq, None, q, square_r), untouched], axis=-1)
     g_square, g_rest = gr[..., :, :m], gr[..., :, m:]
     gq_total = a[..., :, m:] @ transposed(g_rest)
     if gq is not None:
         gq_total = gq_total + gq
-    return _join_columns(_tall_cotangent(gq_total, g_square, q, square_r), q @ g_rest)
-
-
-def _join_columns(left, right):
-    """[left | right] per matrix: the standard's concat on arrays, chainrule's concatenate on
-    Tensors (a recorded backward pass)."""
-    if isinstance(left, Traceable) or isinstance(right, Traceable):
-        return concatenate.bind(left, right, axis=left.ndim - 1)  # its rules want axis >= 0
-    return xp.concat([left, right], axis=-1)
+    return xp.concat([_tall_cotangent(gq_total, g_square, q, square_r), q @ g_rest], axis=-1)
 
 
 def _tall_tangents(t, q, r):
@@ -206,7 +197,7 @@ def _qr_tangents(t, a, res):
         return _tall_tangents(t, q, r)
     dq, d_square = _tall_tangents(t[..., :, :m], q, r[..., :, :m])
     d_rest = transposed(q) @ (t[..., :, m:] - dq @ r[..., :, m:])
-    return dq, _join_columns(d_square, d_rest)
+    return dq, xp.concat([d_square, d_rest], axis=-1)
 
 
 def _prepare_qr(a, mode="reduced"):
