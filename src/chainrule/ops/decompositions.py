@@ -20,29 +20,40 @@ Conventions where a derivative is not unique, all finite:
   of the singular subspaces and of U Vᵀ (the polar factor) get exact derivatives. Terms
   of rectangular matrices that divide by a singular value take 0 for a zero one, and
   gradients need ``full_matrices=False`` (or square matrices).
+
+Forwards and rules compute through the array namespace (``xp``, the Array API standard's
+linalg extension): on NumPy the same LAPACK calls as np.linalg, bit for bit, and on other
+libraries' arrays the standard's functions; eigh's UPLO and lstsq, which the standard
+lacks, name their standard forwards in ``implementations``.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ..core.primitive import Primitive, Traceable, composite, raw, register
+from ..core import backend
+from ..core.backend import xp
+from ..core.primitive import Primitive, composite, raw, register
 from ..errors import MissingRuleError, ShapeError
 from . import domains as d
 from .linalg import pinv, pinv_cotangent, pinv_tangent, solve
 from .matrices import (
+    as_operand,
     check_matrix,
     diagonal,
     distinct_singular,
+    eye_like,
     from_triangle,
     lapack,
     onto_triangle,
     per_matrix,
     positive_definite,
     refuse_complex,
-    strictly_lower,
     symmetric_distinct,
     transposed,
+    triangle_mask,
     well_conditioned,
 )
 
@@ -50,11 +61,6 @@ from .matrices import (
 def _solve_right(x, r):
     """``x r⁻¹`` per matrix."""
     return transposed(solve.bind(transposed(r), transposed(x)))
-
-
-def _upper(n, dtype, k=0):
-    """Ones on and above diagonal ``k``."""
-    return np.triu(np.ones((n, n), dtype=dtype), k)
 
 
 # --- cholesky ---------------------------------------------------------------------------
@@ -68,14 +74,12 @@ def _cholesky(a, *, upper):
     """Cholesky factor of each symmetric positive-definite matrix (np.linalg.cholesky)."""
     check_matrix("cholesky", a)
     refuse_complex("cholesky", a)
-    return lapack("cholesky", np.linalg.cholesky, a, upper=upper)
+    return lapack("cholesky", xp.linalg.cholesky, a, upper=upper)
 
 
 def _half_lower(x):
     """The lower triangle of ``x`` with its diagonal halved (Φ of Murray's formulas)."""
-    n = np.shape(x)[-1]
-    dtype = raw(x).dtype
-    return x * (strictly_lower(n, dtype) + 0.5 * np.eye(n, dtype=dtype))
+    return x * (triangle_mask(x, -1) + 0.5 * eye_like(x))
 
 
 def _cholesky_vjp(g, ans, a, *, upper):
@@ -118,7 +122,7 @@ cholesky = register(
 def _qr_forward(op, a):
     check_matrix(op, a, square=False)
     refuse_complex(op, a)
-    return lapack(op, np.linalg.qr, a)
+    return lapack(op, xp.linalg.qr, a)
 
 
 def _qr_q(a):
@@ -142,10 +146,8 @@ def _qr_factors(a, res):
 
 def _symmetric_from_upper(x):
     """triu(x) + triu(x, 1)ᵀ."""
-    n = np.shape(x)[-1]
-    dtype = raw(x).dtype
-    part = x * _upper(n, dtype, 1)
-    return part + transposed(part) + x * np.eye(n, dtype=dtype)
+    part = x * triangle_mask(x, 1, upper=True)
+    return part + transposed(part) + x * eye_like(x)
 
 
 def _tall_cotangent(gq, gr, q, r):
@@ -170,22 +172,20 @@ def _qr_cotangent(gq, gr, a, res):
         return _tall_cotangent(gq, gr, q, r)
     square_r = r[..., :, :m]
     if gr is None:
-        untouched = np.zeros(np.shape(a)[:-1] + (n - m,), dtype=raw(a).dtype)
-        return np.concatenate([_tall_cotangent(gq, None, q, square_r), untouched], axis=-1)
+        untouched = xp.zeros_like(raw(a)[..., :, m:])
+        return xp.concat([_tall_cotangent(gq, None, q, square_r), untouched], axis=-1)
     g_square, g_rest = gr[..., :, :m], gr[..., :, m:]
     gq_total = a[..., :, m:] @ transposed(g_rest)
     if gq is not None:
         gq_total = gq_total + gq
-    return np.concatenate([_tall_cotangent(gq_total, g_square, q, square_r), q @ g_rest], axis=-1)
+    return xp.concat([_tall_cotangent(gq_total, g_square, q, square_r), q @ g_rest], axis=-1)
 
 
 def _tall_tangents(t, q, r):
     """(dQ, dR) for QR with at least as many rows as columns."""
     moved = _solve_right(t, r)
     c = transposed(q) @ moved
-    n = np.shape(c)[-1]
-    below = strictly_lower(n, raw(c).dtype)
-    kept = c * _upper(n, raw(c).dtype) + transposed(c * below)
+    kept = c * triangle_mask(c, upper=True) + transposed(c * triangle_mask(c, -1))
     return moved - q @ kept, kept @ r
 
 
@@ -197,7 +197,7 @@ def _qr_tangents(t, a, res):
         return _tall_tangents(t, q, r)
     dq, d_square = _tall_tangents(t[..., :, :m], q, r[..., :, :m])
     d_rest = transposed(q) @ (t[..., :, m:] - dq @ r[..., :, m:])
-    return dq, np.concatenate([d_square, d_rest], axis=-1)
+    return dq, xp.concat([d_square, d_rest], axis=-1)
 
 
 def _prepare_qr(a, mode="reduced"):
@@ -273,6 +273,14 @@ def _eigh_forward(a, UPLO):  # noqa: N803
     return lapack("eigh", np.linalg.eigh, a, UPLO)
 
 
+def _eigh_standard(a, UPLO):  # noqa: N803
+    """eigh with the standard's linalg.eigh, which reads the lower triangle (aᵀ's is a's
+    upper one). Eigenvectors are unique up to sign; the sign is the library's choice."""
+    check_matrix("eigh", a)
+    refuse_complex("eigh", a)
+    return lapack("eigh", xp.linalg.eigh, transposed(a) if UPLO == "U" else a)
+
+
 def _eigh_values(a, *, UPLO):  # noqa: N803
     """Eigenvalues of each symmetric matrix, ascending (np.linalg.eigh(a)[0])."""
     w, v = _eigh_forward(a, UPLO)
@@ -282,6 +290,18 @@ def _eigh_values(a, *, UPLO):  # noqa: N803
 def _eigh_vectors(a, *, UPLO):  # noqa: N803
     """Orthonormal eigenvectors, as columns (np.linalg.eigh(a)[1])."""
     w, v = _eigh_forward(a, UPLO)
+    return v, (w, v)
+
+
+def _eigh_values_standard(a, *, UPLO):  # noqa: N803
+    """:func:`_eigh_values` on another library's arrays."""
+    w, v = _eigh_standard(a, UPLO)
+    return w, (w, v)
+
+
+def _eigh_vectors_standard(a, *, UPLO):  # noqa: N803
+    """:func:`_eigh_vectors` on another library's arrays."""
+    w, v = _eigh_standard(a, UPLO)
     return v, (w, v)
 
 
@@ -295,14 +315,21 @@ def _inverse_gaps(values, tolerance):
     """F_ij = 1 / (values_j - values_i), and 0 on the diagonal and where the two are closer
     than ``tolerance`` (a degenerate pair)."""
     gaps = values[..., None, :] - values[..., :, None]
-    apart = np.abs(raw(gaps)) > tolerance
-    return np.where(apart, 1 / np.where(apart, gaps, 1), 0)
+    apart = xp.abs(raw(gaps)) > tolerance
+    return 1 / xp.where(apart, gaps, math.inf)  # 1/inf: an exact 0, and so is its derivative
+
+
+def _eps(values):
+    """The machine epsilon of ``values``' dtype (a Python float on other libraries)."""
+    if type(values) is np.ndarray:
+        return np.finfo(values.dtype).eps
+    return backend.array_namespace(values).finfo(values.dtype).eps
 
 
 def _eigen_gaps(w):
     values = raw(w)
-    scale = np.abs(values).max(axis=-1, keepdims=True)[..., None]
-    return _inverse_gaps(w, values.shape[-1] * np.finfo(values.dtype).eps * scale)
+    scale = xp.max(xp.abs(values), axis=-1, keepdims=True)[..., None]
+    return _inverse_gaps(w, values.shape[-1] * _eps(values) * scale)
 
 
 def _eigh_values_vjp(g, ans, a, *, UPLO, res):  # noqa: N803
@@ -312,7 +339,7 @@ def _eigh_values_vjp(g, ans, a, *, UPLO, res):  # noqa: N803
 
 def _eigh_values_jvp(t, ans, a, *, UPLO, res):  # noqa: N803
     _, v = _eigh_factors(a, UPLO, res)
-    return ((from_triangle(t, UPLO == "U") @ v) * v).sum(axis=-2)
+    return xp.sum((from_triangle(t, UPLO == "U") @ v) * v, axis=-2)
 
 
 def _eigh_vectors_vjp(g, ans, a, *, UPLO, res):  # noqa: N803
@@ -340,6 +367,19 @@ def _symmetric_samples(rng):
     ]
 
 
+def _eigenvector_samples(rng):
+    """As for the eigenvalues, but UPLO='U' on 2×2 matrices (with noise in the triangle not
+    read): their reduction to tridiagonal form is trivial, so NumPy's 'U' and the standard's
+    'L' of the transpose (other libraries) give the same eigenvectors; for larger matrices
+    the two choose different signs."""
+    noise = np.tril(rng.uniform(-1.0, 1.0, size=(2, 2, 2)), -1)
+    return [
+        ((symmetric_distinct(rng, (3, 3)),), {"UPLO": "L"}),
+        ((symmetric_distinct(rng, (2, 3, 3)),), {"UPLO": "L"}),
+        ((symmetric_distinct(rng, (2, 2, 2)) + noise,), {"UPLO": "U"}),
+    ]
+
+
 eigh_values = register(
     Primitive(
         "eigh_values",
@@ -351,6 +391,8 @@ eigh_values = register(
         label="eigh.w",
         residuals=True,
         batch=per_matrix("eigh_values"),
+        implementations={"array_api": _eigh_values_standard},
+        portable=False,
         names=(("linalg.eigvalsh", _prepare_uplo),),
         numpy=((np.linalg.eigvalsh, _prepare_uplo),),
         doc="Eigenvalues of a symmetric matrix, ascending, as np.linalg.eigvalsh; only the "
@@ -365,15 +407,18 @@ eigh_vectors = register(
         (_eigh_vectors_vjp,),
         (_eigh_vectors_jvp,),
         kind="linalg",
-        sample=_symmetric_samples,
+        sample=_eigenvector_samples,
         label="eigh.v",
         residuals=True,
         batch=per_matrix("eigh_vectors"),
+        implementations={"array_api": _eigh_vectors_standard},
+        portable=False,
         names=(("linalg.eigh", composite(_eigh)),),
         numpy=((np.linalg.eigh, composite(_eigh)),),
         doc="(w, v) of a symmetric matrix, as np.linalg.eigh (UPLO='L' or 'U': the triangle "
         "read). Eigenvector gradients treat numerically equal eigenvalues as one eigenspace "
-        "(their 1/(w_j - w_i) is 0). Each result decomposes once.",
+        "(their 1/(w_j - w_i) is 0). Each result decomposes once. On other array libraries "
+        "each eigenvector's sign is that library's choice.",
     )
 )
 
@@ -384,7 +429,7 @@ eigh_vectors = register(
 def _svd_forward(a, full_matrices):
     check_matrix("svd", a, square=False)
     refuse_complex("svd", a)
-    return lapack("svd", np.linalg.svd, a, full_matrices=full_matrices)
+    return lapack("svd", xp.linalg.svd, a, full_matrices=full_matrices)
 
 
 def _svd_u(a, *, full_matrices):
@@ -429,11 +474,12 @@ def _singular_gaps(s):
     """(D₋, D₊): 1/(s_j - s_i) and 1/(s_j + s_i), each 0 on the diagonal and where its
     denominator is within k·eps·max(s) of 0 (equal, resp. both zero, singular values)."""
     values = raw(s)
-    tolerance = values.shape[-1] * np.finfo(values.dtype).eps * values.max(axis=-1)
+    tolerance = values.shape[-1] * _eps(values) * xp.max(values, axis=-1)
     tolerance = tolerance[..., None, None]
     sums = s[..., None, :] + s[..., :, None]
-    apart = (raw(sums) > tolerance) & ~np.eye(values.shape[-1], dtype=bool)
-    return _inverse_gaps(s, tolerance), np.where(apart, 1 / np.where(apart, sums, 1), 0)
+    off_diagonal = eye_like(sums) == 0
+    apart = (raw(sums) > tolerance) & off_diagonal
+    return _inverse_gaps(s, tolerance), 1 / xp.where(apart, sums, math.inf)
 
 
 def _rotations(s, x, sign):
@@ -454,8 +500,7 @@ def _rotations_adjoint(s, y, sign):
 
 def _reciprocal(s):
     """1/s, 0 for a zero singular value."""
-    nonzero = raw(s) != 0
-    return np.where(nonzero, 1 / np.where(nonzero, s, 1), 0)
+    return 1 / xp.where(raw(s) != 0, s, math.inf)
 
 
 def _svd_u_vjp(g, ans, a, *, full_matrices, res):
@@ -587,8 +632,7 @@ svd_vh = register(
 # --- lstsq ------------------------------------------------------------------------------
 
 
-def _lstsq_x(a, b, *, rcond):
-    """The least-squares solution x of np.linalg.lstsq(a, b, rcond)."""
+def _check_lstsq(a, b):
     check_matrix("lstsq", a, square=False)
     if a.ndim != 2 or np.ndim(b) not in (1, 2) or np.shape(b)[0] != a.shape[0]:
         raise ShapeError(
@@ -596,7 +640,19 @@ def _lstsq_x(a, b, *, rcond):
             f"{np.shape(a)} and {np.shape(b)}"
         )
     refuse_complex("lstsq", a, b)
+
+
+def _lstsq_x(a, b, *, rcond):
+    """The least-squares solution x of np.linalg.lstsq(a, b, rcond)."""
+    _check_lstsq(a, b)
     return lapack("lstsq", np.linalg.lstsq, a, b, rcond)[0]
+
+
+def _lstsq_x_standard(a, b, *, rcond):
+    """lstsq's x with the standard's functions: pinv(a) b, with lstsq's cutoff (LAPACK's
+    gelsd also treats singular values at most rcond·max(s) as zero)."""
+    _check_lstsq(a, b)
+    return lapack("lstsq", xp.linalg.pinv, a, rtol=_cutoff(a, rcond)) @ b
 
 
 def _pseudo_inverse(a, rcond):
@@ -604,8 +660,11 @@ def _pseudo_inverse(a, rcond):
 
 
 def _cutoff(a, rcond):
-    """lstsq's relative cutoff for small singular values (NumPy's default: eps·max(M, N))."""
-    return np.finfo(raw(a).dtype).eps * max(np.shape(a)[-2:]) if rcond is None else rcond
+    """lstsq's relative cutoff for small singular values: NumPy's default eps·max(M, N), and
+    eps for a negative rcond."""
+    if rcond is None:
+        return _eps(raw(a)) * max(np.shape(a)[-2:])
+    return _eps(raw(a)) if rcond < 0 else rcond
 
 
 def _lstsq_vjp_a(g, ans, a, b, *, rcond):
@@ -628,17 +687,18 @@ def _lstsq_batch(batched, a, b, *, rcond):
 def _lstsq(a, b, rcond=None):
     """(x, residuals, rank, s) as np.linalg.lstsq; gradients flow through x (and the
     residuals, computed from it), for a rank that is constant near a."""
-    b = b if isinstance(b, Traceable) else np.asarray(b)
+    b = as_operand(b)
     x = lstsq_x.bind(a, b, rcond=rcond)
     s = svd_s.bind(a)
-    values = raw(s)
-    rank = (s > _cutoff(a, rcond) * values.max()).sum().astype(np.int32)  # NumPy's dtype
+    int32 = backend.array_namespace(a).int32  # NumPy's dtype for the rank
+    above = xp.astype(s > _cutoff(a, rcond) * xp.max(raw(s)), int32)
+    rank = xp.astype(xp.sum(above), int32)
     m, n = a.shape
     if int(raw(rank)) == n and m > n:
         r = b - a @ x
-        residuals = (r * r).sum(axis=0, keepdims=np.ndim(b) == 1)
+        residuals = xp.sum(r * r, axis=0, keepdims=np.ndim(b) == 1)
     else:
-        residuals = (0 * a).reshape(-1)[:0]
+        residuals = xp.reshape(0 * a, (-1,))[:0]
     return x, residuals, rank, s
 
 
@@ -656,6 +716,8 @@ lstsq_x = register(
         ],
         label="lstsq.x",
         batch=_lstsq_batch,
+        implementations={"array_api": _lstsq_x_standard},
+        portable=False,
         names=(("linalg.lstsq", composite(_lstsq)),),
         numpy=((np.linalg.lstsq, composite(_lstsq)),),
         doc="(x, residuals, rank, s) as np.linalg.lstsq (one matrix; rank a 0-d Tensor). "

@@ -4,6 +4,11 @@ Layer: ops. Matrices are the last two axes of an operand and leading axes are a 
 in NumPy; each entry's batching rule is therefore one call. Rules solve linear systems
 (``solve``) rather than forming inverses where a solve does, and run on Tensors for
 higher-order derivatives. Decompositions live in ops.decompositions, norms in ops.norms.
+
+Forwards and rules compute through the array namespace (``xp``, the Array API standard's
+linalg extension), so they run on NumPy (the same LAPACK calls as np.linalg, bit for bit),
+on other libraries' arrays and on Tensors; pinv, whose NumPy parameters the standard lacks,
+names its standard forward in ``implementations``.
 """
 
 from __future__ import annotations
@@ -12,14 +17,17 @@ import operator
 
 import numpy as np
 
-from ..core.primitive import Primitive, Traceable, composite, raw, register
+from ..core.backend import xp
+from ..core.primitive import Primitive, composite, raw, register
 from ..errors import LinAlgError, ShapeError
 from . import domains as d
 from .matrices import (
+    as_operand,
     batch_solve,
     check_matrix,
     diagonal,
     eye_like,
+    from_triangle,
     lapack,
     per_matrix,
     refuse_complex,
@@ -42,7 +50,7 @@ def _matmul(x, y):
             f"of the first ({inner_x}) must equal the "
             f"{'second-to-last' if y.ndim > 1 else 'only'} dimension of the second ({inner_y})"
         )
-    return np.matmul(x, y)
+    return x @ y
 
 
 def _matmul_vjp_x(g, ans, x, y):
@@ -50,25 +58,25 @@ def _matmul_vjp_x(g, ans, x, y):
         return g * y if x.ndim == 1 else g[..., None] * y
     if x.ndim == 1:
         return (y @ g[..., None])[..., 0]
-    return g @ y.swapaxes(-1, -2)
+    return g @ transposed(y)
 
 
 def _matmul_vjp_y(g, ans, x, y):
     if x.ndim == 1:
         return x * g if y.ndim == 1 else x[:, None] * g[..., None, :]
     if y.ndim == 1:
-        return (x.swapaxes(-1, -2) @ g[..., None])[..., 0]
-    return x.swapaxes(-1, -2) @ g
+        return (transposed(x) @ g[..., None])[..., 0]
+    return transposed(x) @ g
 
 
 def _as_stacked_matrices(a, batched, vector_shape):
     """A matmul operand with a leading batch axis (a unit one when not batched) and at
     least two axes per example: a 1-D example becomes a row (first operand) or column."""
     if not batched:
-        a = a.reshape((1,) + np.shape(a))
+        a = xp.reshape(a, (1,) + np.shape(a))
     shape = np.shape(a)
     if len(shape) == 2:
-        a = a.reshape(shape[:1] + vector_shape(shape[1]))
+        a = xp.reshape(a, shape[:1] + vector_shape(shape[1]))
     return a
 
 
@@ -85,8 +93,8 @@ def _batch_matmul(batched, x, y):
     xs = _as_stacked_matrices(x, x_batched, lambda n: (1, n))
     ys = _as_stacked_matrices(y, y_batched, lambda n: (n, 1))
     rank = max(np.ndim(xs), np.ndim(ys))
-    xs = xs.reshape(np.shape(xs)[:1] + (1,) * (rank - np.ndim(xs)) + np.shape(xs)[1:])
-    ys = ys.reshape(np.shape(ys)[:1] + (1,) * (rank - np.ndim(ys)) + np.shape(ys)[1:])
+    xs = xp.reshape(xs, np.shape(xs)[:1] + (1,) * (rank - np.ndim(xs)) + np.shape(xs)[1:])
+    ys = xp.reshape(ys, np.shape(ys)[:1] + (1,) * (rank - np.ndim(ys)) + np.shape(ys)[1:])
     if np.shape(xs)[-1] == 1:
         # Outer products (per-example weight gradients): the same numbers as a broadcast
         # product, far faster than np.matmul's loop over a stack of tiny matrices; on arrays
@@ -102,7 +110,7 @@ def _batch_matmul(batched, x, y):
         shape = shape[:-2] + shape[-1:]
     if y_rank == 1:
         shape = shape[:-1]
-    return out.reshape(shape) if shape != np.shape(out) else out
+    return xp.reshape(out, shape) if shape != np.shape(out) else out
 
 
 matmul = register(
@@ -139,7 +147,7 @@ matmul = register(
 def _inv(a):
     """Inverse of each square matrix (np.linalg.inv)."""
     check_matrix("inv", a)
-    return lapack("inv", np.linalg.inv, a)
+    return lapack("inv", xp.linalg.inv, a)
 
 
 inv = register(
@@ -177,6 +185,21 @@ def _pinv(a, *, rcond, hermitian, rtol):
     refuse_complex("pinv", a)
     cutoff = {} if rtol is None else {"rtol": rtol}
     return lapack("pinv", np.linalg.pinv, a, rcond, hermitian, **cutoff)
+
+
+#: np.linalg.pinv's cutoff when neither rcond nor rtol is given (the standard's is eps·max(M, N)).
+_NUMPY_PINV_RCOND = 1e-15
+
+
+def _pinv_standard(a, *, rcond, hermitian, rtol):
+    """np.linalg.pinv's result with the standard's linalg.pinv: NumPy's cutoff, and for
+    ``hermitian`` the symmetric matrix of the lower triangle (the one NumPy's eigh reads)."""
+    check_matrix("pinv", a, square=False)
+    refuse_complex("pinv", a)
+    if hermitian:
+        a = from_triangle(a, upper=False)
+    cutoff = rcond if rcond is not None else rtol if rtol is not None else _NUMPY_PINV_RCOND
+    return lapack("pinv", xp.linalg.pinv, a, rtol=cutoff)
 
 
 def pinv_cotangent(g, p, a):
@@ -217,6 +240,8 @@ pinv = register(
         numpy=(np.linalg.pinv,),
         signature=_prepare_pinv,
         batch=per_matrix("pinv"),
+        implementations={"array_api": _pinv_standard},
+        portable=False,
         doc="Moore-Penrose pseudo-inverse, as np.linalg.pinv. Its gradient assumes the rank "
         "does not change near the input (true for full-rank matrices).",
     )
@@ -236,7 +261,7 @@ def _solve(a, b):
             f"solve: a of shape {a.shape} and b of shape {np.shape(b)} do not fit: b must be "
             f"({n},) or (..., {n}, K)"
         )
-    return lapack("solve", np.linalg.solve, a, b)
+    return lapack("solve", xp.linalg.solve, a, b)
 
 
 def solve_vectors(a, rhs, vector):
@@ -299,7 +324,7 @@ _TRANS = {0: False, "N": False, 1: True, "T": True, 2: True, "C": True}
 def _prepare_solve_triangular(a, b, lower=False, trans=0, unit_diagonal=False):
     if trans not in _TRANS:
         raise ValueError(f"solve_triangular: trans must be 0, 1, 2, 'N', 'T' or 'C', got {trans!r}")
-    b = b if isinstance(b, Traceable) else np.asarray(b)
+    b = as_operand(b)
     return (a, b), {
         "lower": bool(lower),
         "trans": _TRANS[trans],
@@ -308,15 +333,14 @@ def _prepare_solve_triangular(a, b, lower=False, trans=0, unit_diagonal=False):
 
 
 def _read(a, lower, unit_diagonal):
-    """Which entries of ``a`` the triangular solve reads."""
-    n = np.shape(a)[-1]
-    read = np.tri(n, dtype=bool) if lower else np.tri(n, dtype=bool).T
-    return read & ~np.eye(n, dtype=bool) if unit_diagonal else read
+    """The entries of ``a`` the triangular solve reads, the others 0."""
+    below = -1 if unit_diagonal else 0
+    return xp.tril(a, k=below) if lower else xp.triu(a, k=-below)
 
 
 def _triangular(a, *, lower, trans, unit_diagonal):
     """The triangular matrices solved with (transposed if ``trans``)."""
-    m = np.where(_read(a, lower, unit_diagonal), a, 0)
+    m = _read(a, lower, unit_diagonal)
     if unit_diagonal:
         m = m + eye_like(a)
     return transposed(m) if trans else m
@@ -332,15 +356,13 @@ def _solve_triangular(a, b, **params):
 def _solve_triangular_vjp_a(g, ans, a, b, **params):
     m = _triangular(a, **params)
     gm = _solve_vjp_a(g, ans, m, b)
-    return np.where(
-        _read(a, params["lower"], params["unit_diagonal"]),
-        transposed(gm) if params["trans"] else gm,
-        0,
+    return _read(
+        transposed(gm) if params["trans"] else gm, params["lower"], params["unit_diagonal"]
     )
 
 
 def _solve_triangular_jvp_a(t, ans, a, b, *, lower, trans, unit_diagonal):
-    tm = np.where(_read(a, lower, unit_diagonal), t, 0)
+    tm = _read(t, lower, unit_diagonal)
     return _solve_jvp_a(
         transposed(tm) if trans else tm,
         ans,
@@ -417,16 +439,16 @@ def _others_product(s):
         for j in range(n):
             if j != i:
                 product = s[..., j] if product is None else product * s[..., j]
-        columns.append(np.ones(np.shape(s)[:-1], raw(s).dtype) if product is None else product)
-    return np.stack(columns, axis=-1)
+        columns.append(xp.ones_like(raw(s)[..., 0]) if product is None else product)
+    return xp.stack(columns, axis=-1)
 
 
 def _cofactors(a):
     """det(a)·a⁻ᵀ per matrix from the SVD a = U S Vh: det(U) det(Vh) U diag(Π_{j≠i} s_j) Vh,
     accurate at (nearly) singular matrices; its own derivative assumes distinct singular
     values."""
-    u, s, vh = np.linalg.svd(a, full_matrices=False)
-    sign = np.linalg.det(u) * np.linalg.det(vh)
+    u, s, vh = xp.linalg.svd(a, full_matrices=False)
+    sign = xp.linalg.det(u) * xp.linalg.det(vh)
     return sign[..., None, None] * ((u * _others_product(s)[..., None, :]) @ vh)
 
 
@@ -438,8 +460,8 @@ def _det_gradient(a, ans):
     """The cofactor matrices det(a)·a⁻ᵀ: by a solve for well-conditioned matrices (exact to
     every order, also at repeated singular values such as the identity's), else from the SVD
     (a tiny det times a huge inverse would lose all accuracy; singular matrices included)."""
-    s = np.linalg.svd(raw(a), compute_uv=False)
-    if np.all(s[..., -1] * _ILL_CONDITIONED > s[..., 0]):
+    s = xp.linalg.svdvals(raw(a))
+    if bool(xp.min(s[..., -1] * _ILL_CONDITIONED - s[..., 0]) > 0):
         return _scaled_inverse_transpose(a, ans)
     return _cofactors(a)
 
@@ -449,18 +471,18 @@ def _det_vjp(g, ans, a):
 
 
 def _det_jvp(t, ans, a):
-    return (_det_gradient(a, ans) * t).sum(axis=(-2, -1))
+    return xp.sum(_det_gradient(a, ans) * t, axis=(-2, -1))
 
 
 def _trace_of_solve(a, t):
     """trace(a⁻¹ t) per matrix: the tangent of log|det a|."""
-    return diagonal(solve.bind(a, t)).sum(axis=-1)
+    return xp.sum(diagonal(solve.bind(a, t)), axis=-1)
 
 
 def _det(a):
     """Determinant of each square matrix (np.linalg.det, by an LU factorization)."""
     check_matrix("det", a)
-    return np.linalg.det(a)
+    return xp.linalg.det(a)
 
 
 def _square_samples(rng):
@@ -495,14 +517,14 @@ def _slogdet_sign(a):
     """The sign of each determinant (np.linalg.slogdet's first result)."""
     check_matrix("slogdet", a)
     refuse_complex("slogdet", a)
-    return np.linalg.slogdet(a)[0]
+    return xp.linalg.slogdet(a)[0]
 
 
 def _slogdet_logabsdet(a):
     """log|det a| of each square matrix (np.linalg.slogdet's second result)."""
     check_matrix("slogdet", a)
     refuse_complex("slogdet", a)
-    return np.linalg.slogdet(a)[1]
+    return xp.linalg.slogdet(a)[1]
 
 
 def _slogdet(a):
@@ -555,7 +577,9 @@ def _prepare_matrix_power(a, n):
 def _matrix_power(a, *, n):
     """a @ a @ ... (n factors); n < 0 uses the inverse, n = 0 gives the identity."""
     check_matrix("matrix_power", a)
-    return lapack("matrix_power", np.linalg.matrix_power, a, n)
+    if n >= 0:  # products only: nothing to refuse (an overflow is inf, as in NumPy)
+        return xp.linalg.matrix_power(a, n)
+    return lapack("matrix_power", xp.linalg.matrix_power, a, n)
 
 
 def _power_sum(base, middle, count):
@@ -572,7 +596,7 @@ def _power_sum(base, middle, count):
 
 def _matrix_power_vjp(g, ans, a, *, n):
     if n == 0:
-        return np.zeros(np.shape(a), dtype=raw(a).dtype)
+        return xp.zeros_like(a)
     if n > 0:
         return _power_sum(transposed(a), g, n)
     base_t = transposed(inv.bind(a))
@@ -581,7 +605,7 @@ def _matrix_power_vjp(g, ans, a, *, n):
 
 def _matrix_power_jvp(t, ans, a, *, n):
     if n == 0:
-        return np.zeros(np.shape(a), dtype=raw(a).dtype)
+        return xp.zeros_like(a)
     if n > 0:
         return _power_sum(a, t, n)
     base = inv.bind(a)
