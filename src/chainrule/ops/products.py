@@ -2,11 +2,15 @@
 vdot, outer and diag are composite items of the dot, tensordot and diagonal entries.
 
 Layer: ops (imports numpy, chainrule.core, chainrule.errors and the shape entries).
-Every forward is NumPy's own function, so results on plain arrays are NumPy's, bit for
-bit. The rules are products again: a contraction's VJP contracts the cotangent with the
-other operands (tensordot, einsum), trace's and diagonal's put the cotangent on a
-diagonal, so every rule is itself differentiable (second order). The batching rules of
-the contractions are one einsum with an extra batch label.
+Every forward on NumPy arrays is NumPy's own function, so results on plain arrays are
+NumPy's, bit for bit. Other array libraries get the Array API standard's spelling
+(``tensordot``, ``linalg.cross``, ``linalg.diagonal``, ``linalg.trace``) or, where the
+standard has none (dot, inner, kron, einsum), a composition of standard functions named
+in the entry's ``implementations``. The rules are products again, written with the
+namespace ``xp`` and the entries themselves: a contraction's VJP contracts the cotangent
+with the other operands (tensordot, einsum), trace's and diagonal's put the cotangent on a
+diagonal, so every rule is itself differentiable (second order) and runs on any library.
+The batching rules of the contractions are one einsum with an extra batch label.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from ..core import backend
+from ..core.backend import xp
 from ..core.primitive import Primitive, composite, raw, register
 from ..errors import ShapeError
 from . import domains as d
@@ -30,6 +36,7 @@ _LETTERS = string.ascii_letters
 
 
 def _product(name, forward, vjps, jvps, sample, batch, **surface):
+    """Register a linalg entry; ``surface`` carries names, methods, implementations, ..."""
     return register(
         Primitive(name, forward, vjps, jvps, kind="linalg", sample=sample, batch=batch, **surface)
     )
@@ -44,7 +51,7 @@ def _arranged(x: Any, order: list[int]) -> Any:
     """``x``, whose axis k is the operand's axis ``order[k]``, in the operand's axis order."""
     if order == sorted(order):
         return x
-    return x.transpose(tuple(int(i) for i in np.argsort(order)))
+    return xp.permute_dims(x, tuple(int(i) for i in np.argsort(order)))
 
 
 def _spare_letters(used: str):
@@ -68,7 +75,7 @@ def _tensordot_vjp_a(g, ans, a, b, *, axes):
     axes_a, axes_b = axes
     free_a = _free(np.ndim(a), axes_a)
     free_b = _free(np.ndim(b), axes_b)
-    pulled = np.tensordot(g, b, axes=(tuple(range(len(free_a), np.ndim(g))), tuple(free_b)))
+    pulled = xp.tensordot(g, b, axes=(tuple(range(len(free_a), np.ndim(g))), tuple(free_b)))
     return _arranged(pulled, free_a + [axes_a[k] for k in np.argsort(axes_b)])
 
 
@@ -76,7 +83,7 @@ def _tensordot_vjp_b(g, ans, a, b, *, axes):
     axes_a, axes_b = axes
     free_a = _free(np.ndim(a), axes_a)
     free_b = _free(np.ndim(b), axes_b)
-    pulled = np.tensordot(a, g, axes=(tuple(free_a), tuple(range(len(free_a)))))
+    pulled = xp.tensordot(a, g, axes=(tuple(free_a), tuple(range(len(free_a)))))
     return _arranged(pulled, [axes_b[k] for k in np.argsort(axes_a)] + free_b)
 
 
@@ -141,16 +148,17 @@ def _prepare_tensordot(a, b, axes=2, **aliases):
 
 def _outer(a, b):
     """Every product of an entry of ``a`` with one of ``b``, both flattened (np.outer)."""
-    return tensordot.bind(a.reshape(-1), np.ravel(b), axes=((), ()))
+    return tensordot.bind(xp.reshape(a, (-1,)), xp.reshape(_array_like(b), (-1,)), axes=((), ()))
 
 
 tensordot = _product(
     "tensordot",
-    lambda a, b, *, axes: np.tensordot(a, b, axes=axes),
+    # The standard's tensordot: NumPy's own function on NumPy arrays.
+    lambda a, b, *, axes: xp.tensordot(a, b, axes=axes),
     (_tensordot_vjp_a, _tensordot_vjp_b),
     (
-        lambda t, ans, a, b, *, axes: np.tensordot(t, b, axes=axes),
-        lambda t, ans, a, b, *, axes: np.tensordot(a, t, axes=axes),
+        lambda t, ans, a, b, *, axes: xp.tensordot(t, b, axes=axes),
+        lambda t, ans, a, b, *, axes: xp.tensordot(a, t, axes=axes),
     ),
     lambda rng: [
         ((d.real(rng, (2, 3, 4)), d.real(rng, (3, 4, 2))), {"axes": ((1, 2), (0, 1))}),
@@ -181,34 +189,43 @@ def _last_against(position):
 
 
 def _pairing(name, numpy_function, axes_of, sample, doc, **surface):
-    """An entry with NumPy's ``numpy_function`` as forward and tensordot's rules."""
+    """An entry with NumPy's ``numpy_function`` as forward (the standard's tensordot over the
+    same axes on other libraries) and tensordot's rules."""
 
     def vjp(pull):
         return lambda g, ans, a, b: pull(g, ans, a, b, axes=axes_of(np.ndim(a), np.ndim(b)))
 
-    return _product(
+    def standard(a, b):
+        return xp.tensordot(a, b, axes=axes_of(np.ndim(a), np.ndim(b)))
+
+    standard.__name__ = standard.__qualname__ = f"{name}_standard"
+    entry = _product(
         name,
         numpy_function,
         (vjp(_tensordot_vjp_a), vjp(_tensordot_vjp_b)),
         (
-            lambda t, ans, a, b: numpy_function(t, b),
-            lambda t, ans, a, b: numpy_function(a, t),
+            lambda t, ans, a, b: entry.bind(t, b),
+            lambda t, ans, a, b: entry.bind(a, t),
         ),
         sample,
         _batched_contraction(axes_of),
         signature="binary",
         doc=doc,
+        implementations={"array_api": standard},
+        portable=False,
         **surface,
     )
+    return entry
 
 
 def _vdot(a, b):
     """The dot product of the flattened operands, the first one conjugated (np.vdot)."""
-    if a.size != np.size(b):
-        raise ShapeError(f"vdot: operands of shapes {a.shape} and {np.shape(b)} differ in size")
-    if a.dtype.kind == "c":
-        a = np.conjugate(a)
-    return dot.bind(a.reshape(-1), np.ravel(b))
+    b = _array_like(b)
+    if a.size != math.prod(b.shape):
+        raise ShapeError(f"vdot: operands of shapes {a.shape} and {b.shape} differ in size")
+    if backend.is_complex(a):
+        a = xp.conj(a)
+    return dot.bind(xp.reshape(a, (-1,)), xp.reshape(b, (-1,)))
 
 
 dot = _pairing(
@@ -378,6 +395,7 @@ def _einsum_vjp(argnum):
             for label, n in zip(sub, np.shape(x), strict=True)
         }
         dtype = raw(g).dtype
+        space, device = backend.array_namespace(g), backend.native_device(g)
         spare = _spare_letters(subscripts)
         terms, values = [output], [g]
         for k, (sub, x) in enumerate(zip(inputs, operands, strict=True)):
@@ -389,7 +407,7 @@ def _einsum_vjp(argnum):
             if label in seen:
                 tied = next(spare)
                 terms.append(label + tied)
-                values.append(np.eye(sizes[label], dtype=dtype))
+                values.append(space.eye(sizes[label], dtype=dtype, device=device))
                 written.append(tied)
             else:
                 seen.append(label)
@@ -398,7 +416,7 @@ def _einsum_vjp(argnum):
         for label in seen:
             if label not in present:
                 terms.append(label)
-                values.append(np.ones(sizes[label], dtype=dtype))
+                values.append(space.ones(sizes[label], dtype=dtype, device=device))
         return einsum.bind(
             *values,
             subscripts=",".join(terms) + "->" + "".join(written),
@@ -450,6 +468,73 @@ def _einsum_samples(rng):
     ]
 
 
+def _diagonals_taken(x, labels: str):
+    """``x`` with each label it repeats ('ii') read once, as its diagonal on a last axis."""
+    labels = list(labels)
+    while len(set(labels)) < len(labels):
+        label = next(k for k in labels if labels.count(k) > 1)
+        first = labels.index(label)
+        second = labels.index(label, first + 1)
+        others = [i for i in range(len(labels)) if i not in (first, second)]
+        x = xp.linalg.diagonal(xp.permute_dims(x, (*others, first, second)))
+        labels = [labels[i] for i in others] + [label]
+    return x, labels
+
+
+def _summed_out(x, labels: list[str], kept: set[str]):
+    """``x`` summed over its labels that are not in ``kept``."""
+    lone = tuple(i for i, label in enumerate(labels) if label not in kept)
+    if not lone:
+        return x, labels
+    return xp.sum(x, axis=lone), [label for label in labels if label in kept]
+
+
+def _matmul_pair(a, labels_a: list[str], b, labels_b: list[str], needed: set[str]):
+    """Two operands contracted over their shared labels that are not ``needed`` later, as one
+    batched matmul: (shared needed, a's own, contracted) @ (shared needed, contracted, b's
+    own). The result's labels: the shared needed ones, then a's own, then b's own."""
+    sizes = dict(zip(labels_a, np.shape(a), strict=True)) | dict(
+        zip(labels_b, np.shape(b), strict=True)
+    )
+    shared = [label for label in labels_a if label in labels_b]
+    batch = [label for label in shared if label in needed]
+    summed = [label for label in shared if label not in needed]
+    own_a = [label for label in labels_a if label not in shared]
+    own_b = [label for label in labels_b if label not in shared]
+
+    def laid_out(x, labels, order, rows, cols):
+        x = xp.permute_dims(x, tuple(labels.index(label) for label in order))
+        shape = (*(sizes[k] for k in batch), math.prod(sizes[k] for k in rows))
+        return xp.reshape(x, (*shape, math.prod(sizes[k] for k in cols)))
+
+    left = laid_out(a, labels_a, batch + own_a + summed, own_a, summed)
+    right = laid_out(b, labels_b, batch + summed + own_b, summed, own_b)
+    product = xp.matmul(left, right)
+    labels = batch + own_a + own_b
+    return xp.reshape(product, tuple(sizes[k] for k in labels)), labels
+
+
+def _einsum_standard(*operands, subscripts, optimize):
+    """einsum with the Array API standard's functions only, for libraries without one:
+    diagonals taken, labels no one else needs summed, then the operands contracted left to
+    right by matmul, and the output's axes put in order (``optimize`` plans nothing here)."""
+    inputs, output = _split(subscripts)
+    terms = [_diagonals_taken(x, sub) for x, sub in zip(operands, inputs, strict=True)]
+    result, labels = terms[0]
+    for k, (x, x_labels) in enumerate(terms[1:], start=2):
+        needed = set(output).union(*(set(later) for later in inputs[k:]))
+        result, labels = _summed_out(result, labels, needed | set(x_labels))
+        x, x_labels = _summed_out(x, x_labels, needed | set(labels))
+        result, labels = _matmul_pair(result, labels, x, x_labels, needed)
+    result, labels = _summed_out(result, labels, set(output))
+    return _arranged(result, [output.index(label) for label in labels])
+
+
+def _einsum_library(*operands, subscripts, optimize):
+    """The operands' library's own einsum (CuPy's), which plans its contractions itself."""
+    return backend.library_function("einsum")(subscripts, *operands)
+
+
 einsum = _product(
     "einsum",
     lambda *operands, subscripts, optimize: np.einsum(subscripts, *operands, optimize=optimize),
@@ -460,6 +545,8 @@ einsum = _product(
     names=("einsum",),
     numpy=(np.einsum,),
     signature=_prepare_einsum,
+    implementations={"array_api": _einsum_standard, "cupy": _einsum_library},
+    portable=False,
     doc=(
         "Einstein summation with NumPy's subscripts ('ij,jk->ik', '...', 'ii->i', implicit "
         "output); ``optimize`` plans the gradient's contractions too, and large ones always."
@@ -486,15 +573,26 @@ def _kron_vjp(argnum):
 
     def rule(g, ans, a, b):
         shape_a, shape_b = _kron_shapes(np.shape(a), np.shape(b))
-        paired = g.reshape(tuple(n for pair in zip(shape_a, shape_b, strict=True) for n in pair))
+        pairs = tuple(n for pair in zip(shape_a, shape_b, strict=True) for n in pair)
+        paired = xp.reshape(g, pairs)
         if argnum == 0:
-            weighted = paired * np.reshape(b, _interleaved(shape_b, first=False))
+            weighted = paired * xp.reshape(b, _interleaved(shape_b, first=False))
         else:
-            weighted = paired * np.reshape(a, _interleaved(shape_a, first=True))
-        summed = weighted.sum(axis=tuple(range(1 - argnum, 2 * len(shape_a), 2)))
-        return summed.reshape(np.shape((a, b)[argnum]))
+            weighted = paired * xp.reshape(a, _interleaved(shape_a, first=True))
+        summed = xp.sum(weighted, axis=tuple(range(1 - argnum, 2 * len(shape_a), 2)))
+        return xp.reshape(summed, np.shape((a, b)[argnum]))
 
     return rule
+
+
+def _kron_standard(a, b):
+    """np.kron with the standard's functions: each operand spread on interleaved axes, one
+    broadcast product (the same products NumPy forms), one reshape."""
+    shape_a, shape_b = _kron_shapes(np.shape(a), np.shape(b))
+    product = xp.reshape(a, _interleaved(shape_a, first=True)) * xp.reshape(
+        b, _interleaved(shape_b, first=False)
+    )
+    return xp.reshape(product, tuple(p * q for p, q in zip(shape_a, shape_b, strict=True)))
 
 
 def _kron_batch(batched, a, b):
@@ -505,20 +603,20 @@ def _kron_batch(batched, a, b):
         example = np.shape(x)[1:] if is_batched else np.shape(x)
         example = (1,) * (rank - len(example)) + example
         lead = np.shape(x)[0] if is_batched else 1
-        return np.reshape(x, (lead, *_interleaved(example, first))), example
+        return xp.reshape(x, (lead, *_interleaved(example, first))), example
 
     a_spread, shape_a = spread(a, batched[0], True)
     b_spread, shape_b = spread(b, batched[1], False)
     product = a_spread * b_spread
     sizes = tuple(p * q for p, q in zip(shape_a, shape_b, strict=True))
-    return product.reshape((np.shape(product)[0], *sizes))
+    return xp.reshape(product, (np.shape(product)[0], *sizes))
 
 
 kron = _product(
     "kron",
     np.kron,
     (_kron_vjp(0), _kron_vjp(1)),
-    (lambda t, ans, a, b: np.kron(t, b), lambda t, ans, a, b: np.kron(a, t)),
+    (lambda t, ans, a, b: kron.bind(t, b), lambda t, ans, a, b: kron.bind(a, t)),
     lambda rng: [
         ((d.real(rng, (2, 3)), d.real(rng, (3, 2))), {}),
         ((d.real(rng, (3,)), d.real(rng, (2,))), {}),
@@ -529,6 +627,8 @@ kron = _product(
     methods=("kron",),
     numpy=(np.kron,),
     signature="binary",
+    implementations={"array_api": _kron_standard},
+    portable=False,
     doc="Kronecker product (np.kron): blocks of b scaled by each entry of a.",
 )
 
@@ -560,7 +660,7 @@ def _lifted(x, is_batched, rank, target):
     if not is_batched or rank >= target:
         return x
     shape = np.shape(x)
-    return np.reshape(x, (shape[0], *(1,) * (target - rank), *shape[1:]))
+    return xp.reshape(x, (shape[0], *(1,) * (target - rank), *shape[1:]))
 
 
 def _cross_batch(batched, a, b, *, axisa, axisb, axisc):
@@ -575,23 +675,29 @@ def _cross_batch(batched, a, b, *, axisa, axisb, axisc):
     )
 
 
+def _cross_standard(a, b, *, axisa, axisb, axisc):
+    """np.cross with the standard's linalg.cross, which takes the vectors on the last axis."""
+    crossed = xp.linalg.cross(xp.moveaxis(a, axisa, -1), xp.moveaxis(b, axisb, -1), axis=-1)
+    return xp.moveaxis(crossed, -1, axisc)
+
+
 cross = _product(
     "cross",
     lambda a, b, *, axisa, axisb, axisc: np.cross(a, b, axisa=axisa, axisb=axisb, axisc=axisc),
     (
         # <g, a x b> = <a, b x g> = <b, g x a>
-        lambda g, ans, a, b, *, axisa, axisb, axisc: np.cross(
+        lambda g, ans, a, b, *, axisa, axisb, axisc: cross.bind(
             b, g, axisa=axisb, axisb=axisc, axisc=axisa
         ),
-        lambda g, ans, a, b, *, axisa, axisb, axisc: np.cross(
+        lambda g, ans, a, b, *, axisa, axisb, axisc: cross.bind(
             g, a, axisa=axisc, axisb=axisa, axisc=axisb
         ),
     ),
     (
-        lambda t, ans, a, b, *, axisa, axisb, axisc: np.cross(
+        lambda t, ans, a, b, *, axisa, axisb, axisc: cross.bind(
             t, b, axisa=axisa, axisb=axisb, axisc=axisc
         ),
-        lambda t, ans, a, b, *, axisa, axisb, axisc: np.cross(
+        lambda t, ans, a, b, *, axisa, axisb, axisc: cross.bind(
             a, t, axisa=axisa, axisb=axisb, axisc=axisc
         ),
     ),
@@ -605,6 +711,8 @@ cross = _product(
     methods=("cross",),
     numpy=(np.cross,),
     signature=_prepare_cross,
+    implementations={"array_api": _cross_standard},
+    portable=False,
     doc="Cross product of 3-vectors along an axis, broadcasting the others (np.cross).",
 )
 
@@ -631,11 +739,29 @@ def _prepare_trace(x, offset=0, axis1=0, axis2=1, dtype=None, out=None):
 def _trace_vjp(g, ans, x, *, offset, axis1, axis2):
     """g on the summed diagonal, zero elsewhere: g times an identity placed on axis1, axis2."""
     shape = np.shape(x)
-    eye = np.eye(shape[axis1], shape[axis2], k=offset, dtype=raw(g).dtype)
+    space = backend.array_namespace(g)
+    eye = space.eye(
+        shape[axis1], shape[axis2], k=offset, dtype=raw(g).dtype, device=backend.native_device(g)
+    )
     placed = [1] * len(shape)
     placed[axis1], placed[axis2] = shape[axis1], shape[axis2]
-    eye = (eye if axis1 < axis2 else eye.T).reshape(placed)
-    return np.expand_dims(g, (axis1, axis2)) * eye
+    eye = xp.reshape(eye if axis1 < axis2 else eye.T, tuple(placed))
+    return xp.reshape(g, _with_unit_axes(np.shape(g), (axis1, axis2))) * eye
+
+
+def _with_unit_axes(shape: tuple, axes: tuple) -> tuple:
+    """``shape`` with length-1 axes inserted so they sit at ``axes`` of the result."""
+    widened = list(shape)
+    for axis in sorted(axes):
+        widened.insert(axis, 1)
+    return tuple(widened)
+
+
+def _planes_last(x, axis1: int, axis2: int):
+    """``x`` with axis1 and axis2 moved to the end, the others in order: where the standard's
+    linalg.diagonal and linalg.trace read the matrices."""
+    others = [i for i in range(np.ndim(x)) if i not in (axis1, axis2)]
+    return xp.permute_dims(x, (*others, axis1, axis2))
 
 
 def _diagonal_samples(rng):
@@ -652,7 +778,11 @@ trace = _product(
     "trace",
     lambda x, *, offset, axis1, axis2: np.trace(x, offset, axis1, axis2),
     (_trace_vjp,),
-    (lambda t, ans, x, *, offset, axis1, axis2: np.trace(t, offset, axis1, axis2),),
+    (
+        lambda t, ans, x, *, offset, axis1, axis2: trace.bind(
+            t, offset=offset, axis1=axis1, axis2=axis2
+        ),
+    ),
     _diagonal_samples,
     lambda batched, x, *, offset, axis1, axis2: trace.bind(
         x, offset=offset, axis1=axis1 + 1, axis2=axis2 + 1
@@ -661,6 +791,12 @@ trace = _product(
     methods=("trace",),
     numpy=(np.trace,),
     signature=_prepare_trace,
+    implementations={
+        "array_api": lambda x, *, offset, axis1, axis2: xp.linalg.trace(
+            _planes_last(x, axis1, axis2), offset=offset
+        )
+    },
+    portable=False,
     doc="Sum of the diagonal ``offset`` of the axis1/axis2 planes (np.trace).",
 )
 
@@ -685,7 +821,7 @@ def _on_diagonal(values, rows: int, cols: int, offset: int):
     flat = index_add.bind(
         values, index=(Ellipsis, slice(start, stop, cols + 1)), shape=(*leading, rows * cols)
     )
-    return flat.reshape((*leading, rows, cols))
+    return xp.reshape(flat, (*leading, rows, cols))
 
 
 def _diagonal_vjp(g, ans, x, *, offset, axis1, axis2):
@@ -716,7 +852,11 @@ diagonal = _product(
     # NumPy's read-only view: an in-place write to the result copies it first (Tensor._writable).
     lambda x, *, offset, axis1, axis2: np.diagonal(x, offset, axis1, axis2),
     (_diagonal_vjp,),
-    (lambda t, ans, x, *, offset, axis1, axis2: np.diagonal(t, offset, axis1, axis2),),
+    (
+        lambda t, ans, x, *, offset, axis1, axis2: diagonal.bind(
+            t, offset=offset, axis1=axis1, axis2=axis2
+        ),
+    ),
     _diagonal_samples,
     lambda batched, x, *, offset, axis1, axis2: diagonal.bind(
         x, offset=offset, axis1=axis1 + 1, axis2=axis2 + 1
@@ -725,5 +865,11 @@ diagonal = _product(
     methods=("diagonal", ("diag", composite(_diag))),
     numpy=(np.diagonal, (np.diag, composite(_diag))),
     signature=_prepare_diagonal,
+    implementations={
+        "array_api": lambda x, *, offset, axis1, axis2: xp.linalg.diagonal(
+            _planes_last(x, axis1, axis2), offset=offset
+        )
+    },
+    portable=False,
     doc="The diagonal ``offset`` of the axis1/axis2 planes, on a new last axis (np.diagonal).",
 )
