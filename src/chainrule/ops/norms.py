@@ -1,8 +1,10 @@
 """Vector and matrix norms with every order np.linalg.norm has (chainrule.linalg.norm).
 
-Layer: ops. One entry: its forward is np.linalg.norm, and both rules come from one
+Layer: ops. One entry: its forward is np.linalg.norm (on other array libraries, the
+standard's linalg.vector_norm and linalg.matrix_norm), and both rules come from one
 function, the derivative of each norm value with respect to each input entry
 (``_direction``): the VJP multiplies it by the cotangent, the JVP sums it against the tangent.
+The rules compute through the namespace ``xp``, so they run on any library and on Tensors.
 
 Conventions where the norm is not differentiable, all finite:
 
@@ -23,13 +25,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core import backend
+from ..core.backend import xp
 from ..core.mode import in_complex_step
 from ..core.primitive import Primitive, raw, register
 from ..errors import ShapeError
 from . import arguments
 from . import domains as d
 from .decompositions import svd_u, svd_vh
-from .matrices import refuse_complex
 
 _MATRIX_ORDERS = (None, "fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf)
 
@@ -67,27 +70,45 @@ def _prepare_matrix_norm(x, *, keepdims=False, ord="fro"):  # noqa: A002 - NumPy
     return _prepare_norm(x, ord, (-2, -1), keepdims)
 
 
-def _norm(x, *, ord, axis, keepdims):  # noqa: A002
-    """np.linalg.norm(x, ord, axis, keepdims). Complex input is refused under the complex
-    step (a norm has no analytic extension) and for the orders its SVD gives (nuc, ±2 of a
-    matrix); otherwise it is NumPy's norm of the moduli."""
+def _refuse_complex(x, ord, axis):  # noqa: A002
+    """Complex input is refused under the complex step (a norm has no analytic extension)
+    and for the orders its SVD gives (nuc, ±2 of a matrix)."""
     if in_complex_step() or (ord in ("nuc", 2, -2) and axis is not None and len(axis) == 2):
-        refuse_complex("norm", x)
+        if backend.is_complex(x):
+            raise TypeError("norm: complex input is not supported")
+
+
+def _norm(x, *, ord, axis, keepdims):  # noqa: A002
+    """np.linalg.norm(x, ord, axis, keepdims): for complex input, the norm of the moduli."""
+    _refuse_complex(x, ord, axis)
     return np.linalg.norm(x, ord, axis, keepdims)
+
+
+def _norm_standard(x, *, ord, axis, keepdims):  # noqa: A002
+    """The same norm with the standard's linalg.vector_norm and linalg.matrix_norm (whose
+    matrices are the last two axes: the two axes are moved there and back)."""
+    _refuse_complex(x, ord, axis)
+    if axis is None or len(axis) == 1:
+        order = 2 if ord is None else ord
+        return xp.linalg.vector_norm(x, axis=axis, keepdims=keepdims, ord=order)
+    rest = [i for i in range(np.ndim(x)) if i not in axis]
+    matrices = xp.permute_dims(x, (*rest, *axis))
+    norms = xp.linalg.matrix_norm(matrices, ord="fro" if ord is None else ord)
+    return _kept(norms, x, axis, False) if keepdims else norms
 
 
 def _conj(x):
     """conj(x) for complex x, x itself for real: a real norm's slope in z is conj(∂), JAX's."""
-    return np.conj(x) if raw(x).dtype.kind == "c" else x
+    return xp.conj(x) if backend.is_complex(raw(x)) else x
 
 
 def _signs(x):
     """sign(x) entrywise; for complex x the conjugate phase conj(x)/|x| (0 at 0), which is
     the slope of |x|, written on ``x`` so that it is differentiable again."""
     values = raw(x)
-    if values.dtype.kind != "c":
-        return np.sign(values).astype(values.dtype)
-    return np.conj(x) / np.where(values == 0, 1, np.abs(x))
+    if not backend.is_complex(values):
+        return xp.sign(values)
+    return xp.conj(x) / xp.where(values == 0, 1, xp.abs(x))
 
 
 def _reduced_axes(x, axis):
@@ -101,25 +122,25 @@ def _kept(value, x, axis, keepdims):
     shape = list(np.shape(value))
     for a in sorted(axis):
         shape.insert(a, 1)
-    return value.reshape(tuple(shape))
+    return xp.reshape(value, tuple(shape))
 
 
 def _safe(norms):
     """``norms`` with zeros replaced by ones, for dividing (the numerator is 0 there)."""
-    return np.where(raw(norms) == 0, 1, norms)
+    return xp.where(raw(norms) == 0, 1, norms)
 
 
 def _shared(values, extreme, axis):
-    """Weights splitting 1 equally among the entries of ``values`` equal to their extreme."""
-    hits = values == extreme(values, axis=axis, keepdims=True)
-    return hits / hits.sum(axis=axis, keepdims=True)
+    """Weights splitting 1 equally among the entries of ``values`` (real) equal to their
+    extreme, in ``values``' dtype."""
+    hits = xp.astype(values == extreme(values, axis=axis, keepdims=True), values.dtype)
+    return hits / xp.sum(hits, axis=axis, keepdims=True)
 
 
 def _vector_direction(norms, x, p):
-    dtype = raw(x).dtype
     values = raw(x)
     if p == 0:
-        return np.zeros(values.shape, dtype)
+        return xp.zeros_like(values)
     if p == 1:
         return _signs(x)
     if p in (np.inf, -np.inf):
@@ -127,21 +148,20 @@ def _vector_direction(norms, x, p):
     if p in (None, 2):
         return _conj(x) / _safe(norms)
     zero = values == 0
-    magnitude = np.where(zero, 1, np.abs(x))
+    magnitude = xp.where(zero, 1, xp.abs(x))
     direction = _signs(x) * (magnitude / _safe(norms)) ** (p - 1)
-    return np.where(zero | (raw(norms) == 0), 0, direction)
+    return xp.where(zero | (raw(norms) == 0), 0, direction)
 
 
 def _matrix_direction(x, ord):  # noqa: A002
     """The derivative of a matrix norm of the last two axes, for orders that need them."""
-    values = raw(x)
-    dtype = np.abs(values).dtype
+    magnitudes = xp.abs(raw(x))
     if ord in (1, -1):
-        sums = np.abs(values).sum(axis=-2, keepdims=True)
-        return _signs(x) * _shared(sums, np.max if ord == 1 else np.min, -1).astype(dtype)
+        sums = xp.sum(magnitudes, axis=-2, keepdims=True)
+        return _signs(x) * _shared(sums, xp.max if ord == 1 else xp.min, -1)
     if ord in (np.inf, -np.inf):
-        sums = np.abs(values).sum(axis=-1, keepdims=True)
-        return _signs(x) * _shared(sums, np.max if ord == np.inf else np.min, -2).astype(dtype)
+        sums = xp.sum(magnitudes, axis=-1, keepdims=True)
+        return _signs(x) * _shared(sums, xp.max if ord == np.inf else xp.min, -2)
     u = svd_u.bind(x, full_matrices=False)
     vh = svd_vh.bind(x, full_matrices=False)
     if ord == "nuc":
@@ -156,15 +176,13 @@ def _direction(ans, x, ord, axis, keepdims):  # noqa: A002
     norms = _kept(ans, x, axis, keepdims)
     if len(axes) == 1 or axis is None or ord in (None, "fro"):
         if ord in (np.inf, -np.inf):
-            magnitudes = np.abs(raw(x))
-            extreme = np.max if ord == np.inf else np.min
-            weights = _shared(magnitudes, extreme, axes).astype(magnitudes.dtype)
-            return _signs(x) * weights
+            extreme = xp.max if ord == np.inf else xp.min
+            return _signs(x) * _shared(xp.abs(raw(x)), extreme, axes)
         return _vector_direction(norms, x, 2 if ord == "fro" else ord)
     rest = [i for i in range(np.ndim(x)) if i not in axes]
     order = (*rest, *axes)
     back = tuple(int(i) for i in np.argsort(order))
-    return _matrix_direction(x.transpose(order), ord).transpose(back)
+    return xp.permute_dims(_matrix_direction(xp.permute_dims(x, order), ord), back)
 
 
 def _norm_vjp(g, ans, x, *, ord, axis, keepdims):  # noqa: A002
@@ -173,13 +191,13 @@ def _norm_vjp(g, ans, x, *, ord, axis, keepdims):  # noqa: A002
 
 def _norm_jvp(t, ans, x, *, ord, axis, keepdims):  # noqa: A002
     along = _direction(ans, x, ord, axis, keepdims) * t
-    return along.sum(axis=_reduced_axes(x, axis), keepdims=keepdims)
+    return xp.sum(along, axis=_reduced_axes(x, axis), keepdims=keepdims)
 
 
 def _norm_batch(batched, x, *, ord, axis, keepdims):  # noqa: A002
     if axis is None:  # the 2-norm of all entries, per example
-        flat = norm.bind(x.reshape(x.shape[0], -1), ord=None, axis=(1,), keepdims=False)
-        return flat.reshape((x.shape[0],) + (1,) * (x.ndim - 1)) if keepdims else flat
+        flat = norm.bind(xp.reshape(x, (x.shape[0], -1)), ord=None, axis=(1,), keepdims=False)
+        return xp.reshape(flat, (x.shape[0],) + (1,) * (x.ndim - 1)) if keepdims else flat
     shifted = tuple(a + 1 for a in axis)
     return norm.bind(x, ord=ord, axis=shifted, keepdims=keepdims)
 
@@ -217,6 +235,8 @@ norm = register(
         numpy=(np.linalg.norm, (np.linalg.matrix_norm, _prepare_matrix_norm)),
         signature=_prepare_norm,
         batch=_norm_batch,
+        implementations={"array_api": _norm_standard},
+        portable=False,
         doc="Vector or matrix norm, as np.linalg.norm(x, ord=None, axis=None, keepdims=False) "
         "with every order NumPy has (the method takes NumPy's arguments too); matrix_norm "
         "as np.linalg.matrix_norm. The gradient "
