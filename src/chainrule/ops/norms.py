@@ -149,7 +149,8 @@ def _vector_direction(norms, x, p):
         return _conj(x) / _safe(norms)
     zero = values == 0
     magnitude = xp.where(zero, 1, xp.abs(x))
-    direction = _signs(x) * (magnitude / _safe(norms)) ** (p - 1)
+    # The raw signs go on the right: another library's array does not defer to a Tensor.
+    direction = (magnitude / _safe(norms)) ** (p - 1) * _signs(x)
     return xp.where(zero | (raw(norms) == 0), 0, direction)
 
 
@@ -190,7 +191,7 @@ def _norm_vjp(g, ans, x, *, ord, axis, keepdims):  # noqa: A002
 
 
 def _norm_jvp(t, ans, x, *, ord, axis, keepdims):  # noqa: A002
-    along = _direction(ans, x, ord, axis, keepdims) * t
+    along = t * _direction(ans, x, ord, axis, keepdims)
     return xp.sum(along, axis=_reduced_axes(x, axis), keepdims=keepdims)
 
 
