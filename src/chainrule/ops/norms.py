@@ -28,7 +28,7 @@ import numpy as np
 from ..core import backend
 from ..core.backend import xp
 from ..core.mode import in_complex_step
-from ..core.primitive import Primitive, raw, register
+from ..core.primitive import Primitive, composite, raw, register
 from ..errors import ShapeError
 from . import arguments
 from . import domains as d
@@ -76,6 +76,22 @@ def _refuse_complex(x, ord, axis):  # noqa: A002
     if in_complex_step() or (ord in ("nuc", 2, -2) and axis is not None and len(axis) == 2):
         if backend.is_complex(x):
             raise TypeError("norm: complex input is not supported")
+
+
+def _vector_norm(x, *, axis=None, keepdims=False, ord=2):  # noqa: A002 - the standard's name
+    """The standard's linalg.vector_norm: a vector norm over ``axis`` (None: all entries; a
+    tuple: those axes flattened into one, moved to the end)."""
+    axes = arguments.normalize_axis(axis, x.ndim, "vector_norm")
+    if axes is None:
+        axes = tuple(range(x.ndim))
+    if len(axes) == 1:
+        return norm.bind(x, ord=ord, axis=axes, keepdims=bool(keepdims))
+    rest = [i for i in range(x.ndim) if i not in axes]
+    flat = x.transpose((*rest, *axes)).reshape((*(x.shape[i] for i in rest), -1))
+    norms = norm.bind(flat, ord=ord, axis=(len(rest),), keepdims=False)
+    if keepdims:
+        norms = _kept(norms, x, axes, False)
+    return norms
 
 
 def _norm(x, *, ord, axis, keepdims):  # noqa: A002
@@ -231,9 +247,17 @@ norm = register(
         (_norm_jvp,),
         kind="linalg",
         sample=_norm_samples,
-        names=("linalg.norm", ("linalg.matrix_norm", _prepare_matrix_norm)),
+        names=(
+            "linalg.norm",
+            ("linalg.matrix_norm", _prepare_matrix_norm),
+            ("linalg.vector_norm", composite(_vector_norm)),
+        ),
         methods=("norm",),
-        numpy=(np.linalg.norm, (np.linalg.matrix_norm, _prepare_matrix_norm)),
+        numpy=(
+            np.linalg.norm,
+            (np.linalg.matrix_norm, _prepare_matrix_norm),
+            (np.linalg.vector_norm, composite(_vector_norm)),
+        ),
         signature=_prepare_norm,
         batch=_norm_batch,
         implementations={"array_api": _norm_standard},

@@ -151,6 +151,14 @@ def _outer(a, b):
     return tensordot.bind(xp.reshape(a, (-1,)), xp.reshape(_array_like(b), (-1,)), axes=((), ()))
 
 
+def _linalg_outer(a, b):
+    """The standard's linalg.outer: the outer product of two vectors (1-D only)."""
+    b = _array_like(b)
+    if a.ndim != 1 or b.ndim != 1:
+        raise ShapeError(f"linalg.outer: needs two 1-D vectors, got shapes {a.shape} and {b.shape}")
+    return _outer(a, b)
+
+
 tensordot = _product(
     "tensordot",
     # The standard's tensordot: NumPy's own function on NumPy arrays.
@@ -168,9 +176,19 @@ tensordot = _product(
         ((d.real(rng, (2, 3)), d.real(rng, (2, 3))), {"axes": ((0, 1), (0, 1))}),
     ],
     _batched_contraction(lambda a_ndim, b_ndim, *, axes: axes),
-    names=("tensordot", ("outer", composite(_outer))),
+    names=(
+        "tensordot",
+        ("linalg.tensordot", _prepare_tensordot),
+        ("outer", composite(_outer)),
+        ("linalg.outer", composite(_linalg_outer)),
+    ),
     methods=("tensordot", ("outer", composite(_outer))),
-    numpy=(np.tensordot, (np.outer, composite(_outer))),
+    numpy=(
+        np.tensordot,
+        (np.linalg.tensordot, _prepare_tensordot),
+        (np.outer, composite(_outer)),
+        (np.linalg.outer, composite(_linalg_outer)),
+    ),
     signature=_prepare_tensordot,
     doc="Sum of products over paired axes (np.tensordot: axes an int or two sequences).",
 )
@@ -535,6 +553,33 @@ def _einsum_library(*operands, subscripts, optimize):
     return backend.library_function("einsum")(subscripts, *operands)
 
 
+def _vecdot(x1, x2, axis=-1):
+    """The standard's vecdot: sum(conj(x1) * x2) along ``axis`` of the broadcast operands,
+    which must have the same length there (an einsum over the trailing axes)."""
+    x2 = _array_like(x2)
+    rank = max(x1.ndim, x2.ndim)
+    if not isinstance(axis, (int, np.integer)) or not -rank <= axis < rank:
+        raise ShapeError(
+            f"vecdot: axis {axis!r} is out of range for shapes {x1.shape} and {x2.shape}"
+        )
+    depth = rank - axis if axis >= 0 else -axis  # the axis counted from the right
+    if depth > min(x1.ndim, x2.ndim) or x1.shape[-depth] != x2.shape[-depth]:
+        raise ShapeError(
+            f"vecdot: axis {axis} must have one length in both operands, got shapes "
+            f"{x1.shape} and {x2.shape}"
+        )
+    if backend.is_complex(x1):
+        x1 = xp.conj(x1)
+    tail = _LETTERS[:depth]
+    subscripts = f"...{tail},...{tail}->...{tail[1:]}"
+    return einsum.bind(
+        x1,
+        x2,
+        subscripts=_explicit_subscripts(subscripts, (x1.shape, x2.shape)),
+        optimize=False,
+    )
+
+
 einsum = _product(
     "einsum",
     lambda *operands, subscripts, optimize: np.einsum(subscripts, *operands, optimize=optimize),
@@ -542,8 +587,8 @@ einsum = _product(
     _einsum_jvp,
     _einsum_samples,
     _einsum_batch,
-    names=("einsum",),
-    numpy=(np.einsum,),
+    names=("einsum", ("vecdot", composite(_vecdot)), ("linalg.vecdot", composite(_vecdot))),
+    numpy=(np.einsum, (np.linalg.vecdot, composite(_vecdot))),
     signature=_prepare_einsum,
     implementations={"array_api": _einsum_standard, "cupy": _einsum_library},
     portable=False,
@@ -655,6 +700,11 @@ def _prepare_cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None, **aliases):
     return (a, b), {"axisa": axisa, "axisb": axisb, "axisc": axisc}
 
 
+def _prepare_linalg_cross(x1, x2, *, axis=-1):
+    """The standard's linalg.cross: the 3-vectors on ``axis`` of both operands."""
+    return _prepare_cross(x1, x2, axis=axis)
+
+
 def _lifted(x, is_batched, rank, target):
     """A batched operand with unit axes after its batch axis, up to ``target`` per example."""
     if not is_batched or rank >= target:
@@ -707,9 +757,9 @@ cross = _product(
         ((d.real(rng, (3, 2)), d.real(rng, (2, 3))), {"axisa": -2, "axisb": -1, "axisc": -2}),
     ],
     _cross_batch,
-    names=("cross",),
+    names=("cross", ("linalg.cross", _prepare_linalg_cross)),
     methods=("cross",),
-    numpy=(np.cross,),
+    numpy=(np.cross, (np.linalg.cross, _prepare_linalg_cross)),
     signature=_prepare_cross,
     implementations={"array_api": _cross_standard},
     portable=False,
@@ -734,6 +784,11 @@ def _prepare_trace(x, offset=0, axis1=0, axis2=1, dtype=None, out=None):
         raise TypeError("trace(): dtype= and out= are not supported")
     axis1, axis2 = _two_axes("trace", x, axis1, axis2)
     return (x,), {"offset": int(offset), "axis1": axis1, "axis2": axis2}
+
+
+def _prepare_linalg_trace(x, *, offset=0, dtype=None):
+    """The standard's linalg.trace: the traces of the matrices on the last two axes."""
+    return _prepare_trace(x, offset, -2, -1, dtype)
 
 
 def _trace_vjp(g, ans, x, *, offset, axis1, axis2):
@@ -787,9 +842,9 @@ trace = _product(
     lambda batched, x, *, offset, axis1, axis2: trace.bind(
         x, offset=offset, axis1=axis1 + 1, axis2=axis2 + 1
     ),
-    names=("trace",),
+    names=("trace", ("linalg.trace", _prepare_linalg_trace)),
     methods=("trace",),
-    numpy=(np.trace,),
+    numpy=(np.trace, (np.linalg.trace, _prepare_linalg_trace)),
     signature=_prepare_trace,
     implementations={
         "array_api": lambda x, *, offset, axis1, axis2: xp.linalg.trace(
@@ -808,6 +863,11 @@ def _prepare_diagonal(x, offset=0, axis1=0, axis2=1, **aliases):
         raise TypeError(f"diagonal() got unexpected keyword arguments {sorted(unknown)}")
     axis1, axis2 = _two_axes("diagonal", x, aliases.get("dim1", axis1), aliases.get("dim2", axis2))
     return (x,), {"offset": int(offset), "axis1": axis1, "axis2": axis2}
+
+
+def _prepare_linalg_diagonal(x, *, offset=0):
+    """The standard's linalg.diagonal: the diagonals of the matrices on the last two axes."""
+    return _prepare_diagonal(x, offset, -2, -1)
 
 
 def _on_diagonal(values, rows: int, cols: int, offset: int):
@@ -861,9 +921,17 @@ diagonal = _product(
     lambda batched, x, *, offset, axis1, axis2: diagonal.bind(
         x, offset=offset, axis1=axis1 + 1, axis2=axis2 + 1
     ),
-    names=("diagonal", ("diag", composite(_diag))),
+    names=(
+        "diagonal",
+        ("linalg.diagonal", _prepare_linalg_diagonal),
+        ("diag", composite(_diag)),
+    ),
     methods=("diagonal", ("diag", composite(_diag))),
-    numpy=(np.diagonal, (np.diag, composite(_diag))),
+    numpy=(
+        np.diagonal,
+        (np.linalg.diagonal, _prepare_linalg_diagonal),
+        (np.diag, composite(_diag)),
+    ),
     signature=_prepare_diagonal,
     implementations={
         "array_api": lambda x, *, offset, axis1, axis2: xp.linalg.diagonal(
