@@ -61,6 +61,7 @@ ORACLES = {
     "cholesky": np.linalg.cholesky,
     "qr": np.linalg.qr,
     "norm": np.linalg.norm,
+    "linalg.outer": np.outer,
     "linalg.solve_triangular": lambda a, b: np.linalg.solve(np.triu(a), b),
 }
 
