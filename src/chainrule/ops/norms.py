@@ -203,7 +203,7 @@ def _direction(ans, x, ord, axis, keepdims):  # noqa: A002
 
 
 def _norm_vjp(g, ans, x, *, ord, axis, keepdims):  # noqa: A002
-    return _kept(g, x, axis, keepdims) * _direction(ans, x, ord, axis, keepdims)
+    return _direction(ans, x, ord, axis, keepdims) * _kept(g, x, axis, keepdims)
 
 
 def _norm_jvp(t, ans, x, *, ord, axis, keepdims):  # noqa: A002
