@@ -28,11 +28,13 @@ import numpy as np
 from ..core import backend
 from ..core.backend import xp
 from ..core.mode import in_complex_step
-from ..core.primitive import Primitive, composite, raw, register
+from ..core.primitive import Primitive, Traceable, composite, raw, register
 from ..errors import ShapeError
 from . import arguments
 from . import domains as d
 from .decompositions import svd_u, svd_vh
+from .products import reshaped
+from .shape import transpose
 
 _MATRIX_ORDERS = (None, "fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf)
 
@@ -138,7 +140,7 @@ def _kept(value, x, axis, keepdims):
     shape = list(np.shape(value))
     for a in sorted(axis):
         shape.insert(a, 1)
-    return xp.reshape(value, tuple(shape))
+    return reshaped(value, tuple(shape))
 
 
 def _safe(norms):
@@ -165,7 +167,6 @@ def _vector_direction(norms, x, p):
         return _conj(x) / _safe(norms)
     zero = values == 0
     magnitude = xp.where(zero, 1, xp.abs(x))
-    # The raw signs go on the right: another library's array does not defer to a Tensor.
     direction = (magnitude / _safe(norms)) ** (p - 1) * _signs(x)
     return xp.where(zero | (raw(norms) == 0), 0, direction)
 
@@ -199,15 +200,21 @@ def _direction(ans, x, ord, axis, keepdims):  # noqa: A002
     rest = [i for i in range(np.ndim(x)) if i not in axes]
     order = (*rest, *axes)
     back = tuple(int(i) for i in np.argsort(order))
-    return xp.permute_dims(_matrix_direction(xp.permute_dims(x, order), ord), back)
+    return transpose.bind(_matrix_direction(transpose.bind(x, axes=order), ord), axes=back)
+
+
+def _times(a, b):
+    """``a * b`` with a Tensor factor first: another library's array (the raw signs of a
+    direction) does not defer to a Tensor as NumPy's does. The product commutes exactly."""
+    return b * a if isinstance(b, Traceable) else a * b
 
 
 def _norm_vjp(g, ans, x, *, ord, axis, keepdims):  # noqa: A002
-    return _direction(ans, x, ord, axis, keepdims) * _kept(g, x, axis, keepdims)
+    return _times(_direction(ans, x, ord, axis, keepdims), _kept(g, x, axis, keepdims))
 
 
 def _norm_jvp(t, ans, x, *, ord, axis, keepdims):  # noqa: A002
-    along = t * _direction(ans, x, ord, axis, keepdims)
+    along = _times(t, _direction(ans, x, ord, axis, keepdims))
     return xp.sum(along, axis=_reduced_axes(x, axis), keepdims=keepdims)
 
 
