@@ -249,7 +249,7 @@ def kind(value: Any) -> str:
     numpy_kind = getattr(dtype, "kind", None)
     if isinstance(numpy_kind, str):
         return numpy_kind
-    space = array_namespace(value)  # a Tensor's library's, not chainrule's
+    space = namespace(value)
     for letter, name in (
         ("b", "bool"),
         ("c", "complex floating"),
