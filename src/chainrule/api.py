@@ -12,6 +12,7 @@ returns Tensors on the graph, so the outer transform can differentiate through i
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from typing import Any
@@ -142,7 +143,7 @@ def _check_complex(
     inputs must be complex and the derivative is f′(z)."""
     if holomorphic:
         for i, x in enumerate(inputs):
-            if x.dtype.kind != "c":
+            if backend.kind(x) != "c":
                 raise DtypeError(
                     f"{name}(holomorphic=True): input {i} has dtype {x.dtype}; a holomorphic "
                     "function's inputs must be complex (e.g. x.astype(np.complex128))"
@@ -150,7 +151,7 @@ def _check_complex(
         return
     values = [out] if real == "output" else inputs
     for value in values:
-        if value.dtype.kind == "c":
+        if backend.kind(value) == "c":
             raise DtypeError(
                 f"{name}: f has a complex {real} (dtype {value.dtype}), where this derivative "
                 f"needs a real one. Pass holomorphic=True if f is holomorphic; otherwise "
@@ -162,7 +163,7 @@ def _refuse_complex_for_real(value: Any, dtype: np.dtype, what: str) -> None:
     """A complex cotangent (tangent) for a real output (input) would lose its imaginary
     part in the cast: refused, as JAX refuses a mismatched dtype."""
     given = value if isinstance(value, (Tensor, np.ndarray, np.generic)) else np.asarray(value)
-    if dtype.kind != "c" and given.dtype.kind == "c":
+    if not backend.is_complex_dtype(dtype) and backend.kind(given) == "c":
         raise DtypeError(f"{what} is complex but has to match the real dtype {dtype}")
 
 
@@ -316,10 +317,15 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     return _export(out, nested), _export(tangent_out, nested)
 
 
-def _unit(shape: tuple[int, ...], dtype: np.dtype, k: int) -> np.ndarray:
-    basis = np.zeros(int(np.prod(shape)), dtype=dtype)
-    basis[k] = 1
-    return basis.reshape(shape)
+def _unit(like: Any, k: int) -> Any:
+    """The k-th unit array of ``like``'s shape, dtype and library."""
+    if type(like) in backend.NUMPY_TYPES:
+        basis = np.zeros(int(np.prod(np.shape(like))), dtype=like.dtype)
+        basis[k] = 1
+        return basis.reshape(np.shape(like))
+    space = backend.namespace(like)
+    flat = space.arange(math.prod(like.shape), device=like.device) == k
+    return space.reshape(space.astype(flat, like.dtype), like.shape)
 
 
 def jacobian(
@@ -363,13 +369,13 @@ def jacobian(
 def _combine(rows: list[Any], shape: tuple[int, ...], nested: bool) -> Any:
     if nested:
         return reshape(stack(rows), shape)
-    return np.stack(rows).reshape(shape)
+    return xp.reshape(xp.stack(rows), shape)
 
 
 def _jacobian_rev(out: Tensor, inputs: list[Tensor], nested: bool) -> list[Any]:
     rows: list[list[Any]] = [[] for _ in inputs]
     for k in range(out.size):
-        grads = _gradients(out, _unit(out.shape, out.dtype, k), inputs, nested, retain=True)
+        grads = _gradients(out, _unit(out._data, k), inputs, nested, retain=True)
         for row, g in zip(rows, grads, strict=True):
             row.append(g)
     return [
@@ -384,17 +390,17 @@ def _jacobian_fwd(out: Tensor, inputs: list[Tensor], nested: bool) -> list[Any]:
         columns = []
         for k in range(x.size):
             (t,) = engine.push_tangents(
-                [out], [x], [_seed(_unit(x.shape, x.dtype, k), nested)], create_graph=nested
+                [out], [x], [_seed(_unit(x._data, k), nested)], create_graph=nested
             )
-            columns.append(np.zeros_like(out._data) if t is None else t)
+            columns.append(xp.zeros_like(out._data) if t is None else t)
         if not columns:
             blocks.append(np.zeros(out.shape + x.shape))
             continue
         # columns[k] is dOut/dx_k; stack them last, then unflatten x's axes.
         stacked = _combine(columns, (x.size,) + out.shape, nested)
         order = tuple(range(1, out.ndim + 1)) + (0,)
-        moved = stacked.transpose(order)
-        blocks.append(moved.reshape(out.shape + x.shape))
+        moved = xp.permute_dims(stacked, order)
+        blocks.append(xp.reshape(moved, out.shape + x.shape))
     return blocks
 
 

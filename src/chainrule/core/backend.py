@@ -262,6 +262,14 @@ def kind(value: Any) -> str:
     raise TypeError(f"unknown dtype {dtype}")
 
 
+def is_complex_dtype(dtype: Any) -> bool:
+    """Whether ``dtype`` (NumPy's, or another library's dtype object) is complex."""
+    numpy_kind = getattr(dtype, "kind", None)
+    if isinstance(numpy_kind, str):
+        return numpy_kind == "c"
+    return "complex" in str(dtype)
+
+
 def is_complex(value: Any) -> bool:
     """Whether ``value`` holds complex numbers (any backend)."""
     return kind(value) == "c"

@@ -61,6 +61,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.backend import NUMPY_TYPES
 from ..core.mode import current_mode, current_trace, is_grad_enabled
 from ..tensor import Tensor, get_default_dtype
 from .native import generate_native, numba_module
@@ -83,7 +84,10 @@ def _convert(value: Any, key: list, dynamic: list) -> Any:
     """
     if isinstance(value, Tensor):
         data = value._data
-        key.append((Tensor, data.shape, data.dtype, value.requires_grad))
+        if type(data) in NUMPY_TYPES:
+            key.append((Tensor, data.shape, data.dtype, value.requires_grad))
+        else:  # another library's array: its type first, and a dtype it can be compared by
+            key.append((Tensor, type(data), data.shape, str(data.dtype), value.requires_grad))
         dynamic.append(value)
         return value
     if isinstance(value, np.ndarray):
@@ -184,6 +188,8 @@ def _fast_path(signature: tuple, program: Program) -> Callable[[tuple], Any] | N
         kind = entry[0]
         slot = len(passed)  # its place among the arrays the program takes (``dynamic``)
         scope[f"S{index}"], scope[f"D{index}"] = entry[1:3] if len(entry) >= 3 else (None, None)
+        if kind is Tensor and len(entry) != 4:
+            return None  # another library's array: the general path checks it
         if kind is Tensor:
             lines += [
                 f"    if not isinstance({name}, Tensor) or {name}.requires_grad is not {entry[3]}:",

@@ -96,6 +96,7 @@ class Tracer:
         """
         name = self._bound.get(id(obj))
         if name is None:
+            hint = re.sub(r"\W", "_", hint)  # "array_api_strict.float64": one identifier
             name = self._name(hint) if numbered else hint
             while not self._is_free(name, numbered):
                 name = self._name(hint + "_")

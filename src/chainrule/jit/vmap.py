@@ -41,10 +41,11 @@ from typing import Any
 import numpy as np
 
 from ..api import _DEPTH
+from ..core.backend import NUMPY_TYPES, device_of, xp
 from ..core.engine import owner
 from ..core.mode import current_trace, is_grad_enabled, tracing
 from ..core.primitive import Primitive
-from ..errors import CompileError, ShapeError, VmapError
+from ..errors import CompileError, DeviceError, ShapeError, VmapError
 from ..ops import shape as shape_ops
 from ..tensor import Tensor, get_default_dtype
 from .program import Expr, Literal, Operand, Program, Value, generate, uses
@@ -291,11 +292,15 @@ def _batch_first(value: Any, axis: Any) -> Any:
     axis = int(axis) % ndim
     if not axis:
         return value
-    return value.transpose((axis, *(i for i in range(ndim) if i != axis)))
+    order = (axis, *(i for i in range(ndim) if i != axis))
+    return value.transpose(order) if hasattr(value, "transpose") else xp.permute_dims(value, order)
 
 
 def _is_array(value: Any) -> bool:
-    return isinstance(value, (Tensor, np.ndarray, np.generic))
+    """An array argument: a Tensor, a NumPy array or scalar, or another library's array."""
+    return isinstance(value, (Tensor, np.ndarray, np.generic)) or hasattr(
+        value, "__array_namespace__"
+    )
 
 
 def _describe(value: Any) -> str:
@@ -348,7 +353,12 @@ class Vmapped:
                     key.append(("static", id(leaf)))
                 continue
             value = _batch_first(leaf if _is_array(leaf) else np.asarray(leaf), axis)
-            data = value._data if isinstance(value, Tensor) else np.asarray(value)
+            data = value._data if isinstance(value, Tensor) else value
+            if type(data) not in NUMPY_TYPES:
+                raise DeviceError(
+                    f"vmap batches NumPy arrays; this argument is on {device_of(data)}: "
+                    "move it with .cpu() (vmap does not yet follow values of other libraries)"
+                )
             if axis is not None:
                 sizes.append((data.shape[0], data.shape))
             key.append(("array", data.shape, data.dtype, axis is not None))
