@@ -314,6 +314,8 @@ def tensor(
     >>> tensor([1.0, 2.0], requires_grad=True)
     tensor([1., 2.], requires_grad=True)
     """
+    if device is None and type(data) in (float, int, bool, complex):
+        return Tensor(data, requires_grad, dtype)  # the common case, without a further call
     made = _tensor(data, requires_grad, dtype)
     if device is None or made.device == device:
         return made

@@ -487,7 +487,8 @@ class Tensor(Traceable):
                     "output must be a scalar (one element). Reduce it (e.g. .sum()) or pass "
                     f"gradient= with shape {self.shape}"
                 )
-            if backend.kind(self._data) == "c":
+            value = self._data
+            if (value.dtype.kind if type(value) in _VALUE_TYPES else backend.kind(value)) == "c":
                 raise DtypeError(
                     "backward(): the output is complex; without gradient= it must be real "
                     "(as in PyTorch). Take a real function of it (abs, .real) or pass gradient="

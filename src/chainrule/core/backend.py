@@ -200,12 +200,25 @@ def _resolve(module: Any, path: tuple[str, ...]) -> Any:
     return module
 
 
+#: Functions whose first argument is always an array: their dispatcher tests it first.
+_ONE_OPERAND = frozenset(
+    name
+    for name, function in vars(np).items()
+    if isinstance(function, np.ufunc) and function.nin == 1
+) | {"zeros_like", "ones_like", "sum", "reshape", "astype", "real", "conj", "isfinite"}
+
+
 def _dispatcher(path: tuple[str, ...]) -> Callable[..., Any]:
     try:
         on_numpy = _resolve(np, path)
     except AttributeError:
         on_numpy = None
     name = ".".join(path)
+
+    if on_numpy is None:
+
+        def on_numpy(*args: Any, **kwargs: Any) -> Any:
+            raise AttributeError(f"numpy has no {name}")
 
     def call(*args: Any, **kwargs: Any) -> Any:
         for arg in args:
@@ -222,14 +235,19 @@ def _dispatcher(path: tuple[str, ...]) -> Callable[..., Any]:
             if space is not np:
                 return _resolve(space, path)(*args, **kwargs)
             break
-        if on_numpy is None:
-            raise AttributeError(f"numpy has no {name}")
         # An empty **kwargs sends a ufunc down its slow keyword path (about twice the cost).
         return on_numpy(*args, **kwargs) if kwargs else on_numpy(*args)
 
-    call.__name__ = call.__qualname__ = path[-1]
-    call.__doc__ = f"{name} of the arguments' array namespace."
-    return call
+    def call_one(x: Any, *rest: Any, **kwargs: Any) -> Any:
+        """The common case first: one NumPy operand, no keywords (``xp.cos(x)`` in a rule)."""
+        if not rest and not kwargs and type(x) in NUMPY_TYPES:
+            return on_numpy(x)
+        return call(x, *rest, **kwargs)
+
+    chosen = call_one if path[-1] in _ONE_OPERAND else call
+    chosen.__name__ = chosen.__qualname__ = path[-1]
+    chosen.__doc__ = f"{name} of the arguments' array namespace."
+    return chosen
 
 
 #: ``xp.sin(x)``, ``xp.linalg.inv(a)``: the function of the namespace of the arguments.
