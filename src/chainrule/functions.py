@@ -314,9 +314,10 @@ def tensor(
     >>> tensor([1.0, 2.0], requires_grad=True)
     tensor([1., 2.], requires_grad=True)
     """
-    if device is None and type(data) in (float, int, bool, complex):
-        return Tensor(data, requires_grad, dtype)  # the common case, without a further call
-    made = _tensor(data, requires_grad, dtype)
+    if type(data) in (float, int, bool, complex):
+        made = Tensor(data, requires_grad, dtype)  # the common case, without a further call
+    else:
+        made = _tensor(data, requires_grad, dtype)
     if device is None or made.device == device:
         return made
     if not made.is_leaf:
@@ -325,9 +326,7 @@ def tensor(
 
 
 def _tensor(data: Any, requires_grad: bool, dtype: Any) -> Tensor:
-    """:func:`tensor` on the data's own device."""
-    if type(data) in (float, int, bool, complex):
-        return Tensor(data, requires_grad, dtype)
+    """:func:`tensor` of anything but a number, on the data's own device."""
     if isinstance(data, Tensor) or (isinstance(data, (list, tuple)) and holds_tensor(data)):
         node = as_tensor(data)
         if dtype is not None and node.dtype != np.dtype(dtype):

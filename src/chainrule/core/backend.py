@@ -25,7 +25,6 @@ the library's own device for others. Values on different devices never meet sile
 
 from __future__ import annotations
 
-import types
 from collections.abc import Callable
 from typing import Any
 
@@ -378,11 +377,6 @@ def _namespace_of_platform(platform: str) -> Any:
     raise DeviceError(f"no arrays of {platform} have been seen: cannot move data there")
 
 
-def cupy_module(purpose: str) -> types.ModuleType:
-    """CuPy, or MissingExtraError naming ``pip install 'chainrule[gpu]'``."""
-    return require("cupy", purpose)
-
-
 def to_device(value: Any, device: Device | str) -> Any:
     """``value`` on ``device`` (itself when already there): NumPy for "cpu", CuPy for "cuda".
 
@@ -403,7 +397,7 @@ def to_device(value: Any, device: Device | str) -> Any:
             host = np.from_dlpack(value)
         host = np.asarray(host)
         return host[()] if host.ndim == 0 else host
-    cupy = cupy_module(f"device {str(target)!r}")
+    cupy = require("cupy", f"device {str(target)!r}")  # MissingExtraError names the gpu extra
     if current.platform != "cpu":
         value = to_device(value, CPU)
     with cupy.cuda.Device(target.index):
